@@ -1,0 +1,57 @@
+package io.quiver.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.quiver.error.ApiException;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.RoutingContext;
+import java.io.IOException;
+import java.util.HashMap;
+import java.util.Map;
+
+/** What a route handler sees of a request: path and query parameters and the parsed body. */
+public final class ApiRequest {
+  private final RoutingContext ctx;
+
+  ApiRequest(RoutingContext ctx) {
+    this.ctx = ctx;
+  }
+
+  public String path(String name) {
+    return ctx.pathParam(name);
+  }
+
+  public String query(String name) {
+    return ctx.queryParams().get(name);
+  }
+
+  /** Query parameters, plus the path parameters other than the collection name. */
+  public Map<String, String> params() {
+    Map<String, String> out = new HashMap<>();
+    ctx.queryParams().forEach(out::put);
+    ctx.pathParams().forEach((k, v) -> {
+      if (!k.equals("collection_name")) {
+        out.put(k, v);
+      }
+    });
+    return out;
+  }
+
+  /** The body parsed as {@code type}; a missing or malformed body is a 400 format error. */
+  public <T> T body(Class<T> type) {
+    Buffer buffer = ctx.body().buffer();
+    if (buffer == null || buffer.length() == 0) {
+      throw ApiException.formatError("EOF while parsing a value at line 1 column 0");
+    }
+    try {
+      return Json.MAPPER.readValue(buffer.getBytes(), type);
+    } catch (IOException e) {
+      throw JsonErrors.toApiException(e);
+    }
+  }
+
+  /** The body as a JSON tree, or null when there is none. */
+  public JsonNode bodyTreeOrNull() {
+    Buffer buffer = ctx.body().buffer();
+    return buffer == null || buffer.length() == 0 ? null : body(JsonNode.class);
+  }
+}

@@ -1,0 +1,148 @@
+package io.quiver.api;
+
+import io.quiver.app.Node;
+import io.quiver.error.ApiException;
+import io.quiver.lock.LockClient;
+import io.quiver.metrics.RequestStats;
+import io.quiver.storage.StorageClient;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.CorsHandler;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Serves Qdrant's REST API. Every route comes from one table ({@link #routes()}), each row with its
+ * {@link Access} class; the write-permission check happens here, once, for every {@code WRITE} and
+ * {@code CREATE} row, so no handler checks the lock by itself and no new route can forget it.
+ */
+public final class HttpRouterVerticle extends VerticleBase {
+  private static final Logger log = LoggerFactory.getLogger(HttpRouterVerticle.class);
+  private static final String ROUTE_KEY = "quiver.route";
+
+  private final Node node;
+  private final RequestStats stats = new RequestStats();
+  private List<Route> routes;
+  private LockClient lock;
+  private HttpServer server;
+
+  public HttpRouterVerticle(Node node) {
+    this.node = node;
+  }
+
+  @Override
+  public Future<?> start() {
+    lock = new LockClient(vertx, node.addresses());
+    var storage = new StorageClient(vertx, node.addresses());
+    routes = new ArrayList<>();
+    for (Endpoint e : List.of(
+        new ServiceEndpoint(node, storage, lock, stats),
+        new LockEndpoint(lock),
+        new CollectionsEndpoint(storage),
+        new PointsEndpoint(storage))) {
+      routes.addAll(e.routes());
+    }
+    routes = List.copyOf(routes);
+    var service = node.config().service();
+    var options = new HttpServerOptions()
+        .setHost(service.host())
+        .setPort(service.httpPort())
+        .setCompressionSupported(true)
+        .setDecompressionSupported(true);
+    return vertx.createHttpServer(options).requestHandler(router()).listen().onSuccess(s -> {
+      server = s;
+      log.info("REST API listening on {}:{}", service.host(), s.actualPort());
+    });
+  }
+
+  /** The route table, for tests that check every route is classified. */
+  public List<Route> routes() {
+    return routes;
+  }
+
+  public int actualPort() {
+    return server.actualPort();
+  }
+
+  private Router router() {
+    var router = Router.router(vertx);
+    var service = node.config().service();
+    router.route().handler(this::measure);
+    if (service.enableCors()) {
+      router.route().handler(CorsHandler.create()
+          .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.PATCH, HttpMethod.DELETE))
+          .allowedHeaders(Set.of("content-type", "api-key", "authorization")));
+    }
+    router.route().handler(BodyHandler.create(false).setBodyLimit(service.maxRequestSizeMb() * 1024L * 1024L));
+    for (Route route : routes) {
+      router.route(route.method(), route.vertxPath()).handler(ctx -> dispatch(route, ctx));
+    }
+    var failures = new FailureHandler();
+    router.route().failureHandler(failures);
+    router.errorHandler(404, failures);
+    router.errorHandler(405, failures);
+    router.errorHandler(413, failures);
+    return router;
+  }
+
+  private void measure(RoutingContext ctx) {
+    long started = System.nanoTime();
+    ctx.put(Envelope.STARTED, started);
+    ctx.addEndHandler(v -> {
+      String key = ctx.get(ROUTE_KEY);
+      stats.record(key == null ? "unmatched" : key, ctx.response().getStatusCode(), (System.nanoTime() - started) / 1000);
+      if (log.isDebugEnabled()) {
+        log.debug("{} {} -> {} in {} us", ctx.request().method(), ctx.request().uri(), ctx.response().getStatusCode(),
+            (System.nanoTime() - started) / 1000);
+      }
+    });
+    ctx.next();
+  }
+
+  private void dispatch(Route route, RoutingContext ctx) {
+    ctx.put(ROUTE_KEY, route.key());
+    var request = new ApiRequest(ctx);
+    Future<?> result = route.access().needsWritePermission()
+        ? lock.acquire().compose(permit -> invoke(route, request).andThen(ar -> lock.release(permit)))
+        : invoke(route, request);
+    result.onSuccess(r -> render(ctx, r)).onFailure(ctx::fail);
+  }
+
+  private static Future<?> invoke(Route route, ApiRequest request) {
+    try {
+      return route.handler().handle(request);
+    } catch (ApiException e) {
+      return Future.failedFuture(e);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+  }
+
+  private static void render(RoutingContext ctx, Object result) {
+    if (result instanceof Route.PlainText text) {
+      ctx.response()
+          .setStatusCode(text.status())
+          .putHeader("content-type", text.contentType())
+          .putHeader("server", Node.SERVER_HEADER)
+          .end(text.body());
+    } else if (result instanceof Route.Bare bare) {
+      Envelope.bare(ctx, bare.body());
+    } else {
+      Envelope.ok(ctx, result);
+    }
+  }
+
+  @Override
+  public Future<?> stop() {
+    return server == null ? Future.succeededFuture() : server.close();
+  }
+}

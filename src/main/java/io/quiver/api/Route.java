@@ -1,0 +1,56 @@
+package io.quiver.api;
+
+import io.vertx.core.Future;
+import io.vertx.core.http.HttpMethod;
+
+/**
+ * One row of the router's table: method, path in OpenAPI form ({@code /collections/{name}}), access
+ * class and handler. The handler's result is rendered in Qdrant's envelope unless it is a {@link
+ * PlainText}.
+ */
+public record Route(HttpMethod method, String path, Access access, Handler handler) {
+  @FunctionalInterface
+  public interface Handler {
+    Future<?> handle(ApiRequest request);
+  }
+
+  /** A response that is not wrapped in the JSON envelope (health checks, Prometheus metrics). */
+  public record PlainText(int status, String contentType, String body) {
+    public static PlainText ok(String body) {
+      return new PlainText(200, "text/plain; charset=utf-8", body);
+    }
+  }
+
+  /** A JSON response sent as is, without the envelope (Qdrant's {@code GET /}). */
+  public record Bare(Object body) {}
+
+  public static Route get(String path, Access access, Handler handler) {
+    return new Route(HttpMethod.GET, path, access, handler);
+  }
+
+  public static Route post(String path, Access access, Handler handler) {
+    return new Route(HttpMethod.POST, path, access, handler);
+  }
+
+  public static Route put(String path, Access access, Handler handler) {
+    return new Route(HttpMethod.PUT, path, access, handler);
+  }
+
+  public static Route patch(String path, Access access, Handler handler) {
+    return new Route(HttpMethod.PATCH, path, access, handler);
+  }
+
+  public static Route delete(String path, Access access, Handler handler) {
+    return new Route(HttpMethod.DELETE, path, access, handler);
+  }
+
+  /** The Vert.x Web form of the path: {@code {name}} becomes {@code :name}. */
+  public String vertxPath() {
+    return path.replaceAll("\\{([a-z_]+)}", ":$1");
+  }
+
+  /** The key of this route in telemetry: {@code "GET /collections/{name}"}. */
+  public String key() {
+    return method.name() + " " + path;
+  }
+}

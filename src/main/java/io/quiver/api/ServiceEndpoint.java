@@ -1,0 +1,169 @@
+package io.quiver.api;
+
+import io.quiver.app.Node;
+import io.quiver.lock.LockClient;
+import io.quiver.metrics.RequestStats;
+import io.quiver.storage.StorageClient;
+import io.quiver.storage.StorageCommand;
+import io.quiver.storage.StorageOp;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Service endpoints: version, Kubernetes probes, Prometheus metrics, telemetry. */
+final class ServiceEndpoint implements Endpoint {
+  /** Qdrant clients check that a 40-hex commit is present; this one names no Qdrant build. */
+  static final String COMMIT = "0000000000000000000000000000000000000000";
+  private static final String HEALTHY = "healthz check passed";
+
+  private final Node node;
+  private final StorageClient storage;
+  private final LockClient lock;
+  private final RequestStats stats;
+
+  ServiceEndpoint(Node node, StorageClient storage, LockClient lock, RequestStats stats) {
+    this.node = node;
+    this.storage = storage;
+    this.lock = lock;
+    this.stats = stats;
+  }
+
+  @Override
+  public List<Route> routes() {
+    return List.of(
+        Route.get("/", Access.READ, req -> Future.succeededFuture(new Route.Bare(version()))),
+        Route.get("/healthz", Access.READ, req -> Future.succeededFuture(Route.PlainText.ok(HEALTHY))),
+        Route.get("/livez", Access.READ, req -> Future.succeededFuture(Route.PlainText.ok(HEALTHY))),
+        Route.get("/readyz", Access.READ, req -> status().map(ServiceEndpoint::readiness)),
+        Route.get("/metrics", Access.READ, req -> metrics()),
+        Route.get("/telemetry", Access.READ, req -> telemetry(detailsLevel(req.query("details_level")))));
+  }
+
+  private static Map<String, Object> version() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("title", "qdrant - vector search engine");
+    m.put("version", Node.API_VERSION);
+    m.put("commit", COMMIT);
+    return m;
+  }
+
+  @SuppressWarnings("unchecked")
+  private Future<Map<String, Object>> status() {
+    return storage.send(StorageCommand.of(StorageOp.STATUS)).map(r -> (Map<String, Object>) r);
+  }
+
+  private static Route.PlainText readiness(Map<String, Object> status) {
+    if (!Boolean.TRUE.equals(status.get("ready"))) {
+      return new Route.PlainText(503, "text/plain; charset=utf-8", "some shards are not ready");
+    }
+    if ("recovery".equals(status.get("mode"))) {
+      return Route.PlainText.ok("all shards are ready (recovery mode: " + status.get("recovery_message") + ")");
+    }
+    return Route.PlainText.ok("all shards are ready");
+  }
+
+  @SuppressWarnings("unchecked")
+  private Future<List<Map<String, Object>>> collectionTelemetry() {
+    return storage.send(StorageCommand.of(StorageOp.TELEMETRY)).map(r -> (List<Map<String, Object>>) r);
+  }
+
+  private Future<Route.PlainText> metrics() {
+    return Future.all(status(), collectionTelemetry(), lock.get()).map(all -> {
+      Map<String, Object> status = all.resultAt(0);
+      List<Map<String, Object>> collections = all.resultAt(1);
+      JsonObject lockState = all.resultAt(2);
+      var out = new StringBuilder(2048);
+      gauge(out, "app_info", "information about qdrant server", "{name=\"qdrant\",version=\"" + Node.API_VERSION + "\"}", 1);
+      gauge(out, "app_status_recovery_mode", "features enabled in qdrant server", "", "recovery".equals(status.get("mode")) ? 1 : 0);
+      gauge(out, "collections_total", "number of collections", "", collections.size());
+      long vectors = collections.stream().mapToLong(c -> ((Number) c.getOrDefault("points", 0L)).longValue()).sum();
+      gauge(out, "collections_vector_total", "total number of vectors in all collections", "", vectors);
+      gauge(out, "cluster_enabled", "is cluster support enabled", "", node.config().cluster().enabled() ? 1 : 0);
+      gauge(out, "quiver_info", "this node", "{version=\"" + Node.VERSION + "\",peer_id=\"" + node.peerId() + "\"}", 1);
+      gauge(out, "quiver_storage_ready", "1 once the storage verticle has loaded", "", Boolean.TRUE.equals(status.get("ready")) ? 1 : 0);
+      gauge(out, "quiver_write_locked", "1 while the node's write lock is set", "", lockState.getBoolean("write") ? 1 : 0);
+      counterHeader(out, "quiver_rejected_writes_total", "writes refused by the write lock since start");
+      out.append("quiver_rejected_writes_total ").append(lockState.getLong("rejected_writes", 0L)).append('\n');
+      gauge(out, "quiver_writes_in_flight", "writes holding a permit of the write lock", "", lockState.getLong("writes_in_flight", 0L));
+      counterHeader(out, "rest_responses_total", "total number of responses");
+      stats.forEach((endpoint, code, count, micros) -> out.append("rest_responses_total")
+          .append(labels(endpoint, code)).append(' ').append(count).append('\n'));
+      counterHeader(out, "rest_responses_duration_seconds_sum", "total time spent answering, in seconds");
+      stats.forEach((endpoint, code, count, micros) -> out.append("rest_responses_duration_seconds_sum")
+          .append(labels(endpoint, code)).append(' ').append(micros / 1e6).append('\n'));
+      return new Route.PlainText(200, "text/plain; version=0.0.4; charset=utf-8", out.toString());
+    });
+  }
+
+  private static String labels(String endpoint, int status) {
+    int space = endpoint.indexOf(' ');
+    String method = space > 0 ? endpoint.substring(0, space) : "";
+    String path = space > 0 ? endpoint.substring(space + 1) : endpoint;
+    return "{method=\"" + method + "\",endpoint=\"" + path.replace("\"", "") + "\",status=\"" + status + "\"}";
+  }
+
+  private static void gauge(StringBuilder out, String name, String help, String labels, long value) {
+    out.append("# HELP ").append(name).append(' ').append(help).append('\n')
+        .append("# TYPE ").append(name).append(" gauge\n")
+        .append(name).append(labels).append(' ').append(value).append('\n');
+  }
+
+  private static void counterHeader(StringBuilder out, String name, String help) {
+    out.append("# HELP ").append(name).append(' ').append(help).append('\n')
+        .append("# TYPE ").append(name).append(" counter\n");
+  }
+
+  private static int detailsLevel(String raw) {
+    if (raw == null) {
+      return 0;
+    }
+    try {
+      return Math.max(0, Integer.parseInt(raw));
+    } catch (NumberFormatException e) {
+      throw io.quiver.error.ApiException.badRequest("details_level must be a non-negative integer");
+    }
+  }
+
+  private Future<Map<String, Object>> telemetry(int detailsLevel) {
+    return Future.all(status(), collectionTelemetry(), lock.get()).map(all -> {
+      Map<String, Object> status = all.resultAt(0);
+      List<Map<String, Object>> collections = all.resultAt(1);
+      JsonObject lockState = all.resultAt(2);
+      boolean recovery = "recovery".equals(status.get("mode"));
+
+      Map<String, Object> features = new LinkedHashMap<>();
+      features.put("debug", false);
+      features.put("service_debug_feature", false);
+      features.put("recovery_mode", recovery);
+      features.put("gpu", false);
+      features.put("rocksdb", false);
+      Map<String, Object> app = new LinkedHashMap<>();
+      app.put("name", "qdrant");
+      app.put("version", Node.API_VERSION);
+      app.put("features", features);
+      app.put("startup", Instant.ofEpochMilli(node.startedAtMillis()).toString());
+
+      Map<String, Object> colls = new LinkedHashMap<>();
+      colls.put("number_of_collections", collections.size());
+      if (detailsLevel >= 1) {
+        colls.put("collections", collections.stream().map(c -> Map.of("id", c.get("id"))).toList());
+      }
+
+      Map<String, Object> out = new LinkedHashMap<>();
+      out.put("id", Long.toString(node.peerId()));
+      out.put("app", app);
+      out.put("collections", colls);
+      out.put("cluster", Map.of("enabled", node.config().cluster().enabled()));
+      out.put("requests", Map.of("rest", Map.of("responses", stats.snapshot()), "grpc", Map.of("responses", Map.of())));
+      Map<String, Object> lockInfo = new LinkedHashMap<>();
+      lockInfo.put("write", lockState.getBoolean("write"));
+      lockInfo.put("error_message", lockState.getString("error_message"));
+      lockInfo.put("rejected_writes", lockState.getLong("rejected_writes", 0L));
+      out.put("locks", lockInfo);
+      return out;
+    });
+  }
+}

@@ -1,0 +1,54 @@
+package io.quiver.app;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Starts a node: {@code java -jar quiver.jar [--config-path FILE] [--conf-dir DIR]}. */
+public final class Main {
+  private static final Logger log = LoggerFactory.getLogger(Main.class);
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    String configPath = null;
+    Path confDir = Path.of("conf");
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--config-path" -> configPath = value(args, ++i);
+        case "--conf-dir" -> confDir = Path.of(value(args, ++i));
+        default -> usage("unknown argument " + args[i]);
+      }
+    }
+    Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
+    var launch = new DeploymentVerticle.Launch(confDir, configPath, System.getenv());
+    vertx.deployVerticle(new DeploymentVerticle(launch)).onFailure(err -> {
+      log.error("Quiver did not start: {}", err.getMessage());
+      vertx.close().onComplete(v -> System.exit(1));
+    });
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      log.info("Shutting down: closing verticles and storage");
+      try {
+        vertx.close().toCompletionStage().toCompletableFuture().get(25, TimeUnit.SECONDS);
+        log.info("Shutdown complete");
+      } catch (Exception e) {
+        log.error("Shutdown did not complete cleanly: {}", e.toString());
+      }
+    }, "quiver-shutdown"));
+  }
+
+  private static String value(String[] args, int i) {
+    if (i >= args.length) {
+      usage(args[i - 1] + " needs a value");
+    }
+    return args[i];
+  }
+
+  private static void usage(String problem) {
+    System.err.println("quiver: " + problem + "\nusage: quiver [--config-path FILE] [--conf-dir DIR]");
+    System.exit(2);
+  }
+}

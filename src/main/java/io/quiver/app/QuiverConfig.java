@@ -1,0 +1,239 @@
+package io.quiver.app;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The node's configuration: read once at startup, validated, immutable, handed to every verticle.
+ * Keys follow Qdrant's {@code config.yaml}. Build it with {@link ConfigLoader}.
+ */
+public record QuiverConfig(
+    Service service, Storage storage, Cluster cluster, String logLevel, List<String> sources) {
+
+  public record Service(
+      String host,
+      int httpPort,
+      int maxRequestSizeMb,
+      boolean enableCors,
+      String apiKey,
+      String readOnlyApiKey,
+      boolean enableTls,
+      int maxWorkers) {}
+
+  public enum FsyncMode {
+    ALWAYS,
+    INTERVAL
+  }
+
+  public record Storage(
+      Path storagePath,
+      Path snapshotsPath,
+      String recoveryMode,
+      boolean allowRecoveryModeFallback,
+      FsyncMode walFsync,
+      int walFsyncIntervalMs,
+      int walCapacityMb,
+      int commitIntervalSec,
+      int maxSearchThreads) {
+
+    public boolean recoveryModeOn() {
+      return recoveryMode != null && !recoveryMode.isEmpty();
+    }
+  }
+
+  public record Cluster(
+      boolean enabled, String p2pHost, int p2pPort, List<String> members, String kubernetesService) {}
+
+  static final Set<String> LOG_LEVELS = Set.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF");
+
+  /** Built-in defaults, the lowest layer of the configuration. */
+  static JsonObject defaults() {
+    return new JsonObject()
+        .put("log_level", "INFO")
+        .put(
+            "service",
+            new JsonObject()
+                .put("host", "0.0.0.0")
+                .put("http_port", 6333)
+                .put("max_request_size_mb", 32)
+                .put("enable_cors", true)
+                .put("enable_tls", false)
+                .put("max_workers", 0))
+        .put(
+            "storage",
+            new JsonObject()
+                .put("storage_path", "./storage")
+                .put("snapshots_path", "./snapshots")
+                .put("allow_recovery_mode", false)
+                .put("wal", new JsonObject().put("fsync", "always").put("fsync_interval_ms", 100).put("wal_capacity_mb", 32))
+                .put("commit_interval_sec", 5)
+                .put("performance", new JsonObject().put("max_search_threads", 0)))
+        .put(
+            "cluster",
+            new JsonObject()
+                .put("enabled", false)
+                .put("p2p", new JsonObject().put("host", "0.0.0.0").put("port", 6335))
+                .put("members", new JsonArray())
+                .put("discovery", new JsonObject()));
+  }
+
+  /**
+   * Validates the merged configuration. {@code origin} maps a dotted key to the source that set
+   * it, so that an error can say where a bad value came from.
+   */
+  static QuiverConfig from(JsonObject c, Map<String, String> origin, List<String> sources) {
+    var r = new Reader(c, origin);
+    var service =
+        new Service(
+            r.string("service.host"),
+            r.integer("service.http_port", 0, 65535),
+            r.integer("service.max_request_size_mb", 1, 4096),
+            r.bool("service.enable_cors"),
+            r.optionalString("service.api_key"),
+            r.optionalString("service.read_only_api_key"),
+            r.bool("service.enable_tls"),
+            r.integer("service.max_workers", 0, 1024));
+    var storage =
+        new Storage(
+            Path.of(r.string("storage.storage_path")),
+            Path.of(r.string("storage.snapshots_path")),
+            r.optionalString("storage.recovery_mode"),
+            r.bool("storage.allow_recovery_mode"),
+            r.oneOf("storage.wal.fsync", FsyncMode.class),
+            r.integer("storage.wal.fsync_interval_ms", 1, 60_000),
+            r.integer("storage.wal.wal_capacity_mb", 1, 4096),
+            r.integer("storage.commit_interval_sec", 1, 3600),
+            r.integer("storage.performance.max_search_threads", 0, 1024));
+    var cluster =
+        new Cluster(
+            r.bool("cluster.enabled"),
+            r.string("cluster.p2p.host"),
+            r.integer("cluster.p2p.port", 0, 65535),
+            r.list("cluster.members"),
+            r.optionalString("cluster.discovery.kubernetes_service"));
+    String level = r.string("log_level").toUpperCase(Locale.ROOT);
+    if (!LOG_LEVELS.contains(level)) {
+      throw r.invalid("log_level", "one of " + LOG_LEVELS);
+    }
+    return new QuiverConfig(service, storage, cluster, level, List.copyOf(sources));
+  }
+
+  /** Typed access to dotted keys; values from the environment arrive as strings and are coerced here. */
+  private record Reader(JsonObject root, Map<String, String> origin) {
+    Object raw(String key) {
+      Object node = root;
+      for (String part : key.split("\\.")) {
+        if (!(node instanceof JsonObject o)) {
+          return null;
+        }
+        node = o.getValue(part);
+      }
+      return node;
+    }
+
+    ConfigException invalid(String key, String expected) {
+      return new ConfigException(
+          "Invalid configuration value for `"
+              + key
+              + "`: got '"
+              + raw(key)
+              + "', expected "
+              + expected
+              + " (set by "
+              + origin.getOrDefault(key, "defaults")
+              + ")");
+    }
+
+    String string(String key) {
+      String s = optionalString(key);
+      if (s == null) {
+        throw invalid(key, "a non-empty string");
+      }
+      return s;
+    }
+
+    String optionalString(String key) {
+      Object v = raw(key);
+      if (v == null) {
+        return null;
+      }
+      if (v instanceof JsonObject || v instanceof JsonArray) {
+        throw invalid(key, "a string");
+      }
+      String s = v.toString();
+      return s.isEmpty() ? null : s;
+    }
+
+    int integer(String key, int min, int max) {
+      Object v = raw(key);
+      long value;
+      if (v instanceof Number n && n.doubleValue() == n.longValue()) {
+        value = n.longValue();
+      } else if (v instanceof String s) {
+        try {
+          value = Long.parseLong(s.trim());
+        } catch (NumberFormatException e) {
+          throw invalid(key, "an integer from " + min + " to " + max);
+        }
+      } else {
+        throw invalid(key, "an integer from " + min + " to " + max);
+      }
+      if (value < min || value > max) {
+        throw invalid(key, "an integer from " + min + " to " + max);
+      }
+      return (int) value;
+    }
+
+    boolean bool(String key) {
+      Object v = raw(key);
+      if (v instanceof Boolean b) {
+        return b;
+      }
+      if (v instanceof String s) {
+        switch (s.trim().toLowerCase(Locale.ROOT)) {
+          case "true", "1", "yes", "on" -> {
+            return true;
+          }
+          case "false", "0", "no", "off" -> {
+            return false;
+          }
+          default -> {}
+        }
+      }
+      throw invalid(key, "true or false");
+    }
+
+    <E extends Enum<E>> E oneOf(String key, Class<E> type) {
+      String s = string(key).toUpperCase(Locale.ROOT);
+      for (E e : type.getEnumConstants()) {
+        if (e.name().equals(s)) {
+          return e;
+        }
+      }
+      throw invalid(key, "one of " + List.of(type.getEnumConstants()).toString().toLowerCase(Locale.ROOT));
+    }
+
+    List<String> list(String key) {
+      Object v = raw(key);
+      List<String> out = new ArrayList<>();
+      if (v instanceof JsonArray a) {
+        a.forEach(x -> out.add(String.valueOf(x).trim()));
+      } else if (v instanceof String s) {
+        for (String part : s.split(",")) {
+          if (!part.isBlank()) {
+            out.add(part.trim());
+          }
+        }
+      } else if (v != null) {
+        throw invalid(key, "a list or a comma-separated string");
+      }
+      return List.copyOf(out);
+    }
+  }
+}

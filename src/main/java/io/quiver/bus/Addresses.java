@@ -1,0 +1,61 @@
+package io.quiver.bus;
+
+/**
+ * Every event-bus address of a node, in one place. Addresses carry the node id so that in a
+ * clustered deployment each node keeps its own lock and storage, and a cluster member can address a
+ * given node: {@code quiver.<node>.<service>}.
+ *
+ * <p>Public addresses (documented in the README, JSON messages) are marked so; the others carry
+ * local-only objects between the verticles of one node.
+ */
+public final class Addresses {
+  private final String prefix;
+
+  public Addresses(String nodeId) {
+    if (nodeId == null || nodeId.isBlank() || nodeId.contains(".")) {
+      throw new IllegalArgumentException("node id must be non-empty and free of dots: " + nodeId);
+    }
+    this.prefix = "quiver." + nodeId + ".";
+  }
+
+  /**
+   * Public. Write-permission query. Body: {@code {"operation": "<name>"}} (optional). Reply: {@code
+   * {"allowed": true, "permit": <long>}} or {@code {"allowed": false, "error_message": "..."}}. A
+   * granted permit must be returned on {@link #lockRelease()} when the write has finished.
+   */
+  public String lockPermission() {
+    return prefix + "lock.permission";
+  }
+
+  /** Public. Fire-and-forget: {@code {"permit": <long>}} ends a write granted by a permission. */
+  public String lockRelease() {
+    return prefix + "lock.release";
+  }
+
+  /** Public. Reads the lock: reply {@code {"write": bool, "error_message": string|null}}. */
+  public String lockGet() {
+    return prefix + "lock.get";
+  }
+
+  /**
+   * Public. Sets the lock: body {@code {"write": bool, "error_message": string|null}}; reply is the
+   * previous state, sent once every write granted before the change has finished.
+   */
+  public String lockSet() {
+    return prefix + "lock.set";
+  }
+
+  /** Local. Storage commands ({@code io.quiver.storage.StorageCommand}), answered by either storage verticle. */
+  public String storage() {
+    return prefix + "storage";
+  }
+
+  /** Public. Storage commands as JSON: {@code {"op": "...", "collection": "...", "body": {...}}}. */
+  public String storageJson() {
+    return prefix + "storage.json";
+  }
+
+  public String prefix() {
+    return prefix;
+  }
+}

@@ -1,0 +1,69 @@
+package io.quiver.error;
+
+/**
+ * A failure that carries the HTTP status Qdrant would answer with. Thrown by the engine and the
+ * services (it has no framework dependency), carried over the event bus as a
+ * {@code ReplyException} whose failure code is {@link #status()}, and rendered into Qdrant's error
+ * envelope by the one failure handler of the HTTP router.
+ */
+public class ApiException extends RuntimeException {
+  private final int status;
+
+  public ApiException(int status, String message) {
+    super(message, null, false, false);
+    this.status = status;
+  }
+
+  public ApiException(int status, String message, Throwable cause) {
+    super(message, cause, false, false);
+    this.status = status;
+  }
+
+  public int status() {
+    return status;
+  }
+
+  /** 400: the request is well-formed JSON but asks for something impossible ("Bad request: ..."). */
+  public static ApiException badRequest(String message) {
+    return new ApiException(400, "Bad request: " + message);
+  }
+
+  /** 400 with Qdrant's "Wrong input" prefix, used for dimension and vector-name errors. */
+  public static ApiException wrongInput(String message) {
+    return new ApiException(400, "Wrong input: " + message);
+  }
+
+  /** 400 for bodies that do not parse into the expected shape. */
+  public static ApiException formatError(String message) {
+    return new ApiException(400, "Format error in JSON body: " + message);
+  }
+
+  /** 422 for values that parse but violate a constraint. */
+  public static ApiException validation(String message) {
+    return new ApiException(422, "Validation error in JSON body: [" + message + "]");
+  }
+
+  public static ApiException collectionNotFound(String name) {
+    return new ApiException(404, "Not found: Collection `" + name + "` doesn't exist!");
+  }
+
+  public static ApiException notFound(String message) {
+    return new ApiException(404, "Not found: " + message);
+  }
+
+  public static ApiException conflict(String message) {
+    return new ApiException(409, message);
+  }
+
+  public static ApiException forbidden(String message) {
+    return new ApiException(403, message);
+  }
+
+  public static ApiException unavailable(String message) {
+    return new ApiException(503, message);
+  }
+
+  public static ApiException notImplemented(String what) {
+    return new ApiException(501, "Not implemented: " + what + " is not supported by this server yet");
+  }
+}
