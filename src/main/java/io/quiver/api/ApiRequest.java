@@ -1,6 +1,7 @@
 package io.quiver.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.NullNode;
 import io.quiver.error.ApiException;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
@@ -11,6 +12,7 @@ import java.util.Map;
 /** What a route handler sees of a request: path and query parameters and the parsed body. */
 public final class ApiRequest {
   private final RoutingContext ctx;
+  private JsonNode tree;
 
   ApiRequest(RoutingContext ctx) {
     this.ctx = ctx;
@@ -49,9 +51,12 @@ public final class ApiRequest {
     }
   }
 
-  /** The body as a JSON tree, or null when there is none. */
+  /** The body as a JSON tree, or null when there is none. Parsed once, then shared. */
   public JsonNode bodyTreeOrNull() {
-    Buffer buffer = ctx.body().buffer();
-    return buffer == null || buffer.length() == 0 ? null : body(JsonNode.class);
+    if (tree == null) {
+      Buffer buffer = ctx.body().buffer();
+      tree = buffer == null || buffer.length() == 0 ? NullNode.instance : body(JsonNode.class);
+    }
+    return tree == NullNode.instance ? null : tree;
   }
 }

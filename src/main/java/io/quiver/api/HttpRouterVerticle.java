@@ -111,7 +111,13 @@ public final class HttpRouterVerticle extends VerticleBase {
   private void dispatch(Route route, RoutingContext ctx) {
     ctx.put(ROUTE_KEY, route.key());
     var request = new ApiRequest(ctx);
-    Future<?> result = route.access().needsWritePermission()
+    Access access;
+    try {
+      access = route.accessOf(request);
+    } catch (RuntimeException e) {
+      access = route.access();
+    }
+    Future<?> result = access.needsWritePermission()
         ? lock.acquire().compose(permit -> invoke(route, request).andThen(ar -> lock.release(permit)))
         : invoke(route, request);
     result.onSuccess(r -> render(ctx, r)).onFailure(ctx::fail);

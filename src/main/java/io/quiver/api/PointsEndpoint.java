@@ -1,18 +1,57 @@
 package io.quiver.api;
 
-import io.quiver.storage.StorageClient;
-import java.util.List;
+import static io.quiver.api.Access.DELETE;
+import static io.quiver.api.Access.READ;
+import static io.quiver.api.Access.WRITE;
 
-/** {@code /collections/{name}/points...}: points, payloads, vectors, scroll, count, search. */
+import io.quiver.storage.StorageClient;
+import io.quiver.storage.StorageOp;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.List;
+import java.util.Set;
+
+/** {@code /collections/{name}/points...}: points, payloads, vectors, scroll, count. */
 final class PointsEndpoint implements Endpoint {
-  private final StorageClient storage;
+  private final StorageRoutes s;
 
   PointsEndpoint(StorageClient storage) {
-    this.storage = storage;
+    this.s = new StorageRoutes(storage);
+  }
+
+  /** Operations of a batch that only remove data, and so stay allowed under the write lock. */
+  static final Set<String> REMOVING = Set.of("delete", "delete_payload", "clear_payload", "delete_vectors");
+
+  /** A batch is a write when any of its operations adds data; a batch of removals is a delete. */
+  static Access batchAccess(ApiRequest request) {
+    JsonNode body = request.bodyTreeOrNull();
+    JsonNode ops = body == null ? null : body.get("operations");
+    if (ops == null || !ops.isArray()) {
+      return WRITE;
+    }
+    for (JsonNode op : ops) {
+      if (!op.isObject() || op.size() != 1 || !REMOVING.contains(op.fieldNames().next())) {
+        return WRITE;
+      }
+    }
+    return DELETE;
   }
 
   @Override
   public List<Route> routes() {
-    return List.of();
+    String p = "/collections/{collection_name}/points";
+    return List.of(
+        Route.put(p, WRITE, s.forward(StorageOp.UPSERT_POINTS)),
+        Route.post(p, READ, s.forward(StorageOp.GET_POINTS)),
+        Route.get(p + "/{id}", READ, s.forward(StorageOp.GET_POINT)),
+        Route.post(p + "/delete", DELETE, s.forward(StorageOp.DELETE_POINTS)),
+        Route.put(p + "/vectors", WRITE, s.forward(StorageOp.UPDATE_VECTORS)),
+        Route.post(p + "/vectors/delete", DELETE, s.forward(StorageOp.DELETE_VECTORS)),
+        Route.post(p + "/payload", WRITE, s.forward(StorageOp.SET_PAYLOAD)),
+        Route.put(p + "/payload", WRITE, s.forward(StorageOp.OVERWRITE_PAYLOAD)),
+        Route.post(p + "/payload/delete", DELETE, s.forward(StorageOp.DELETE_PAYLOAD)),
+        Route.post(p + "/payload/clear", DELETE, s.forward(StorageOp.CLEAR_PAYLOAD)),
+        Route.post(p + "/batch", WRITE, s.forward(StorageOp.BATCH_UPDATE)).classifiedBy(PointsEndpoint::batchAccess),
+        Route.post(p + "/scroll", READ, s.forward(StorageOp.SCROLL_POINTS)),
+        Route.post(p + "/count", READ, s.forward(StorageOp.COUNT_POINTS)));
   }
 }

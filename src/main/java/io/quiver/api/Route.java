@@ -8,7 +8,30 @@ import io.vertx.core.http.HttpMethod;
  * class and handler. The handler's result is rendered in Qdrant's envelope unless it is a {@link
  * PlainText}.
  */
-public record Route(HttpMethod method, String path, Access access, Handler handler) {
+public record Route(HttpMethod method, String path, Access access, Handler handler, Classifier classifier) {
+  public Route(HttpMethod method, String path, Access access, Handler handler) {
+    this(method, path, access, handler, null);
+  }
+
+  /**
+   * Refines the access class from the request itself, for routes whose effect depends on the body
+   * (a batch of deletes is a delete). It may only return {@code access} or a weaker class.
+   */
+  @FunctionalInterface
+  public interface Classifier {
+    Access classify(ApiRequest request);
+  }
+
+  /** This route with a classifier. */
+  public Route classifiedBy(Classifier c) {
+    return new Route(method, path, access, handler, c);
+  }
+
+  /** The access class of this request. */
+  public Access accessOf(ApiRequest request) {
+    return classifier == null ? access : classifier.classify(request);
+  }
+
   @FunctionalInterface
   public interface Handler {
     Future<?> handle(ApiRequest request);

@@ -6,7 +6,11 @@ import io.quiver.bus.Addresses;
 import io.quiver.lock.LockVerticle;
 import io.quiver.storage.StorageClient;
 import io.quiver.storage.StorageVerticle;
+import io.quiver.recovery.MetadataOnlyStorageService;
 import io.quiver.storage.engine.EngineStorageService;
+import io.quiver.storage.engine.StorageLayout;
+import java.io.IOException;
+import java.util.List;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import java.nio.file.Path;
@@ -38,6 +42,11 @@ public final class DeploymentVerticle extends VerticleBase {
     return node;
   }
 
+  /** The HTTP router, once started. */
+  public HttpRouterVerticle router() {
+    return router;
+  }
+
   /** The HTTP port actually bound (useful when the configured port is 0). */
   public int httpPort() {
     return router.actualPort();
@@ -65,11 +74,64 @@ public final class DeploymentVerticle extends VerticleBase {
         .onFailure(err -> log.error("Startup failed: {}", err.getMessage()));
   }
 
+  /**
+   * Deploys the full storage verticle, or the metadata-only one in recovery mode. With {@code
+   * QDRANT_ALLOW_RECOVERY_MODE=true}, a load that fails (or that a previous process died in, as the
+   * kernel's OOM killer leaves it) falls back to recovery mode without a restart.
+   */
   private Future<Void> deployStorage() {
-    var storage = new StorageVerticle(node.addresses(), "full engine",
-        () -> EngineStorageService.open(config));
-    return step("storage verticle", storage).onSuccess(v -> storage.loaded().onFailure(err ->
-        log.error("Loading collections failed; the node stays unready", err)));
+    var storage = config.storage();
+    if (storage.recoveryModeOn()) {
+      return deployRecovery(storage.recoveryMode());
+    }
+    if (storage.allowRecoveryModeFallback()) {
+      List<String> interrupted;
+      try {
+        interrupted = StorageLayout.interruptedLoads(storage.storagePath());
+      } catch (IOException e) {
+        return Future.failedFuture(e);
+      }
+      if (!interrupted.isEmpty()) {
+        String why = "Collection `" + interrupted.get(0) + "` was being loaded when the node last stopped "
+            + "(killed while loading, possibly out of memory)";
+        log.error("{}; starting in recovery mode", why);
+        return deployRecovery(why);
+      }
+    }
+    var full = new StorageVerticle(node.addresses(), "full engine", () -> EngineStorageService.open(config));
+    return vertx.deployVerticle(full).compose(id -> {
+      log.info("Deployed storage verticle (full engine); loading collections");
+      // callbacks of the storage verticle run on its context; deploy from ours, the parent's
+      full.loaded().onFailure(err -> context.runOnContext(ignored -> {
+        if (!storage.allowRecoveryModeFallback()) {
+          log.error("Loading collections failed; the node stays unready. Set QDRANT_ALLOW_RECOVERY_MODE=true to "
+              + "fall back to recovery mode automatically.", err);
+          return;
+        }
+        String why = err instanceof EngineStorageService.CollectionLoadException load
+            ? "Failed to load collection `" + load.collection + "`: " + rootCause(load)
+            : "Failed to load collections: " + rootCause(err);
+        log.error("{}; falling back to recovery mode", why, err);
+        vertx.undeploy(id).onComplete(undeployed -> context.runOnContext(v -> deployRecovery(why)
+            .onFailure(e -> log.error("Could not deploy the recovery-mode storage verticle", e))));
+      }));
+      return Future.<Void>succeededFuture();
+    });
+  }
+
+  private Future<Void> deployRecovery(String message) {
+    log.warn("Node {} starts in RECOVERY MODE: {}", node.peerId(), message);
+    var path = config.storage().storagePath();
+    return step("storage verticle (metadata only, recovery mode)",
+        new StorageVerticle(node.addresses(), "metadata only, recovery mode", () -> MetadataOnlyStorageService.open(path, message)));
+  }
+
+  private static String rootCause(Throwable t) {
+    Throwable c = t;
+    while (c.getCause() != null && c.getCause() != c) {
+      c = c.getCause();
+    }
+    return c instanceof OutOfMemoryError ? "out of memory (" + c.getMessage() + ")" : c.toString();
   }
 
   private Future<Void> step(String what, io.vertx.core.Deployable verticle) {

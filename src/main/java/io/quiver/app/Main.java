@@ -11,6 +11,9 @@ import org.slf4j.LoggerFactory;
 public final class Main {
   private static final Logger log = LoggerFactory.getLogger(Main.class);
 
+  /** The code the process ends with after the shutdown hook; startup failures set 1. */
+  private static volatile int exitCode;
+
   private Main() {}
 
   public static void main(String[] args) {
@@ -27,6 +30,7 @@ public final class Main {
     var launch = new DeploymentVerticle.Launch(confDir, configPath, System.getenv());
     vertx.deployVerticle(new DeploymentVerticle(launch)).onFailure(err -> {
       log.error("Quiver did not start: {}", err.getMessage());
+      exitCode = 1;
       vertx.close().onComplete(v -> System.exit(1));
     });
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -36,7 +40,10 @@ public final class Main {
         log.info("Shutdown complete");
       } catch (Exception e) {
         log.error("Shutdown did not complete cleanly: {}", e.toString());
+        exitCode = Math.max(exitCode, 2);
       }
+      // a clean stop on SIGTERM exits 0 rather than the JVM's 143, as Kubernetes expects
+      Runtime.getRuntime().halt(exitCode);
     }, "quiver-shutdown"));
   }
 

@@ -1,0 +1,30 @@
+package io.quiver.engine;
+
+/**
+ * Names of the Lucene fields of a point document. One document per point; the payload fields that
+ * filters use are named by {@code io.quiver.engine.filter.PayloadFields}.
+ */
+public final class Fields {
+  /** Indexed term and sorted doc values: {@link PointId#term()}. */
+  public static final String ID = "_id";
+  /** Numeric doc values: the WAL sequence number of the write that last put the point (Qdrant's version). */
+  public static final String VERSION = "_ver";
+  /** Stored: the payload as JSON bytes. */
+  public static final String PAYLOAD = "_p";
+  /** Indexed terms: names of the vectors the point has ("" for the unnamed default vector). */
+  public static final String HAS_VECTOR = "_hv";
+  /** Prefix of dense vector fields: {@code v.<name>}. */
+  public static final String DENSE_PREFIX = "v.";
+  /** Prefix of stored sparse vectors: {@code s.<name>}. */
+  public static final String SPARSE_PREFIX = "s.";
+
+  private Fields() {}
+
+  public static String dense(String name) {
+    return DENSE_PREFIX + name;
+  }
+
+  public static String sparse(String name) {
+    return SPARSE_PREFIX + name;
+  }
+}

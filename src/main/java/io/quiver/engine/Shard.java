@@ -1,0 +1,468 @@
+package io.quiver.engine;
+
+import io.quiver.engine.wal.FsyncPolicy;
+import io.quiver.engine.wal.WalOptions;
+import io.quiver.engine.wal.WriteAheadLog;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.lucene.index.IndexWriter;
+import org.apache.lucene.index.IndexWriterConfig;
+import org.apache.lucene.index.LeafReader;
+import org.apache.lucene.index.LeafReaderContext;
+import org.apache.lucene.index.PostingsEnum;
+import org.apache.lucene.index.SortedDocValues;
+import org.apache.lucene.index.Term;
+import org.apache.lucene.index.Terms;
+import org.apache.lucene.index.TermsEnum;
+import org.apache.lucene.search.BooleanClause;
+import org.apache.lucene.search.BooleanQuery;
+import org.apache.lucene.search.IndexSearcher;
+import org.apache.lucene.search.MatchAllDocsQuery;
+import org.apache.lucene.search.Query;
+import org.apache.lucene.search.ScoreDoc;
+import org.apache.lucene.search.SearcherManager;
+import org.apache.lucene.search.Sort;
+import org.apache.lucene.search.SortField;
+import org.apache.lucene.search.TermRangeQuery;
+import org.apache.lucene.search.TopDocs;
+import org.apache.lucene.store.FSDirectory;
+import org.apache.lucene.util.Bits;
+import org.apache.lucene.util.BytesRef;
+
+/**
+ * One shard of a collection: a write-ahead log in front of a Lucene index.
+ *
+ * <p>Writes: {@link #write} resolves an update into whole-point {@link Action}s under the shard's
+ * write lock, appends them to the WAL as one frame and applies them to the index writer, so writes
+ * apply in WAL order. With {@code fsync=ALWAYS} the frame is fsynced (group commit) before {@code
+ * write} returns; with {@code wait=true} the change is also visible to readers when it returns.
+ *
+ * <p>Durability: Lucene commits every {@code commitInterval} and on close, recording the last
+ * applied WAL sequence number in the commit's user data; the WAL up to it is then truncated. Opening
+ * replays the WAL above the committed sequence number. A torn WAL tail is cut by the WAL itself.
+ *
+ * <p>Thread-safety: all methods are safe to call concurrently. Reads see the last refreshed state.
+ */
+public final class Shard implements Closeable {
+  private static final System.Logger log = System.getLogger(Shard.class.getName());
+  static final String WAL_SEQ = "wal_seq";
+
+  /** Tuning of a shard. */
+  public record Options(WalOptions wal, long commitIntervalMs, long refreshIntervalMs) {}
+
+  /** Resolves an update into actions, reading the current state through the view if it needs to. */
+  @FunctionalInterface
+  public interface Planner {
+    List<Action> plan(View view) throws IOException;
+  }
+
+  private final Path dir;
+  private final WriteAheadLog wal;
+  private final IndexWriter writer;
+  private final SearcherManager searchers;
+  private final ActionCodec codec;
+  private final DocMapper mapper;
+  private final boolean syncEachWrite;
+  private final Object writeLock = new Object();
+  private final Object commitLock = new Object();
+  private final List<ScheduledFuture<?>> tasks = new ArrayList<>();
+  private volatile CollectionSchema schema;
+  private volatile long appliedSeq;
+  private volatile long visibleSeq;
+  private volatile long committedSeq;
+  private volatile boolean closed;
+
+  private Shard(Path dir, WriteAheadLog wal, IndexWriter writer, ActionCodec codec, DocMapper mapper,
+      CollectionSchema schema, boolean syncEachWrite) throws IOException {
+    this.dir = dir;
+    this.wal = wal;
+    this.writer = writer;
+    this.codec = codec;
+    this.mapper = mapper;
+    this.schema = schema;
+    this.syncEachWrite = syncEachWrite;
+    this.searchers = new SearcherManager(writer, null);
+  }
+
+  /**
+   * Opens (or creates) the shard in {@code dir}, replaying the WAL tail above the last commit.
+   *
+   * @param scheduler runs the periodic refresh and commit; not owned by the shard
+   */
+  public static Shard open(Path dir, CollectionSchema schema, Options options, ActionCodec codec, DocMapper mapper,
+      ScheduledExecutorService scheduler) throws IOException {
+    Files.createDirectories(dir);
+    var holder = new CollectionSchema[] {schema};
+    var config = new IndexWriterConfig()
+        .setCodec(new VectorCodec(() -> holder[0]))
+        .setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND)
+        .setRAMBufferSizeMB(128)
+        .setCommitOnClose(false);
+    var directory = FSDirectory.open(dir.resolve("index"));
+    IndexWriter writer = new IndexWriter(directory, config);
+    WriteAheadLog wal = null;
+    try {
+      wal = WriteAheadLog.open(dir.resolve("wal"), options.wal());
+      var shard = new Shard(dir, wal, writer, codec, mapper, schema, options.wal().fsync() == FsyncPolicy.ALWAYS);
+      shard.schemaRef = holder;
+      shard.recover();
+      shard.tasks.add(scheduler.scheduleWithFixedDelay(shard::refreshQuietly,
+          options.refreshIntervalMs(), options.refreshIntervalMs(), TimeUnit.MILLISECONDS));
+      shard.tasks.add(scheduler.scheduleWithFixedDelay(shard::commitQuietly,
+          options.commitIntervalMs(), options.commitIntervalMs(), TimeUnit.MILLISECONDS));
+      return shard;
+    } catch (IOException | RuntimeException e) {
+      if (wal != null) {
+        wal.close();
+      }
+      writer.rollback();
+      throw e;
+    }
+  }
+
+  private CollectionSchema[] schemaRef;
+
+  private void recover() throws IOException {
+    Map<String, String> data = new HashMap<>();
+    writer.getLiveCommitData().forEach(e -> data.put(e.getKey(), e.getValue()));
+    committedSeq = Long.parseLong(data.getOrDefault(WAL_SEQ, "0"));
+    appliedSeq = committedSeq;
+    long[] replayed = {0};
+    wal.replay(committedSeq, (seq, payload) -> {
+      apply(codec.decode(payload), seq);
+      appliedSeq = seq;
+      replayed[0]++;
+    });
+    if (replayed[0] > 0) {
+      log.log(System.Logger.Level.INFO, "Shard {0}: replayed {1} WAL record(s) above committed sequence {2}",
+          dir, replayed[0], committedSeq);
+      commit();
+    }
+    refresh();
+  }
+
+  public CollectionSchema schema() {
+    return schema;
+  }
+
+  /** Replaces the schema; documents written from now on follow it. */
+  public void setSchema(CollectionSchema next) {
+    synchronized (writeLock) {
+      schema = next;
+      schemaRef[0] = next;
+    }
+  }
+
+  /**
+   * Applies one update: plans it under the write lock, logs and applies the actions.
+   *
+   * @return the operation id (the WAL sequence number of the frame, or the last one if nothing changed)
+   */
+  public long write(Planner planner, boolean wait) throws IOException {
+    ensureOpen();
+    long seq;
+    synchronized (writeLock) {
+      List<Action> actions = planner.plan(new View(this));
+      if (actions.isEmpty()) {
+        return wal.lastSequence();
+      }
+      seq = wal.append(codec.encode(actions));
+      apply(actions, seq);
+      appliedSeq = seq;
+    }
+    if (syncEachWrite) {
+      wal.sync(seq);
+    }
+    if (wait) {
+      refresh();
+    }
+    return seq;
+  }
+
+  private void apply(List<Action> actions, long seq) throws IOException {
+    CollectionSchema s = schema;
+    for (Action a : actions) {
+      Term term = new Term(Fields.ID, a.id().term());
+      switch (a) {
+        case Action.Put put -> writer.updateDocument(term, mapper.toDocument(put.point(), s, seq));
+        case Action.Delete del -> writer.deleteDocuments(term);
+      }
+    }
+  }
+
+  /** Makes every applied write visible to readers. */
+  public void refresh() throws IOException {
+    long target = appliedSeq;
+    if (visibleSeq >= target) {
+      return;
+    }
+    searchers.maybeRefreshBlocking();
+    synchronized (this) {
+      visibleSeq = Math.max(visibleSeq, target);
+    }
+  }
+
+  /** Commits the index with the applied WAL sequence and truncates the WAL below it. */
+  public void commit() throws IOException {
+    synchronized (commitLock) {
+      long seq = appliedSeq;
+      if (seq == committedSeq && !writer.hasUncommittedChanges()) {
+        return;
+      }
+      writer.setLiveCommitData(Map.of(WAL_SEQ, Long.toString(seq)).entrySet());
+      writer.commit();
+      committedSeq = seq;
+      wal.truncateUpTo(seq);
+    }
+  }
+
+  private void refreshQuietly() {
+    try {
+      if (!closed) {
+        refresh();
+      }
+    } catch (Exception e) {
+      log.log(System.Logger.Level.WARNING, "Shard " + dir + ": refresh failed", e);
+    }
+  }
+
+  private void commitQuietly() {
+    try {
+      if (!closed) {
+        commit();
+      }
+    } catch (Exception e) {
+      log.log(System.Logger.Level.ERROR, "Shard " + dir + ": commit failed; the WAL keeps the data", e);
+    }
+  }
+
+  /**
+   * Reads against one point-in-time searcher that includes every write acknowledged before the
+   * call (read-your-writes, as Qdrant clients expect even after {@code wait=false}).
+   */
+  public <T> T read(ReadFn<T> fn) throws IOException {
+    ensureOpen();
+    refresh();
+    IndexSearcher searcher = searchers.acquire();
+    try {
+      return fn.apply(new Reader(searcher, mapper, schema));
+    } finally {
+      searchers.release(searcher);
+    }
+  }
+
+  @FunctionalInterface
+  public interface ReadFn<T> {
+    T apply(Reader reader) throws IOException;
+  }
+
+  /** A planner's view: the state as of the last applied write (refreshed on first use). */
+  public static final class View {
+    private final Shard shard;
+    private Reader reader;
+
+    private View(Shard shard) {
+      this.shard = shard;
+    }
+
+    public <T> T read(ReadFn<T> fn) throws IOException {
+      return shard.read(fn);
+    }
+
+    public CollectionSchema schema() {
+      return shard.schema;
+    }
+  }
+
+  /** Read operations over one searcher. Not thread-safe; lives for one {@link #read} call. */
+  public static final class Reader {
+    private final IndexSearcher searcher;
+    private final DocMapper mapper;
+    private final CollectionSchema schema;
+
+    Reader(IndexSearcher searcher, DocMapper mapper, CollectionSchema schema) {
+      this.searcher = searcher;
+      this.mapper = mapper;
+      this.schema = schema;
+    }
+
+    public IndexSearcher searcher() {
+      return searcher;
+    }
+
+    public int count(Query q) throws IOException {
+      return searcher.count(q);
+    }
+
+    public int numDocs() {
+      return searcher.getIndexReader().numDocs();
+    }
+
+    public int segments() {
+      return searcher.getIndexReader().leaves().size();
+    }
+
+    /** The points of these ids that exist, in the order given, each once. */
+    public List<Point> get(List<PointId> ids, DocMapper.Selector sel) throws IOException {
+      Map<PointId, Point> out = new LinkedHashMap<>();
+      for (PointId id : ids) {
+        if (!out.containsKey(id)) {
+          Point p = get(id, sel);
+          if (p != null) {
+            out.put(id, p);
+          }
+        }
+      }
+      return new ArrayList<>(out.values());
+    }
+
+    public Point get(PointId id, DocMapper.Selector sel) throws IOException {
+      BytesRef term = id.term();
+      for (LeafReaderContext ctx : searcher.getIndexReader().leaves()) {
+        LeafReader leaf = ctx.reader();
+        Terms terms = leaf.terms(Fields.ID);
+        if (terms == null) {
+          continue;
+        }
+        TermsEnum te = terms.iterator();
+        if (!te.seekExact(term)) {
+          continue;
+        }
+        PostingsEnum pe = te.postings(null, PostingsEnum.NONE);
+        Bits live = leaf.getLiveDocs();
+        for (int doc = pe.nextDoc(); doc != PostingsEnum.NO_MORE_DOCS; doc = pe.nextDoc()) {
+          if (live == null || live.get(doc)) {
+            return mapper.read(leaf, leaf.storedFields(), doc, id, sel, schema);
+          }
+        }
+      }
+      return null;
+    }
+
+    /** Ids of all live points matching {@code q}, in id order. */
+    public List<PointId> ids(Query q) throws IOException {
+      List<PointId> out = new ArrayList<>();
+      for (Point p : scroll(q, null, Integer.MAX_VALUE - 1, DocMapper.Selector.ID_ONLY).points()) {
+        out.add(p.id());
+      }
+      return out;
+    }
+
+    /** A page of points in id order starting at {@code offset} (inclusive), and the next page's first id. */
+    public Page scroll(Query filter, PointId offset, int limit, DocMapper.Selector sel) throws IOException {
+      Query q = filter == null ? new MatchAllDocsQuery() : filter;
+      if (offset != null) {
+        q = new BooleanQuery.Builder()
+            .add(q, BooleanClause.Occur.FILTER)
+            .add(new TermRangeQuery(Fields.ID, offset.term(), null, true, false), BooleanClause.Occur.FILTER)
+            .build();
+      }
+      int want = (int) Math.min((long) limit + 1, Math.max(1, numDocs()));
+      TopDocs top = searcher.search(q, want, new Sort(new SortField(Fields.ID, SortField.Type.STRING)), false);
+      List<Point> points = new ArrayList<>(Math.min(limit, top.scoreDocs.length));
+      PointId next = null;
+      for (int i = 0; i < top.scoreDocs.length; i++) {
+        PointId id = idOf(top.scoreDocs[i]);
+        if (i == limit) {
+          next = id;
+          break;
+        }
+        points.add(sel == DocMapper.Selector.ID_ONLY ? new Point(id, Map.of(), Map.of(), null) : load(top.scoreDocs[i], id, sel));
+      }
+      return new Page(points, next);
+    }
+
+    /** The point of a hit. */
+    public Point load(ScoreDoc hit, PointId id, DocMapper.Selector sel) throws IOException {
+      LeafReaderContext ctx = leaf(hit.doc);
+      int doc = hit.doc - ctx.docBase;
+      return mapper.read(ctx.reader(), ctx.reader().storedFields(), doc, id, sel, schema);
+    }
+
+    public PointId idOf(ScoreDoc hit) throws IOException {
+      LeafReaderContext ctx = leaf(hit.doc);
+      SortedDocValues ids = ctx.reader().getSortedDocValues(Fields.ID);
+      int doc = hit.doc - ctx.docBase;
+      if (ids == null || !ids.advanceExact(doc)) {
+        throw new IOException("document without id");
+      }
+      return PointId.fromTerm(ids.lookupOrd(ids.ordValue()));
+    }
+
+    private LeafReaderContext leaf(int doc) {
+      var leaves = searcher.getIndexReader().leaves();
+      return leaves.get(org.apache.lucene.index.ReaderUtil.subIndex(doc, leaves));
+    }
+
+    public CollectionSchema schema() {
+      return schema;
+    }
+  }
+
+  /** One page of a scroll. {@code next} is null on the last page. */
+  public record Page(List<Point> points, PointId next) {}
+
+  /** WAL plus index size on disk, in bytes. */
+  public long sizeOnDisk() throws IOException {
+    return FileSizes.sizeOf(dir);
+  }
+
+  private void ensureOpen() {
+    if (closed) {
+      throw new IllegalStateException("shard is closed");
+    }
+  }
+
+  /** Commits and closes. Idempotent. */
+  @Override
+  public void close() throws IOException {
+    synchronized (writeLock) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+    }
+    tasks.forEach(t -> t.cancel(false));
+    try {
+      commit();
+      searchers.close();
+      writer.close();
+    } finally {
+      wal.close();
+    }
+  }
+
+  /** Closes without committing: for deleting the shard. */
+  public void abandon() throws IOException {
+    synchronized (writeLock) {
+      closed = true;
+    }
+    tasks.forEach(t -> t.cancel(false));
+    try {
+      searchers.close();
+      writer.rollback();
+    } finally {
+      wal.close();
+    }
+  }
+
+  /** For tests: the sequence numbers the shard has applied and committed. */
+  long appliedSeq() {
+    return appliedSeq;
+  }
+
+  long committedSeq() {
+    return committedSeq;
+  }
+
+}

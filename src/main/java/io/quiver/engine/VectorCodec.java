@@ -1,0 +1,75 @@
+package io.quiver.engine;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+import org.apache.lucene.codecs.KnnVectorsFormat;
+import org.apache.lucene.codecs.lucene102.Lucene102HnswBinaryQuantizedVectorsFormat;
+import org.apache.lucene.codecs.lucene103.Lucene103Codec;
+import org.apache.lucene.codecs.lucene99.Lucene99HnswScalarQuantizedVectorsFormat;
+import org.apache.lucene.codecs.lucene99.Lucene99HnswVectorsFormat;
+
+/**
+ * Lucene's default codec with a per-field HNSW format chosen from the collection's vector
+ * configuration (graph degree, construction beam, quantization). The format names stay Lucene's, so
+ * an index written with it opens with the stock codec. Dimensions are allowed up to Qdrant's limit
+ * rather than Lucene's default of 1024.
+ */
+final class VectorCodec extends Lucene103Codec {
+  static final int MAX_DIMENSIONS = 65536;
+  private final Supplier<CollectionSchema> schema;
+  private final Map<VectorSpec, KnnVectorsFormat> formats = new ConcurrentHashMap<>();
+  private final KnnVectorsFormat fallback = withDims(new Lucene99HnswVectorsFormat());
+
+  VectorCodec(Supplier<CollectionSchema> schema) {
+    this.schema = schema;
+  }
+
+  @Override
+  public KnnVectorsFormat getKnnVectorsFormatForField(String field) {
+    if (field.startsWith(Fields.DENSE_PREFIX)) {
+      VectorSpec spec = schema.get().dense().get(field.substring(Fields.DENSE_PREFIX.length()));
+      if (spec != null) {
+        return formats.computeIfAbsent(new VectorSpec("", 0, Distance.DOT, spec.m(), spec.efConstruct(), spec.quantization()),
+            VectorCodec::format);
+      }
+    }
+    return fallback;
+  }
+
+  private static KnnVectorsFormat format(VectorSpec s) {
+    int m = Math.max(2, Math.min(s.m() == 0 ? 16 : s.m(), 512));
+    int beam = Math.max(4, Math.min(s.efConstruct(), 3200));
+    return withDims(switch (s.quantization()) {
+      case NONE -> new Lucene99HnswVectorsFormat(m, beam);
+      case SCALAR -> new Lucene99HnswScalarQuantizedVectorsFormat(m, beam);
+      case BINARY -> new Lucene102HnswBinaryQuantizedVectorsFormat(m, beam);
+    });
+  }
+
+  private static KnnVectorsFormat withDims(KnnVectorsFormat delegate) {
+    return new KnnVectorsFormat(delegate.getName()) {
+      @Override
+      public org.apache.lucene.codecs.KnnVectorsWriter fieldsWriter(org.apache.lucene.index.SegmentWriteState state)
+          throws java.io.IOException {
+        return delegate.fieldsWriter(state);
+      }
+
+      @Override
+      public org.apache.lucene.codecs.KnnVectorsReader fieldsReader(org.apache.lucene.index.SegmentReadState state)
+          throws java.io.IOException {
+        return delegate.fieldsReader(state);
+      }
+
+      @Override
+      public int getMaxDimensions(String fieldName) {
+        return MAX_DIMENSIONS;
+      }
+
+      @Override
+      public String toString() {
+        return delegate.toString();
+      }
+    };
+  }
+}

@@ -1,0 +1,125 @@
+package io.quiver.engine;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.PriorityQueue;
+import org.apache.lucene.index.FloatVectorValues;
+import org.apache.lucene.index.KnnVectorValues;
+import org.apache.lucene.index.LeafReaderContext;
+import org.apache.lucene.search.DocIdSetIterator;
+import org.apache.lucene.search.IndexSearcher;
+import org.apache.lucene.search.KnnFloatVectorQuery;
+import org.apache.lucene.search.Query;
+import org.apache.lucene.search.ScoreDoc;
+import org.apache.lucene.search.ScoreMode;
+import org.apache.lucene.search.Scorer;
+import org.apache.lucene.search.TopDocs;
+import org.apache.lucene.search.Weight;
+import org.apache.lucene.util.Bits;
+
+/**
+ * Nearest-neighbour search over one dense vector field with Qdrant's raw scores. Approximate search
+ * asks Lucene's HNSW for {@code max(limit, ef)} candidates (Lucene itself falls back to an exact
+ * search when a filter is very selective), then rescores every candidate exactly; exact search scans
+ * the filtered documents. Manhattan, which Lucene's graph lacks, is always exact.
+ */
+public final class VectorSearch {
+  private VectorSearch() {}
+
+  /** One hit: the global doc id and Qdrant's score. */
+  public record Hit(int doc, float score) {}
+
+  /**
+   * @param q the query vector, already {@link Distance#prepare prepared}
+   * @param filter restricts candidates; null for all documents
+   * @param k hits wanted (limit + offset)
+   * @param ef HNSW beam; null for the default (max(k, 100))
+   * @param threshold Qdrant's score_threshold, or null
+   */
+  public static List<Hit> search(IndexSearcher searcher, VectorSpec spec, float[] q, Query filter, int k, Integer ef,
+      boolean exact, Float threshold) throws IOException {
+    if (k <= 0) {
+      return List.of();
+    }
+    String field = Fields.dense(spec.name());
+    Distance d = spec.distance();
+    List<Hit> hits;
+    if (exact || d == Distance.MANHATTAN || spec.m() == 0) {
+      hits = exactScan(searcher, field, d, q, filter, k);
+    } else {
+      int candidates = Math.max(k, ef == null ? Math.max(k, 100) : ef);
+      TopDocs top = searcher.search(new KnnFloatVectorQuery(field, q, candidates, filter), candidates);
+      hits = new ArrayList<>(top.scoreDocs.length);
+      var leaves = searcher.getIndexReader().leaves();
+      for (ScoreDoc sd : top.scoreDocs) {
+        LeafReaderContext ctx = leaves.get(org.apache.lucene.index.ReaderUtil.subIndex(sd.doc, leaves));
+        float[] v = DocMapper.vector(ctx.reader(), field, sd.doc - ctx.docBase);
+        if (v != null) {
+          hits.add(new Hit(sd.doc, d.score(q, v)));
+        }
+      }
+      hits.sort(order(d));
+    }
+    List<Hit> out = new ArrayList<>(Math.min(k, hits.size()));
+    for (Hit h : hits) {
+      if (out.size() == k) {
+        break;
+      }
+      if (threshold == null || (d.higherIsBetter() ? h.score() >= threshold : h.score() <= threshold)) {
+        out.add(h);
+      }
+    }
+    return out;
+  }
+
+  /** Best first; ties by doc id so results are stable. */
+  public static Comparator<Hit> order(Distance d) {
+    Comparator<Hit> byScore = Comparator.comparingDouble(Hit::score);
+    return (d.higherIsBetter() ? byScore.reversed() : byScore).thenComparingInt(Hit::doc);
+  }
+
+  private static List<Hit> exactScan(IndexSearcher searcher, String field, Distance d, float[] q, Query filter, int k)
+      throws IOException {
+    Comparator<Hit> best = order(d);
+    PriorityQueue<Hit> heap = new PriorityQueue<>(k + 1, best.reversed());
+    Weight weight = filter == null ? null
+        : searcher.createWeight(searcher.rewrite(filter), ScoreMode.COMPLETE_NO_SCORES, 1f);
+    for (LeafReaderContext ctx : searcher.getIndexReader().leaves()) {
+      FloatVectorValues values = ctx.reader().getFloatVectorValues(field);
+      if (values == null) {
+        continue;
+      }
+      KnnVectorValues.DocIndexIterator it = values.iterator();
+      DocIdSetIterator allowed = null;
+      if (weight != null) {
+        Scorer scorer = weight.scorer(ctx);
+        if (scorer == null) {
+          continue;
+        }
+        allowed = scorer.iterator();
+      }
+      Bits live = ctx.reader().getLiveDocs();
+      for (int doc = it.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = it.nextDoc()) {
+        if (live != null && !live.get(doc)) {
+          continue;
+        }
+        if (allowed != null) {
+          int a = allowed.docID() < doc ? allowed.advance(doc) : allowed.docID();
+          if (a != doc) {
+            continue;
+          }
+        }
+        Hit h = new Hit(ctx.docBase + doc, d.score(q, values.vectorValue(it.index())));
+        heap.add(h);
+        if (heap.size() > k) {
+          heap.poll();
+        }
+      }
+    }
+    List<Hit> out = new ArrayList<>(heap);
+    out.sort(best);
+    return out;
+  }
+}

@@ -1,0 +1,36 @@
+package io.quiver.storage;
+
+/** Storage operations. Names are part of the public JSON event-bus API: append only. */
+public enum StorageOp {
+  /** Readiness and mode: {@code {"ready": bool, "mode": "normal"|"recovery", ...}}. */
+  STATUS,
+  LIST_COLLECTIONS,
+  GET_COLLECTION,
+  COLLECTION_EXISTS,
+  CREATE_COLLECTION,
+  UPDATE_COLLECTION,
+  DELETE_COLLECTION,
+  UPDATE_ALIASES,
+  LIST_ALIASES,
+  LIST_COLLECTION_ALIASES,
+  UPSERT_POINTS,
+  DELETE_POINTS,
+  UPDATE_VECTORS,
+  DELETE_VECTORS,
+  SET_PAYLOAD,
+  OVERWRITE_PAYLOAD,
+  DELETE_PAYLOAD,
+  CLEAR_PAYLOAD,
+  BATCH_UPDATE,
+  GET_POINT,
+  GET_POINTS,
+  SCROLL_POINTS,
+  COUNT_POINTS,
+  CREATE_FIELD_INDEX,
+  DELETE_FIELD_INDEX,
+  SEARCH_POINTS,
+  SEARCH_BATCH,
+  RECOMMEND_POINTS,
+  RECOMMEND_BATCH,
+  TELEMETRY
+}

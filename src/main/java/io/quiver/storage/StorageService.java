@@ -1,0 +1,19 @@
+package io.quiver.storage;
+
+import java.util.concurrent.CompletionStage;
+
+/**
+ * What a storage verticle binds to its address. Implementations run blocking work on their own
+ * bounded executors and complete the stage from there; failures are {@link
+ * io.quiver.error.ApiException}s carrying the HTTP status.
+ */
+public interface StorageService extends AutoCloseable {
+  CompletionStage<Object> execute(StorageCommand command);
+
+  /** "normal" or "recovery". */
+  String mode();
+
+  /** Flushes and releases everything; called once, on undeploy. */
+  @Override
+  void close();
+}

@@ -1,0 +1,186 @@
+package io.quiver.storage.engine;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.quiver.error.ApiException;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.nio.file.Files;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The node's collections and aliases. Collections live in {@code <storage>/collections/<name>};
+ * aliases in {@code <storage>/aliases.json} ({@code {"alias": "collection"}}), written atomically.
+ * Creating, deleting and alias changes are serialised; lookups are lock-free.
+ */
+final class Catalogue {
+  private final Path root;
+  private final Path storage;
+  private final ObjectMapper mapper;
+  private final Map<String, Collection> collections = new ConcurrentHashMap<>();
+  private final Object changes = new Object();
+  private volatile Map<String, String> aliases;
+
+  Catalogue(Path storage, ObjectMapper mapper) throws IOException {
+    this.storage = storage;
+    this.root = StorageLayout.collections(storage);
+    this.mapper = mapper;
+    Files.createDirectories(root);
+    aliases = Map.copyOf(StorageLayout.readAliases(storage, mapper));
+  }
+
+  Path root() {
+    return root;
+  }
+
+  void put(Collection c) {
+    collections.put(c.name, c);
+  }
+
+  /** The collection named, directly or by alias; 404 when there is none. */
+  Collection resolve(String nameOrAlias) {
+    Names.check(nameOrAlias);
+    Collection c = collections.get(nameOrAlias);
+    if (c == null) {
+      String target = aliases.get(nameOrAlias);
+      c = target == null ? null : collections.get(target);
+    }
+    if (c == null) {
+      throw ApiException.collectionNotFound(nameOrAlias);
+    }
+    return c;
+  }
+
+  boolean exists(String name) {
+    Names.check(name);
+    return collections.containsKey(name) || aliases.containsKey(name) && collections.containsKey(aliases.get(name));
+  }
+
+  List<String> names() {
+    return collections.keySet().stream().sorted().toList();
+  }
+
+  List<Collection> all() {
+    return List.copyOf(collections.values());
+  }
+
+  Map<String, String> aliases() {
+    return aliases;
+  }
+
+  /** Creates a collection: 409 when the name is taken by a collection or an alias. */
+  Collection create(String name, ObjectNode config, Collection.ShardOpener opener) throws IOException {
+    Names.check(name);
+    synchronized (changes) {
+      if (collections.containsKey(name)) {
+        throw ApiException.conflict("Wrong input: Collection `" + name + "` already exists!");
+      }
+      if (aliases.containsKey(name)) {
+        throw ApiException.wrongInput("Alias with name `" + name + "` already exists");
+      }
+      Path dir = root.resolve(name);
+      AtomicFiles.deleteTree(dir);
+      Collection c;
+      try {
+        c = Collection.create(name, dir, config, mapper, opener);
+      } catch (IOException | RuntimeException e) {
+        AtomicFiles.deleteTree(dir);
+        throw e;
+      }
+      collections.put(name, c);
+      return c;
+    }
+  }
+
+  /** Deletes a collection and its aliases; false when there is none. */
+  boolean delete(String name) throws IOException {
+    Names.check(name);
+    synchronized (changes) {
+      Collection c = collections.get(name);
+      if (c == null) {
+        return false;
+      }
+      Map<String, String> next = new TreeMap<>(aliases);
+      next.values().removeIf(name::equals);
+      if (next.size() != aliases.size()) {
+        writeAliases(next);
+      }
+      collections.remove(name);
+      c.drop();
+      return true;
+    }
+  }
+
+  /** Applies alias actions all or nothing: validated on a copy, then written at once. */
+  void updateAliases(JsonNode body) throws IOException {
+    JsonNode actions = CollectionConfigs.object(body, "body").get("actions");
+    if (actions == null || !actions.isArray()) {
+      throw ApiException.formatError("missing field `actions`");
+    }
+    synchronized (changes) {
+      Map<String, String> next = new TreeMap<>(aliases);
+      for (int i = 0; i < actions.size(); i++) {
+        ObjectNode action = CollectionConfigs.object(actions.get(i), "actions[" + i + "]");
+        if (action.has("create_alias")) {
+          JsonNode a = action.get("create_alias");
+          String collection = text(a, "collection_name");
+          String alias = text(a, "alias_name");
+          Names.check(collection);
+          Names.check(alias);
+          if (!collections.containsKey(collection)) {
+            throw ApiException.collectionNotFound(collection);
+          }
+          if (collections.containsKey(alias)) {
+            throw ApiException.conflict("Wrong input: Collection `" + alias + "` already exists!");
+          }
+          next.put(alias, collection);
+        } else if (action.has("delete_alias")) {
+          String alias = text(action.get("delete_alias"), "alias_name");
+          if (next.remove(alias) == null) {
+            throw ApiException.notFound("Alias " + alias + " does not exists!");
+          }
+        } else if (action.has("rename_alias")) {
+          JsonNode a = action.get("rename_alias");
+          String from = text(a, "old_alias_name");
+          String to = text(a, "new_alias_name");
+          Names.check(to);
+          String target = next.remove(from);
+          if (target == null) {
+            throw ApiException.notFound("Alias " + from + " does not exists!");
+          }
+          if (collections.containsKey(to)) {
+            throw ApiException.conflict("Wrong input: Collection `" + to + "` already exists!");
+          }
+          next.put(to, target);
+        } else {
+          throw ApiException.formatError("actions[" + i + "]: unknown variant, expected one of `create_alias`, `delete_alias`, `rename_alias`");
+        }
+      }
+      writeAliases(next);
+    }
+  }
+
+  private void writeAliases(Map<String, String> next) throws IOException {
+    StorageLayout.writeAliases(storage, next, mapper);
+    aliases = Map.copyOf(next);
+  }
+
+  private static String text(JsonNode n, String field) {
+    JsonNode v = n == null ? null : n.get(field);
+    if (v == null || !v.isTextual()) {
+      throw ApiException.formatError("missing field `" + field + "`");
+    }
+    return v.textValue();
+  }
+
+  List<Collection> closeAll() {
+    List<Collection> all = new ArrayList<>(collections.values());
+    collections.clear();
+    return all;
+  }
+}
