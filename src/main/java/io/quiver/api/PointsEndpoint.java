@@ -52,6 +52,12 @@ final class PointsEndpoint implements Endpoint {
         Route.post(p + "/payload/clear", DELETE, s.forward(StorageOp.CLEAR_PAYLOAD)),
         Route.post(p + "/batch", WRITE, s.forward(StorageOp.BATCH_UPDATE)).classifiedBy(PointsEndpoint::batchAccess),
         Route.post(p + "/scroll", READ, s.forward(StorageOp.SCROLL_POINTS)),
-        Route.post(p + "/count", READ, s.forward(StorageOp.COUNT_POINTS)));
+        Route.post(p + "/count", READ, s.forward(StorageOp.COUNT_POINTS)),
+        Route.post(p + "/search", READ, s.forward(StorageOp.SEARCH_POINTS)),
+        Route.post(p + "/search/batch", READ, s.forward(StorageOp.SEARCH_BATCH)),
+        Route.post(p + "/recommend", READ, s.forward(StorageOp.RECOMMEND_POINTS)),
+        Route.post(p + "/recommend/batch", READ, s.forward(StorageOp.RECOMMEND_BATCH)),
+        Route.post(p + "/query", READ, s.forward(StorageOp.QUERY_POINTS)),
+        Route.post(p + "/query/batch", READ, s.forward(StorageOp.QUERY_BATCH)));
   }
 }

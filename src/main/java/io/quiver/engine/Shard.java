@@ -389,6 +389,13 @@ public final class Shard implements Closeable {
       return mapper.read(ctx.reader(), ctx.reader().storedFields(), doc, id, sel, schema);
     }
 
+    /** The version (WAL sequence of its last write) of a hit's point. */
+    public long version(ScoreDoc hit) throws IOException {
+      LeafReaderContext ctx = leaf(hit.doc);
+      var versions = ctx.reader().getNumericDocValues(Fields.VERSION);
+      return versions != null && versions.advanceExact(hit.doc - ctx.docBase) ? versions.longValue() : 0;
+    }
+
     public PointId idOf(ScoreDoc hit) throws IOException {
       LeafReaderContext ctx = leaf(hit.doc);
       SortedDocValues ids = ctx.reader().getSortedDocValues(Fields.ID);

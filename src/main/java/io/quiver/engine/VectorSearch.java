@@ -82,7 +82,23 @@ public final class VectorSearch {
 
   private static List<Hit> exactScan(IndexSearcher searcher, String field, Distance d, float[] q, Query filter, int k)
       throws IOException {
-    Comparator<Hit> best = order(d);
+    return scan(searcher, field, v -> d.score(q, v), d.higherIsBetter(), filter, k);
+  }
+
+  /** A score computed from a stored (prepared) vector. */
+  @FunctionalInterface
+  public interface VectorScorer {
+    float score(float[] stored);
+  }
+
+  /** Exact top-k by any score over the stored vectors of {@code field} (recommendation strategies use it). */
+  public static List<Hit> scan(IndexSearcher searcher, String field, VectorScorer scorer, boolean higherIsBetter,
+      Query filter, int k) throws IOException {
+    if (k <= 0) {
+      return List.of();
+    }
+    Comparator<Hit> byScore = Comparator.comparingDouble(Hit::score);
+    Comparator<Hit> best = (higherIsBetter ? byScore.reversed() : byScore).thenComparingInt(Hit::doc);
     PriorityQueue<Hit> heap = new PriorityQueue<>(k + 1, best.reversed());
     Weight weight = filter == null ? null
         : searcher.createWeight(searcher.rewrite(filter), ScoreMode.COMPLETE_NO_SCORES, 1f);
@@ -94,11 +110,11 @@ public final class VectorSearch {
       KnnVectorValues.DocIndexIterator it = values.iterator();
       DocIdSetIterator allowed = null;
       if (weight != null) {
-        Scorer scorer = weight.scorer(ctx);
-        if (scorer == null) {
+        Scorer filterScorer = weight.scorer(ctx);
+        if (filterScorer == null) {
           continue;
         }
-        allowed = scorer.iterator();
+        allowed = filterScorer.iterator();
       }
       Bits live = ctx.reader().getLiveDocs();
       for (int doc = it.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = it.nextDoc()) {
@@ -111,7 +127,7 @@ public final class VectorSearch {
             continue;
           }
         }
-        Hit h = new Hit(ctx.docBase + doc, d.score(q, values.vectorValue(it.index())));
+        Hit h = new Hit(ctx.docBase + doc, scorer.score(values.vectorValue(it.index())));
         heap.add(h);
         if (heap.size() > k) {
           heap.poll();

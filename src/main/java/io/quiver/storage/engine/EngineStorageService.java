@@ -155,6 +155,168 @@ public final class EngineStorageService implements StorageService {
     read(StorageOp.GET_POINTS, this::getPoints);
     read(StorageOp.SCROLL_POINTS, this::scroll);
     read(StorageOp.COUNT_POINTS, this::count);
+    read(StorageOp.SEARCH_POINTS, c -> batchOf(c, false, this::search));
+    read(StorageOp.SEARCH_BATCH, c -> batchOf(c, true, this::search));
+    read(StorageOp.RECOMMEND_POINTS, c -> batchOf(c, false, this::recommend));
+    read(StorageOp.RECOMMEND_BATCH, c -> batchOf(c, true, this::recommend));
+    read(StorageOp.QUERY_POINTS, c -> batchOf(c, false, this::query));
+    read(StorageOp.QUERY_BATCH, c -> {
+      // the batch form names its list `searches` like the other batches
+      return batchOf(c, true, this::query);
+    });
+  }
+
+  /**
+   * The universal query API's basic forms: no {@code query} (points in id order), or nearest to a
+   * dense vector, a sparse vector or a point id. Prefetch, fusion, formulas and the other query kinds
+   * answer 400 until they are implemented.
+   */
+  private JsonNode query(Collection col, ObjectNode body) throws IOException {
+    CollectionSchema schema = col.schema();
+    for (String unsupported : new String[] {"prefetch"}) {
+      if (Changes.field(body, unsupported) != null) {
+        throw ApiException.badRequest(unsupported + " is not supported by this server yet");
+      }
+    }
+    ObjectNode withLimit = body.deepCopy();
+    if (!withLimit.has("limit") || withLimit.get("limit").isNull()) {
+      withLimit.put("limit", 10);
+    }
+    var c = SearchOps.common(withLimit, schema);
+    JsonNode q = Changes.field(body, "query");
+    String using = body.path("using").isTextual() ? body.get("using").textValue() : "";
+    ObjectNode out = F.objectNode();
+    if (q == null) {
+      Query filter = c.filter() == null ? new MatchAllDocsQuery() : FilterQueries.toQuery(c.filter(), schema.payload());
+      Shard.Page page = col.shard.read(r -> r.scroll(filter, null, c.limit() + c.offset(), c.selection().selector()));
+      ArrayNode points = out.putArray("points");
+      List<Point> list = page.points();
+      for (int i = c.offset(); i < list.size(); i++) {
+        ObjectNode rec = PointRequests.record(list.get(i), c.selection(), schema);
+        ObjectNode sp = F.objectNode();
+        sp.set("id", rec.get("id"));
+        sp.put("version", 0);
+        sp.put("score", 0.0f);
+        sp.set("payload", rec.get("payload"));
+        sp.set("vector", rec.get("vector"));
+        points.add(sp);
+      }
+      return out;
+    }
+    if (q.isObject() && q.has("nearest")) {
+      q = q.get("nearest");
+    }
+    SearchOps.Target target;
+    Query exclude = null;
+    if (q.isArray()) {
+      target = SearchOps.target(F.objectNode().put("name", using).set("vector", q), schema);
+    } else if (q.isObject() && (q.has("indices") || q.has("values"))) {
+      target = SearchOps.target(F.objectNode().put("name", using).set("vector", q), schema);
+    } else if (q.isIntegralNumber() || q.isTextual()) {
+      PointId id = PointRequests.id(q, "query");
+      Point p = col.shard.read(r -> r.get(id, DocMapper.Selector.ALL));
+      if (p == null) {
+        throw ApiException.notFound("No point with id " + id + " found");
+      }
+      if (p.sparse().containsKey(using)) {
+        target = new SearchOps.Target(using, null, p.sparse().get(using));
+      } else if (p.dense().containsKey(using)) {
+        target = new SearchOps.Target(using, p.dense().get(using), null);
+      } else {
+        throw ApiException.badRequest("Point " + id + " has no vector `" + using + "`");
+      }
+      exclude = SearchOps.excluding(List.of(id));
+    } else {
+      throw ApiException.badRequest("this kind of query is not supported by this server yet (supported: a vector, a sparse vector, a point id, or nearest)");
+    }
+    SearchOps.Target t = target;
+    Query ex = exclude;
+    out.set("points", col.shard.read(r -> SearchOps.search(r, t, c, ex)));
+    return out;
+  }
+
+  @FunctionalInterface
+  private interface OneSearch {
+    JsonNode run(Collection col, ObjectNode request) throws IOException;
+  }
+
+  /** A single request, or {@code {"searches": [...]}}, each answered in order. */
+  private Object batchOf(StorageCommand c, boolean batch, OneSearch one) throws IOException {
+    Collection col = catalogue.resolve(c.collection());
+    ObjectNode body = CollectionConfigs.object(body(c), "body");
+    if (!batch) {
+      return col.use(() -> one.run(col, body));
+    }
+    JsonNode searches = body.get("searches");
+    if (searches == null || !searches.isArray()) {
+      throw ApiException.formatError("missing field `searches`");
+    }
+    return col.use(() -> {
+      ArrayNode out = F.arrayNode();
+      for (int i = 0; i < searches.size(); i++) {
+        out.add(one.run(col, CollectionConfigs.object(searches.get(i), "searches[" + i + "]")));
+      }
+      return out;
+    });
+  }
+
+  private JsonNode search(Collection col, ObjectNode body) throws IOException {
+    CollectionSchema schema = col.schema();
+    var target = SearchOps.target(body.get("vector"), schema);
+    var common = SearchOps.common(body, schema);
+    return col.shard.read(r -> SearchOps.search(r, target, common, null));
+  }
+
+  private JsonNode recommend(Collection col, ObjectNode body) throws IOException {
+    CollectionSchema schema = col.schema();
+    var req = SearchOps.recommend(body, schema);
+    var spec = schema.dense().get(req.using());
+    if (spec == null) {
+      throw ApiException.badRequest("recommendation over sparse vectors is not supported by this server yet");
+    }
+    Collection lookup = req.lookupCollection() == null ? col : catalogue.resolve(req.lookupCollection());
+    String lookupVector = req.lookupCollection() == null ? req.using() : req.lookupVector();
+    java.util.function.Function<PointId, float[]> byId = id -> {
+      try {
+        Point p = lookup.shard.read(r -> r.get(id, new DocMapper.Selector(false, true, java.util.Set.of(lookupVector))));
+        if (p == null) {
+          throw ApiException.notFound("No point with id " + id + " found");
+        }
+        float[] v = p.dense().get(lookupVector);
+        if (v == null) {
+          throw ApiException.badRequest("Point " + id + " has no vector `" + lookupVector + "`");
+        }
+        if (v.length != spec.size()) {
+          throw ApiException.wrongInput("Vector dimension error: expected dim: " + spec.size() + ", got " + v.length);
+        }
+        return v;
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    };
+    List<PointId> exampleIds = new ArrayList<>();
+    List<float[]> pos = SearchOps.denseExamples(req.positive(), spec, byId, exampleIds);
+    List<float[]> neg = SearchOps.denseExamples(req.negative(), spec, byId, exampleIds);
+    var c = req.common();
+    org.apache.lucene.search.Query exclude = lookup == col ? SearchOps.excluding(exampleIds) : null;
+    return col.shard.read(r -> {
+      if (req.strategy().equals("average_vector")) {
+        var target = new SearchOps.Target(req.using(), SearchOps.averageVector(pos, neg, spec.distance()), null);
+        return SearchOps.search(r, target, c, exclude);
+      }
+      org.apache.lucene.search.Query filter = SearchOps.combine(
+          c.filter() == null ? null : FilterQueries.toQuery(c.filter(), schema.payload()), exclude);
+      io.quiver.engine.Distance d = spec.distance();
+      io.quiver.engine.VectorSearch.VectorScorer scorer = req.strategy().equals("best_score")
+          ? v -> SearchOps.bestScore(d, pos, neg, v)
+          : v -> SearchOps.sumScores(d, pos, neg, v);
+      var hits = io.quiver.engine.VectorSearch.scan(r.searcher(), io.quiver.engine.Fields.dense(req.using()), scorer, true,
+          filter, c.limit() + c.offset());
+      if (c.threshold() != null) {
+        hits = hits.stream().filter(h -> h.score() >= c.threshold()).toList();
+      }
+      return SearchOps.render(r, hits, c);
+    });
   }
 
   private void read(StorageOp op, Handler h) {
@@ -391,7 +553,7 @@ public final class EngineStorageService implements StorageService {
     ObjectNode body = CollectionConfigs.object(body(c), "body");
     List<PointId> ids = PointRequests.ids(body.get("ids"), "ids");
     return col.use(() -> {
-      var sel = PointRequests.selection(body.get("with_payload"), body.get("with_vector"), true, col.schema());
+      var sel = PointRequests.selection(body.get("with_payload"), withVector(body), true, col.schema());
       ArrayNode out = F.arrayNode();
       for (Point p : col.shard.read(r -> r.get(ids, sel.selector()))) {
         out.add(PointRequests.record(p, sel, col.schema()));
@@ -415,7 +577,7 @@ public final class EngineStorageService implements StorageService {
     }
     Filter filter = Changes.field(body, "filter") == null ? null : PointOps.filter(body.get("filter"), "filter");
     return col.use(() -> {
-      var sel = PointRequests.selection(body.get("with_payload"), body.get("with_vector"), true, col.schema());
+      var sel = PointRequests.selection(body.get("with_payload"), withVector(body), true, col.schema());
       Query q = filter == null ? new MatchAllDocsQuery() : FilterQueries.toQuery(filter, col.schema().payload());
       Shard.Page page = col.shard.read(r -> r.scroll(q, offset, limit, sel.selector()));
       ObjectNode out = F.objectNode();
@@ -438,6 +600,11 @@ public final class EngineStorageService implements StorageService {
   }
 
   // ---- helpers ----
+
+  /** {@code with_vector}, or its alias {@code with_vectors}. */
+  static JsonNode withVector(JsonNode body) {
+    return body.has("with_vector") ? body.get("with_vector") : body.get("with_vectors");
+  }
 
   private static JsonNode body(StorageCommand c) {
     return c.body() instanceof JsonNode n ? n : null;

@@ -1,0 +1,278 @@
+package io.quiver.storage.engine;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.quiver.engine.CollectionSchema;
+import io.quiver.engine.Distance;
+import io.quiver.engine.Fields;
+import io.quiver.engine.Point;
+import io.quiver.engine.PointId;
+import io.quiver.engine.Shard;
+import io.quiver.engine.SparseSearch;
+import io.quiver.engine.SparseSpec;
+import io.quiver.engine.SparseVector;
+import io.quiver.engine.VectorSearch;
+import io.quiver.engine.VectorSpec;
+import io.quiver.engine.filter.Filter;
+import io.quiver.engine.filter.FilterQueries;
+import io.quiver.error.ApiException;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Function;
+import org.apache.lucene.search.BooleanClause;
+import org.apache.lucene.search.BooleanQuery;
+import org.apache.lucene.search.MatchAllDocsQuery;
+import org.apache.lucene.search.Query;
+import org.apache.lucene.search.ScoreDoc;
+import org.apache.lucene.search.TermInSetQuery;
+
+/** Search and recommendation: request parsing, execution on a shard, ScoredPoint rendering. */
+final class SearchOps {
+  private static final JsonNodeFactory F = JsonNodeFactory.instance;
+  private static final Set<String> STRATEGIES = Set.of("average_vector", "best_score", "sum_scores");
+
+  private SearchOps() {}
+
+  /** What to search with: a dense vector (prepared) or a sparse one, on a named field. */
+  record Target(String using, float[] dense, SparseVector sparse) {}
+
+  /** Common parameters of search-like requests. */
+  record Common(Filter filter, int limit, int offset, Integer ef, boolean exact, Float threshold,
+      PointRequests.Selection selection) {}
+
+  static Common common(ObjectNode body, CollectionSchema schema) {
+    var v = Validation.body();
+    if (!body.has("limit") || body.get("limit").isNull()) {
+      throw ApiException.formatError("missing field `limit`");
+    }
+    Long limit = v.range(body.get("limit"), "limit", 1, 1_000_000);
+    Long offset = v.range(body.get("offset"), "offset", 0, 1_000_000);
+    JsonNode params = Changes.field(body, "params");
+    Long ef = params == null ? null : v.range(params.get("hnsw_ef"), "params.hnsw_ef", 0, 100_000);
+    Double threshold = null;
+    JsonNode t = Changes.field(body, "score_threshold");
+    if (t != null) {
+      if (!t.isNumber()) {
+        throw ApiException.formatError("score_threshold: expected a number");
+      }
+      threshold = t.asDouble();
+    }
+    v.throwIfAny();
+    boolean exact = params != null && params.path("exact").asBoolean(false);
+    Filter filter = Changes.field(body, "filter") == null ? null : PointOps.filter(body.get("filter"), "filter");
+    JsonNode withVector = EngineStorageService.withVector(body);
+    return new Common(filter, limit.intValue(), offset == null ? 0 : offset.intValue(), ef == null ? null : ef.intValue(),
+        exact, threshold == null ? null : threshold.floatValue(),
+        PointRequests.selection(body.get("with_payload"), withVector, false, schema));
+  }
+
+  /** {@code vector} of a search request: an array, or a named dense or sparse vector. */
+  static Target target(JsonNode vector, CollectionSchema schema) {
+    if (vector == null || vector.isNull()) {
+      throw ApiException.formatError("missing field `vector`");
+    }
+    if (vector.isArray()) {
+      return dense("", vector, schema);
+    }
+    ObjectNode named = CollectionConfigs.object(vector, "vector");
+    JsonNode name = named.get("name");
+    if (name == null || !name.isTextual()) {
+      throw ApiException.formatError("vector: data did not match any variant of untagged enum NamedVectorStruct");
+    }
+    JsonNode value = named.get("vector");
+    if (value != null && value.isObject()) {
+      SparseSpec spec = schema.sparse().get(name.textValue());
+      if (spec == null) {
+        throw ApiException.wrongInput("Not existing vector name error: " + name.textValue());
+      }
+      return new Target(name.textValue(), null, PointRequests.sparse(value, "vector.vector"));
+    }
+    return dense(name.textValue(), value, schema);
+  }
+
+  private static Target dense(String name, JsonNode arr, CollectionSchema schema) {
+    VectorSpec spec = schema.dense().get(name);
+    if (spec == null) {
+      throw ApiException.wrongInput("Not existing vector name error: " + name);
+    }
+    var vectors = PointRequests.vectors(F.objectNode().set(name, arr), schema, "vector");
+    return new Target(name, vectors.dense().get(name), null);
+  }
+
+  /** Runs one search on a reader and renders its ScoredPoints. */
+  static ArrayNode search(Shard.Reader r, Target target, Common c, Query extraFilter) throws IOException {
+    CollectionSchema schema = r.schema();
+    Query filter = combine(c.filter() == null ? null : FilterQueries.toQuery(c.filter(), schema.payload()), extraFilter);
+    int k = c.limit() + c.offset();
+    List<VectorSearch.Hit> hits = target.sparse() != null
+        ? SparseSearch.search(r.searcher(), schema.sparse().get(target.using()), target.sparse(), filter, k, c.threshold())
+        : VectorSearch.search(r.searcher(), schema.dense().get(target.using()), target.dense(), filter, k, c.ef(), c.exact(), c.threshold());
+    return render(r, hits, c);
+  }
+
+  static ArrayNode render(Shard.Reader r, List<VectorSearch.Hit> hits, Common c) throws IOException {
+    ArrayNode out = F.arrayNode();
+    for (int i = c.offset(); i < hits.size(); i++) {
+      var sd = new ScoreDoc(hits.get(i).doc(), hits.get(i).score());
+      PointId id = r.idOf(sd);
+      ObjectNode p = F.objectNode();
+      p.set("id", id.toJson());
+      p.put("version", r.version(sd));
+      p.put("score", hits.get(i).score());
+      if (c.selection().selector().payload() || c.selection().selector().vectors()) {
+        Point point = r.load(sd, id, c.selection().selector());
+        ObjectNode rec = PointRequests.record(point, c.selection(), r.schema());
+        p.set("payload", rec.get("payload"));
+        p.set("vector", rec.get("vector"));
+      } else {
+        p.putNull("payload");
+        p.putNull("vector");
+      }
+      out.add(p);
+    }
+    return out;
+  }
+
+  static Query combine(Query a, Query b) {
+    if (a == null) {
+      return b;
+    }
+    if (b == null) {
+      return a;
+    }
+    return new BooleanQuery.Builder().add(a, BooleanClause.Occur.FILTER).add(b, BooleanClause.Occur.FILTER).build();
+  }
+
+  static Query excluding(List<PointId> ids) {
+    if (ids.isEmpty()) {
+      return null;
+    }
+    return new BooleanQuery.Builder()
+        .add(new MatchAllDocsQuery(), BooleanClause.Occur.FILTER)
+        .add(new TermInSetQuery(Fields.ID, ids.stream().map(PointId::term).toList()), BooleanClause.Occur.MUST_NOT)
+        .build();
+  }
+
+  // ---- recommend ----
+
+  /** A parsed recommend request; examples given by id are resolved against {@code lookup}. */
+  record Recommend(String using, List<JsonNode> positive, List<JsonNode> negative, String strategy, Common common,
+      String lookupCollection, String lookupVector) {}
+
+  static Recommend recommend(ObjectNode body, CollectionSchema schema) {
+    String using = body.path("using").isTextual() ? body.get("using").textValue() : "";
+    if (!schema.dense().containsKey(using) && !schema.sparse().containsKey(using)) {
+      throw ApiException.wrongInput("Not existing vector name error: " + using);
+    }
+    String strategy = body.path("strategy").isTextual() ? body.get("strategy").textValue() : "average_vector";
+    if (!STRATEGIES.contains(strategy)) {
+      throw ApiException.formatError("strategy: unknown variant `" + strategy + "`, expected one of `average_vector`, `best_score`, `sum_scores`");
+    }
+    List<JsonNode> positive = examples(body.get("positive"), "positive");
+    List<JsonNode> negative = examples(body.get("negative"), "negative");
+    if (positive.isEmpty() && (strategy.equals("average_vector") || negative.isEmpty())) {
+      throw ApiException.badRequest("At least one positive vector ID required");
+    }
+    JsonNode lookup = Changes.field(body, "lookup_from");
+    String lookupCollection = lookup == null ? null : lookup.path("collection").asText(null);
+    String lookupVector = lookup == null || !lookup.path("vector").isTextual() ? using : lookup.get("vector").textValue();
+    return new Recommend(using, positive, negative, strategy, common(body, schema), lookupCollection, lookupVector);
+  }
+
+  private static List<JsonNode> examples(JsonNode n, String path) {
+    if (n == null || n.isNull()) {
+      return List.of();
+    }
+    if (!n.isArray()) {
+      throw ApiException.formatError(path + ": expected a list of point ids or vectors");
+    }
+    List<JsonNode> out = new ArrayList<>();
+    n.forEach(out::add);
+    return out;
+  }
+
+  /** Example vectors, already prepared for the distance; ids resolved with {@code byId}. */
+  static List<float[]> denseExamples(List<JsonNode> examples, VectorSpec spec, Function<PointId, float[]> byId, List<PointId> ids) {
+    List<float[]> out = new ArrayList<>();
+    for (JsonNode e : examples) {
+      if (e.isArray()) {
+        if (e.size() != spec.size()) {
+          throw ApiException.wrongInput("Vector dimension error: expected dim: " + spec.size() + ", got " + e.size());
+        }
+        float[] v = new float[e.size()];
+        for (int i = 0; i < v.length; i++) {
+          v[i] = e.get(i).floatValue();
+        }
+        out.add(spec.distance().prepare(v));
+      } else {
+        PointId id = PointRequests.id(e, "example");
+        ids.add(id);
+        out.add(byId.apply(id));
+      }
+    }
+    return out;
+  }
+
+  static float[] averageVector(List<float[]> positive, List<float[]> negative, Distance d) {
+    float[] pos = average(positive);
+    if (negative.isEmpty()) {
+      return d.prepare(pos);
+    }
+    float[] neg = average(negative);
+    float[] out = new float[pos.length];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = pos[i] + pos[i] - neg[i];
+    }
+    return d.prepare(out);
+  }
+
+  private static float[] average(List<float[]> vs) {
+    float[] out = new float[vs.get(0).length];
+    for (float[] v : vs) {
+      for (int i = 0; i < out.length; i++) {
+        out[i] += v[i];
+      }
+    }
+    for (int i = 0; i < out.length; i++) {
+      out[i] /= vs.size();
+    }
+    return out;
+  }
+
+  /** Qdrant's similarity for scoring strategies: higher is better, distances negated. */
+  static float similarity(Distance d, float[] q, float[] v) {
+    float s = d.score(q, v);
+    return d.higherIsBetter() ? s : -s;
+  }
+
+  static float bestScore(Distance d, List<float[]> pos, List<float[]> neg, float[] v) {
+    float maxPos = Float.NEGATIVE_INFINITY;
+    for (float[] p : pos) {
+      maxPos = Math.max(maxPos, similarity(d, p, v));
+    }
+    float maxNeg = Float.NEGATIVE_INFINITY;
+    for (float[] n : neg) {
+      maxNeg = Math.max(maxNeg, similarity(d, n, v));
+    }
+    return maxPos > maxNeg ? scaledSigmoid(maxPos) : -scaledSigmoid(maxNeg);
+  }
+
+  static float sumScores(Distance d, List<float[]> pos, List<float[]> neg, float[] v) {
+    float s = 0;
+    for (float[] p : pos) {
+      s += similarity(d, p, v);
+    }
+    for (float[] n : neg) {
+      s -= similarity(d, n, v);
+    }
+    return s;
+  }
+
+  private static float scaledSigmoid(float x) {
+    return 0.5f * (x / (1f + Math.abs(x)) + 1f);
+  }
+}
