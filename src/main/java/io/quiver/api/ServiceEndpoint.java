@@ -88,6 +88,9 @@ final class ServiceEndpoint implements Endpoint {
       counterHeader(out, "quiver_rejected_writes_total", "writes refused by the write lock since start");
       out.append("quiver_rejected_writes_total ").append(lockState.getLong("rejected_writes", 0L)).append('\n');
       gauge(out, "quiver_writes_in_flight", "writes holding a permit of the write lock", "", lockState.getLong("writes_in_flight", 0L));
+      var heap = java.lang.management.ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
+      gauge(out, "quiver_jvm_heap_used_bytes", "JVM heap in use", "", heap.getUsed());
+      gauge(out, "quiver_jvm_heap_max_bytes", "JVM heap limit", "", heap.getMax());
       counterHeader(out, "rest_responses_total", "total number of responses");
       stats.forEach((endpoint, code, count, micros) -> out.append("rest_responses_total")
           .append(labels(endpoint, code)).append(' ').append(count).append('\n'));

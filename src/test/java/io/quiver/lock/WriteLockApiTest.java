@@ -41,6 +41,7 @@ class WriteLockApiTest {
           {"id": 3, "vector": [0, 0, 1, 0], "payload": {"city": "Rome", "a": 3}},
           {"id": 4, "vector": [0, 0, 0, 1], "payload": {"city": "Oslo", "a": 4}}
         ]}"""));
+    ok(node.send("PUT", "/collections/c/index?wait=true", "{\"field_name\": \"a\", \"field_schema\": \"integer\"}"));
   }
 
   @AfterAll
@@ -81,6 +82,7 @@ class WriteLockApiTest {
       ok(node.send("POST", "/collections/c/points/vectors/delete?wait=true", "{\"points\": [3], \"vector\": [\"\"]}"));
       ok(node.send("POST", "/collections/c/points/batch?wait=true", "{\"operations\": [{\"delete\": {\"points\": [4]}}]}"));
       ok(node.send("POST", "/collections/c/points/delete?wait=true", "{\"points\": [3]}"));
+      ok(node.send("DELETE", "/collections/c/index/a?wait=true", null));
       ok(node.send("PATCH", "/collections/c", "{\"optimizers_config\": {\"indexing_threshold\": 20000}}"));
       ok(node.send("POST", "/collections/aliases", "{\"actions\": [{\"create_alias\": {\"collection_name\": \"c\", \"alias_name\": \"x\"}}]}"));
       assertEquals(2, node.send("POST", "/collections/c/points/count", "{}").result().get("count").asInt());

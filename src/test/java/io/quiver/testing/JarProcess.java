@@ -92,6 +92,10 @@ public final class JarProcess implements AutoCloseable {
     return HTTP.send(req, HttpResponse.BodyHandlers.ofString());
   }
 
+  public long pid() {
+    return process.pid();
+  }
+
   public boolean alive() {
     return process.isAlive();
   }
