@@ -58,6 +58,13 @@ final class PointsEndpoint implements Endpoint {
         Route.post(p + "/recommend", READ, s.forward(StorageOp.RECOMMEND_POINTS)),
         Route.post(p + "/recommend/batch", READ, s.forward(StorageOp.RECOMMEND_BATCH)),
         Route.post(p + "/query", READ, s.forward(StorageOp.QUERY_POINTS)),
-        Route.post(p + "/query/batch", READ, s.forward(StorageOp.QUERY_BATCH)));
+        Route.post(p + "/query/batch", READ, s.forward(StorageOp.QUERY_BATCH)),
+        Route.post(p + "/discover", READ, s.forward(StorageOp.DISCOVER_POINTS)),
+        Route.post(p + "/discover/batch", READ, s.forward(StorageOp.DISCOVER_BATCH)),
+        Route.post(p + "/search/groups", READ, s.forward(StorageOp.SEARCH_GROUPS)),
+        Route.post(p + "/recommend/groups", READ, s.forward(StorageOp.RECOMMEND_GROUPS)),
+        Route.post(p + "/search/matrix/pairs", READ, s.forward(StorageOp.SEARCH_MATRIX_PAIRS)),
+        Route.post(p + "/search/matrix/offsets", READ, s.forward(StorageOp.SEARCH_MATRIX_OFFSETS)),
+        Route.post("/collections/{collection_name}/facet", READ, s.forward(StorageOp.FACET)));
   }
 }

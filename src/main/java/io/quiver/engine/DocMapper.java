@@ -103,7 +103,7 @@ public final class DocMapper {
     return new Point(id, dense, sparse, payload);
   }
 
-  static float[] vector(LeafReader leaf, String field, int doc) throws IOException {
+  public static float[] vector(LeafReader leaf, String field, int doc) throws IOException {
     FloatVectorValues values = leaf.getFloatVectorValues(field);
     if (values == null) {
       return null;

@@ -231,6 +231,10 @@ public final class Shard implements Closeable {
       if (!closed) {
         refresh();
       }
+    } catch (org.apache.lucene.store.AlreadyClosedException e) {
+      if (!closed) {
+        log.log(System.Logger.Level.WARNING, "Shard " + dir + ": refresh failed", e);
+      }
     } catch (Exception e) {
       log.log(System.Logger.Level.WARNING, "Shard " + dir + ": refresh failed", e);
     }

@@ -43,6 +43,26 @@ public final class RecoveryBench {
     }
   }
 
+  /** Bytes of the Lucene indexes: what stays once the WAL is truncated after a commit. */
+  static long indexBytes(Path storage) throws Exception {
+    long total = 0;
+    Path collections = storage.resolve("collections");
+    if (!Files.isDirectory(collections)) {
+      return 0;
+    }
+    try (var cols = Files.list(collections)) {
+      for (Path c : cols.toList()) {
+        total += FileSizes.sizeOf(c.resolve("shards"));
+        try (var shards = Files.list(c.resolve("shards"))) {
+          for (Path s : shards.toList()) {
+            total -= FileSizes.sizeOf(s.resolve("wal"));
+          }
+        }
+      }
+    }
+    return total;
+  }
+
   /** Four collections of points with 16-d vectors and ~8 KiB incompressible text payloads. */
   static void fill(Path storage, long mib) throws Exception {
     Random r = new Random(mib);
@@ -52,7 +72,7 @@ public final class RecoveryBench {
         node.send("PUT", "/collections/c" + c, "{\"vectors\": {\"size\": 16, \"distance\": \"Cosine\"}}");
       }
       int id = 0;
-      while (FileSizes.sizeOf(storage) < target) {
+      while (indexBytes(storage) < target) {
         StringBuilder body = new StringBuilder("{\"points\":[");
         for (int i = 0; i < 500; i++, id++) {
           body.append(i == 0 ? "" : ",").append("{\"id\":").append(id).append(",\"vector\":[");

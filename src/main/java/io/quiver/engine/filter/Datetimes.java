@@ -12,7 +12,7 @@ import java.util.regex.Pattern;
  * ({@code +0200}, {@code +02}) and with spaces before it; no offset at all ({@code 2020-01-01T10:00:00},
  * {@code 2020-01-01 10:00:00.5}, taken as UTC); {@code 2020-01-01 10:00}; and {@code 2020-01-01}.
  */
-final class Datetimes {
+public final class Datetimes {
   private Datetimes() {}
 
   private static final Pattern FORMAT = Pattern.compile(
@@ -20,7 +20,7 @@ final class Datetimes {
           + "(?:([Tt]|\\s+)(\\d{1,2}):(\\d{1,2})(?::(\\d{1,2})(?:\\.(\\d+))?)?(\\s*)(Z|z|[+-]\\d{2}(?::?\\d{2})?)?)?");
 
   /** Epoch microseconds (floored), or null when {@code s} is not a datetime Qdrant accepts. */
-  static Long parseMicros(String s) {
+  public static Long parseMicros(String s) {
     // cheap rejection: most payload strings are not dates
     if (s.length() < 8 || s.length() > 64 || s.charAt(0) < '0' || s.charAt(0) > '9' || s.charAt(4) != '-') {
       return null;

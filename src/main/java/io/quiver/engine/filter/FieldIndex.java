@@ -118,7 +118,7 @@ public record FieldIndex(PayloadType type, boolean withParams, Boolean isTenant,
         Boolean lookup = bool(schema, "lookup", where);
         Boolean range = bool(schema, "range", where);
         if (Boolean.FALSE.equals(lookup) && Boolean.FALSE.equals(range)) {
-          throw new FilterException(where + ".lookup: the 'lookup' and 'range' capabilities can't be both disabled");
+          throw FilterException.validation("the 'lookup' and 'range' capabilities can't be both disabled");
         }
         yield new FieldIndex(type, true, null, bool(schema, "is_principal", where), onDisk, lookup, range, null);
       }

@@ -158,6 +158,10 @@ public final class FilterParser {
         uint(v.get("lt"), w + ".lt"), uint(v.get("gt"), w + ".gt"), uint(v.get("gte"), w + ".gte"), uint(v.get("lte"), w + ".lte")));
     Boolean isEmpty = optional(n, "is_empty", at, FilterParser::bool);
     Boolean isNull = optional(n, "is_null", at, FilterParser::bool);
+    if (match == null && range == null && box == null && radius == null && polygon == null && count == null
+        && isEmpty == null && isNull == null) {
+      throw FilterException.validation(at + ": At least one field condition must be specified");
+    }
     try {
       return new Condition.Field(key, match, range, box, radius, polygon, count, isEmpty, isNull);
     } catch (IllegalArgumentException e) {

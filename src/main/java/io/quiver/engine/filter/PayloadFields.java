@@ -19,9 +19,11 @@ import org.apache.lucene.document.FieldType;
 import org.apache.lucene.document.IntPoint;
 import org.apache.lucene.document.LatLonPoint;
 import org.apache.lucene.document.LongPoint;
+import org.apache.lucene.document.SortedNumericDocValuesField;
 import org.apache.lucene.document.StringField;
 import org.apache.lucene.index.IndexOptions;
 import org.apache.lucene.util.BytesRef;
+import org.apache.lucene.util.NumericUtils;
 
 /**
  * The Lucene fields that let {@link FilterQueries} answer every filter condition from the index.
@@ -53,6 +55,9 @@ import org.apache.lucene.util.BytesRef;
  *   <li>{@code $x:} items the fields above cannot represent exactly, terms: {@code str} (a string
  *       too long for a term), {@code geo} (lat/lon out of range); {@code tok} (a text token too
  *       long for a term, under the text index's path); queries verify such documents against the payload
+ *   <li>{@code $o:} order values of the key of a range-capable payload index (integer, float,
+ *       datetime): sorted numeric doc values, one per distinct item; floats as
+ *       {@link NumericUtils#doubleToSortableLong sortable longs}. {@code order_by} reads them.
  *   <li>{@code $w:} text index tokens of the key of a {@code text} payload index (the index's path,
  *       which may contain {@code [n]}), with positions; the tokens of all the key's strings form
  *       one sequence, as Qdrant's index concatenates them
@@ -72,6 +77,7 @@ public final class PayloadFields {
   static final String GEO = "$g:";
   static final String INEXACT = "$x:";
   static final String TEXT = "$w:";
+  static final String ORDER = "$o:";
 
   static final String NULL = "null";
   static final String BOOLEAN = "bool";
@@ -107,6 +113,18 @@ public final class PayloadFields {
     (schema == null ? PayloadSchema.EMPTY : schema).fields().forEach((key, index) -> {
       if (index.type() == PayloadType.TEXT && payload != null) {
         addText(sink, key, textValues(JsonPath.parse(key), payload), TextTokenizer.of(index));
+      }
+      String source = switch (index.type()) {
+        case INTEGER -> INTEGER;
+        case FLOAT -> NUMBER;
+        case DATETIME -> DATETIME;
+        default -> null;
+      };
+      if (source != null) {
+        for (Object v : sink.seen.getOrDefault(source + key, Set.of())) {
+          long encoded = v instanceof Double d ? NumericUtils.doubleToSortableLong(d) : (Long) v;
+          sink.fields.add(new SortedNumericDocValuesField(ORDER + key, encoded));
+        }
       }
     });
     sink.flush(doc::add);

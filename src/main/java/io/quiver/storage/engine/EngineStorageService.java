@@ -13,9 +13,15 @@ import io.quiver.engine.DocMapper;
 import io.quiver.engine.Point;
 import io.quiver.engine.PointId;
 import io.quiver.engine.Shard;
+import io.quiver.engine.filter.Datetimes;
+import io.quiver.engine.filter.Facets;
+import io.quiver.engine.filter.FieldIndex;
 import io.quiver.engine.filter.Filter;
+import io.quiver.engine.filter.FilterException;
 import io.quiver.engine.filter.FilterParser;
 import io.quiver.engine.filter.FilterQueries;
+import io.quiver.engine.filter.JsonPath;
+import io.quiver.engine.filter.OrderBy;
 import io.quiver.engine.filter.PayloadSchema;
 import io.quiver.engine.wal.FsyncPolicy;
 import io.quiver.engine.wal.WalOptions;
@@ -27,6 +33,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -160,6 +167,13 @@ public final class EngineStorageService implements StorageService {
     read(StorageOp.RECOMMEND_POINTS, c -> batchOf(c, false, this::recommend));
     read(StorageOp.RECOMMEND_BATCH, c -> batchOf(c, true, this::recommend));
     read(StorageOp.QUERY_POINTS, c -> batchOf(c, false, this::query));
+    read(StorageOp.FACET, c -> batchOf(c, false, this::facet));
+    read(StorageOp.DISCOVER_POINTS, c -> batchOf(c, false, this::discover));
+    read(StorageOp.DISCOVER_BATCH, c -> batchOf(c, true, this::discover));
+    read(StorageOp.SEARCH_GROUPS, c -> batchOf(c, false, (col, b) -> groups(col, b, this::prepareSearch)));
+    read(StorageOp.RECOMMEND_GROUPS, c -> batchOf(c, false, (col, b) -> groups(col, b, this::prepareRecommend)));
+    read(StorageOp.SEARCH_MATRIX_PAIRS, c -> batchOf(c, false, (col, b) -> matrix(col, b, false)));
+    read(StorageOp.SEARCH_MATRIX_OFFSETS, c -> batchOf(c, false, (col, b) -> matrix(col, b, true)));
     read(StorageOp.QUERY_BATCH, c -> {
       // the batch form names its list `searches` like the other batches
       return batchOf(c, true, this::query);
@@ -261,13 +275,169 @@ public final class EngineStorageService implements StorageService {
   }
 
   private JsonNode search(Collection col, ObjectNode body) throws IOException {
-    CollectionSchema schema = col.schema();
-    var target = SearchOps.target(body.get("vector"), schema);
-    var common = SearchOps.common(body, schema);
-    return col.shard.read(r -> SearchOps.search(r, target, common, null));
+    return render(col, prepareSearch(col, body));
   }
 
   private JsonNode recommend(Collection col, ObjectNode body) throws IOException {
+    return render(col, prepareRecommend(col, body));
+  }
+
+  private JsonNode discover(Collection col, ObjectNode body) throws IOException {
+    return render(col, prepareDiscover(col, body));
+  }
+
+  /**
+   * Qdrant's grouped search: the hits of the search (or recommendation) grouped by the values of a
+   * payload key (strings and integers; each element of an array is a value), at most
+   * {@code group_size} hits per group and {@code limit} groups, groups ordered by their best hit.
+   * The search is widened until the groups are full or the candidates run out.
+   */
+  private JsonNode groups(Collection col, ObjectNode body, Preparer preparer) throws IOException {
+    JsonNode groupBy = body.get("group_by");
+    if (groupBy == null || !groupBy.isTextual()) {
+      throw ApiException.formatError("missing field `group_by`");
+    }
+    JsonPath key = orderKey(groupBy, "group_by");
+    if (!body.has("group_size") || body.get("group_size").isNull()) {
+      throw ApiException.formatError("missing field `group_size`");
+    }
+    var v = Validation.body();
+    Long groupSize = v.range(body.get("group_size"), "group_size", 1, 100_000);
+    v.throwIfAny();
+    JsonNode withLookup = Changes.field(body, "with_lookup");
+    Collection lookup = null;
+    PointRequests.Selection lookupSel = null;
+    if (withLookup != null) {
+      JsonNode name = withLookup.isObject() ? withLookup.get("collection") : withLookup;
+      if (name == null || !name.isTextual()) {
+        throw ApiException.formatError("with_lookup: expected a collection name or {collection, with_payload, with_vectors}");
+      }
+      lookup = catalogue.resolve(name.textValue());
+      JsonNode lookupPayload = withLookup.isObject() ? withLookup.get("with_payload") : null;
+      JsonNode lookupVectors = withLookup.isObject() ? withVector(withLookup) : null;
+      lookupSel = PointRequests.selection(lookupPayload == null ? F.booleanNode(true) : lookupPayload,
+          lookupVectors == null ? F.booleanNode(false) : lookupVectors, true, lookup.schema());
+    }
+    Prepared p = preparer.prepare(col, body);
+    var c = p.common();
+    int limit = c.limit();
+    int size = groupSize.intValue();
+    var perHit = new SearchOps.Common(c.filter(), c.limit(), 0, c.ef(), c.exact(), c.threshold(), c.selection());
+    Map<Object, List<io.quiver.engine.VectorSearch.Hit>> groups = col.shard.read(r -> {
+      var payloadOnly = new DocMapper.Selector(true, false, java.util.Set.of());
+      int k = Math.max(32, limit * size * 2);
+      while (true) {
+        var hits = p.source().hits(r, k);
+        Map<Object, List<io.quiver.engine.VectorSearch.Hit>> out = new LinkedHashMap<>();
+        for (var h : hits) {
+          var sd = new org.apache.lucene.search.ScoreDoc(h.doc(), h.score());
+          Point point = r.load(sd, r.idOf(sd), payloadOnly);
+          for (Object g : groupValues(key, point.payload())) {
+            List<io.quiver.engine.VectorSearch.Hit> group = out.get(g);
+            if (group == null && out.size() < limit) {
+              group = new ArrayList<>();
+              out.put(g, group);
+            }
+            if (group != null && group.size() < size) {
+              group.add(h);
+            }
+          }
+        }
+        boolean full = out.size() == limit && out.values().stream().allMatch(l -> l.size() == size);
+        if (full || hits.size() < k || k >= r.numDocs()) {
+          return out;
+        }
+        k = (int) Math.min((long) k * 4, Integer.MAX_VALUE - 1);
+      }
+    });
+    ObjectNode result = F.objectNode();
+    ArrayNode list = result.putArray("groups");
+    for (var e : groups.entrySet()) {
+      ObjectNode group = list.addObject();
+      group.set("hits", col.shard.read(r -> SearchOps.render(r, e.getValue(), perHit)));
+      group.set("id", e.getKey() instanceof Long n ? F.numberNode(n) : F.textNode(e.getKey().toString()));
+      if (lookup != null) {
+        PointId id = groupPointId(e.getKey());
+        Collection from = lookup;
+        var sel = lookupSel;
+        Point found = id == null ? null : from.shard.read(r -> r.get(id, sel.selector()));
+        if (found != null) {
+          group.set("lookup", PointRequests.record(found, sel, from.schema()));
+        }
+      }
+    }
+    return result;
+  }
+
+  /** The group values of a payload at {@code key}: strings and integers, array elements one level down. */
+  private static List<Object> groupValues(JsonPath key, JsonNode payload) {
+    List<Object> out = new ArrayList<>(1);
+    for (JsonNode n : key.values(payload)) {
+      if (n.isArray()) {
+        n.forEach(e -> addGroupValue(e, out));
+      } else {
+        addGroupValue(n, out);
+      }
+    }
+    return out;
+  }
+
+  private static void addGroupValue(JsonNode n, List<Object> out) {
+    Object v = n.isTextual() ? n.textValue() : n.isIntegralNumber() && n.canConvertToLong() ? (Object) n.longValue() : null;
+    if (v != null && !out.contains(v)) {
+      out.add(v);
+    }
+  }
+
+  /** The point id a group value names in the lookup collection, or null when it cannot be one. */
+  private static PointId groupPointId(Object value) {
+    try {
+      return PointId.parse(value instanceof Long n ? F.numberNode(n) : F.textNode(value.toString()));
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+
+  /** The best {@code k} hits of a parsed search-like request, best first, on one reader. */
+  @FunctionalInterface
+  interface HitSource {
+    List<io.quiver.engine.VectorSearch.Hit> hits(Shard.Reader r, int k) throws IOException;
+  }
+
+  /** A parsed search-like request: its common parameters and how to find its hits. */
+  record Prepared(SearchOps.Common common, HitSource source) {}
+
+  @FunctionalInterface
+  private interface Preparer {
+    Prepared prepare(Collection col, ObjectNode body) throws IOException;
+  }
+
+  private static JsonNode render(Collection col, Prepared p) throws IOException {
+    var c = p.common();
+    return col.shard.read(r -> SearchOps.render(r, p.source().hits(r, c.limit() + c.offset()), c));
+  }
+
+  private Prepared prepareSearch(Collection col, ObjectNode body) {
+    CollectionSchema schema = col.schema();
+    var target = SearchOps.target(body.get("vector"), schema);
+    var common = SearchOps.common(body, schema);
+    return new Prepared(common, (r, k) -> SearchOps.hits(r, target, common, null, k));
+  }
+
+  /** Exact scan by a custom score (higher is better), with the request's filter, exclusions and threshold. */
+  private static HitSource scan(CollectionSchema schema, SearchOps.Common c, Query exclude, String using,
+      io.quiver.engine.VectorSearch.VectorScorer scorer) {
+    return (r, k) -> {
+      Query filter = SearchOps.combine(c.filter() == null ? null : FilterQueries.toQuery(c.filter(), schema.payload()), exclude);
+      var hits = io.quiver.engine.VectorSearch.scan(r.searcher(), io.quiver.engine.Fields.dense(using), scorer, true, filter, k);
+      if (c.threshold() != null) {
+        hits = hits.stream().filter(h -> h.score() >= c.threshold()).toList();
+      }
+      return hits;
+    };
+  }
+
+  private Prepared prepareRecommend(Collection col, ObjectNode body) {
     CollectionSchema schema = col.schema();
     var req = SearchOps.recommend(body, schema);
     var spec = schema.dense().get(req.using());
@@ -276,15 +446,35 @@ public final class EngineStorageService implements StorageService {
     }
     Collection lookup = req.lookupCollection() == null ? col : catalogue.resolve(req.lookupCollection());
     String lookupVector = req.lookupCollection() == null ? req.using() : req.lookupVector();
-    java.util.function.Function<PointId, float[]> byId = id -> {
+    var byId = exampleVectors(lookup, lookupVector, spec);
+    List<PointId> exampleIds = new ArrayList<>();
+    List<float[]> pos = SearchOps.denseExamples(req.positive(), spec, byId, exampleIds);
+    List<float[]> neg = SearchOps.denseExamples(req.negative(), spec, byId, exampleIds);
+    var c = req.common();
+    Query exclude = lookup == col ? SearchOps.excluding(exampleIds) : null;
+    if (req.strategy().equals("average_vector")) {
+      var target = new SearchOps.Target(req.using(), SearchOps.averageVector(pos, neg, spec.distance()), null);
+      return new Prepared(c, (r, k) -> SearchOps.hits(r, target, c, exclude, k));
+    }
+    io.quiver.engine.Distance d = spec.distance();
+    io.quiver.engine.VectorSearch.VectorScorer scorer = req.strategy().equals("best_score")
+        ? v -> SearchOps.bestScore(d, pos, neg, v)
+        : v -> SearchOps.sumScores(d, pos, neg, v);
+    return new Prepared(c, scan(schema, c, exclude, req.using(), scorer));
+  }
+
+  /** Resolves examples given by point id to their stored (prepared) vectors in {@code lookup}. */
+  private static java.util.function.Function<PointId, float[]> exampleVectors(Collection lookup, String vector,
+      io.quiver.engine.VectorSpec spec) {
+    return id -> {
       try {
-        Point p = lookup.shard.read(r -> r.get(id, new DocMapper.Selector(false, true, java.util.Set.of(lookupVector))));
+        Point p = lookup.shard.read(r -> r.get(id, new DocMapper.Selector(false, true, java.util.Set.of(vector))));
         if (p == null) {
           throw ApiException.notFound("No point with id " + id + " found");
         }
-        float[] v = p.dense().get(lookupVector);
+        float[] v = p.dense().get(vector);
         if (v == null) {
-          throw ApiException.badRequest("Point " + id + " has no vector `" + lookupVector + "`");
+          throw ApiException.badRequest("Point " + id + " has no vector `" + vector + "`");
         }
         if (v.length != spec.size()) {
           throw ApiException.wrongInput("Vector dimension error: expected dim: " + spec.size() + ", got " + v.length);
@@ -294,30 +484,135 @@ public final class EngineStorageService implements StorageService {
         throw new UncheckedIOException(e);
       }
     };
-    List<PointId> exampleIds = new ArrayList<>();
-    List<float[]> pos = SearchOps.denseExamples(req.positive(), spec, byId, exampleIds);
-    List<float[]> neg = SearchOps.denseExamples(req.negative(), spec, byId, exampleIds);
-    var c = req.common();
-    org.apache.lucene.search.Query exclude = lookup == col ? SearchOps.excluding(exampleIds) : null;
-    return col.shard.read(r -> {
-      if (req.strategy().equals("average_vector")) {
-        var target = new SearchOps.Target(req.using(), SearchOps.averageVector(pos, neg, spec.distance()), null);
-        return SearchOps.search(r, target, c, exclude);
-      }
-      org.apache.lucene.search.Query filter = SearchOps.combine(
-          c.filter() == null ? null : FilterQueries.toQuery(c.filter(), schema.payload()), exclude);
-      io.quiver.engine.Distance d = spec.distance();
-      io.quiver.engine.VectorSearch.VectorScorer scorer = req.strategy().equals("best_score")
-          ? v -> SearchOps.bestScore(d, pos, neg, v)
-          : v -> SearchOps.sumScores(d, pos, neg, v);
-      var hits = io.quiver.engine.VectorSearch.scan(r.searcher(), io.quiver.engine.Fields.dense(req.using()), scorer, true,
-          filter, c.limit() + c.offset());
-      if (c.threshold() != null) {
-        hits = hits.stream().filter(h -> h.score() >= c.threshold()).toList();
-      }
-      return SearchOps.render(r, hits, c);
-    });
   }
+
+  /**
+   * Qdrant's discovery: with a target, score = (sum over context pairs of +1/0/-1 for being closer to
+   * the positive than the negative) + a sigmoid of the similarity to the target; without one (context
+   * search), score = the sum over pairs of a sigmoid of how far the point is on the wrong side.
+   */
+  private Prepared prepareDiscover(Collection col, ObjectNode body) {
+    CollectionSchema schema = col.schema();
+    String using = body.path("using").isTextual() ? body.get("using").textValue() : "";
+    if (schema.sparse().containsKey(using)) {
+      throw ApiException.badRequest("discovery over sparse vectors is not supported by this server yet");
+    }
+    var spec = schema.dense().get(using);
+    if (spec == null) {
+      throw ApiException.wrongInput("Not existing vector name error: " + using);
+    }
+    JsonNode target = Changes.field(body, "target");
+    JsonNode context = Changes.field(body, "context");
+    List<JsonNode> flat = new ArrayList<>();
+    if (context != null) {
+      if (!context.isArray()) {
+        throw ApiException.formatError("context: expected a list of {positive, negative} pairs");
+      }
+      for (int i = 0; i < context.size(); i++) {
+        JsonNode pair = context.get(i);
+        if (!pair.isObject() || Changes.field(pair, "positive") == null || Changes.field(pair, "negative") == null) {
+          throw ApiException.formatError("context[" + i + "]: expected an object with `positive` and `negative`");
+        }
+        flat.add(pair.get("positive"));
+        flat.add(pair.get("negative"));
+      }
+    }
+    if (target == null && flat.isEmpty()) {
+      throw ApiException.badRequest("target and/or context_pairs must be specified");
+    }
+    JsonNode lookupFrom = Changes.field(body, "lookup_from");
+    String lookupName = lookupFrom == null ? null : lookupFrom.path("collection").asText(null);
+    Collection lookup = lookupName == null ? col : catalogue.resolve(lookupName);
+    String lookupVector = lookupName == null || !lookupFrom.path("vector").isTextual() ? using : lookupFrom.get("vector").textValue();
+    var byId = exampleVectors(lookup, lookupVector, spec);
+    List<PointId> exampleIds = new ArrayList<>();
+    float[] t = target == null ? null : SearchOps.denseExamples(List.of(target), spec, byId, exampleIds).get(0);
+    List<float[]> pairs = SearchOps.denseExamples(flat, spec, byId, exampleIds);
+    var c = SearchOps.common(body, schema);
+    Query exclude = lookup == col ? SearchOps.excluding(exampleIds) : null;
+    io.quiver.engine.Distance d = spec.distance();
+    io.quiver.engine.VectorSearch.VectorScorer scorer = t != null
+        ? v -> SearchOps.discoveryScore(d, t, pairs, v)
+        : v -> SearchOps.contextScore(d, pairs, v);
+    return new Prepared(c, scan(schema, c, exclude, using, scorer));
+  }
+
+  /**
+   * Qdrant's distance matrix: a random sample of points having the vector (and passing the filter),
+   * sorted by id, and for each the {@code limit} nearest other points of the sample, scored exactly.
+   */
+  private JsonNode matrix(Collection col, ObjectNode body, boolean offsets) throws IOException {
+    CollectionSchema schema = col.schema();
+    String using = body.path("using").isTextual() ? body.get("using").textValue() : "";
+    var v = Validation.body();
+    Long sample = v.range(body.get("sample"), "sample", 2, 100_000);
+    Long limit = v.range(body.get("limit"), "limit", 1, 100_000);
+    v.throwIfAny();
+    if (schema.sparse().containsKey(using)) {
+      throw ApiException.badRequest("distance matrix over sparse vectors is not supported by this server yet");
+    }
+    var spec = schema.dense().get(using);
+    if (spec == null) {
+      throw ApiException.wrongInput("Not existing vector name error: " + using);
+    }
+    Filter filter = Changes.field(body, "filter") == null ? null : PointOps.filter(body.get("filter"), "filter");
+    int n = sample == null ? 10 : sample.intValue();
+    int k = limit == null ? 3 : limit.intValue();
+    List<SearchOps.Sampled> points = col.shard.read(r -> {
+      Query has = new org.apache.lucene.search.TermQuery(new org.apache.lucene.index.Term(io.quiver.engine.Fields.HAS_VECTOR, using));
+      Query q = SearchOps.combine(has, filter == null ? null : FilterQueries.toQuery(filter, schema.payload()));
+      return SearchOps.sample(r, q, io.quiver.engine.Fields.dense(using), n, new java.util.Random());
+    });
+    List<List<VectorScore>> nearest = new ArrayList<>();
+    io.quiver.engine.Distance d = spec.distance();
+    Comparator<VectorScore> best = Comparator.comparingDouble(VectorScore::score);
+    if (d.higherIsBetter()) {
+      best = best.reversed();
+    }
+    best = best.thenComparing(VectorScore::index);
+    if (points.size() >= 2) {
+      for (int i = 0; i < points.size(); i++) {
+        List<VectorScore> row = new ArrayList<>();
+        for (int j = 0; j < points.size(); j++) {
+          if (j != i) {
+            row.add(new VectorScore(j, d.score(points.get(i).vector(), points.get(j).vector())));
+          }
+        }
+        row.sort(best);
+        nearest.add(row.size() > k ? row.subList(0, k) : row);
+      }
+    }
+    ObjectNode out = F.objectNode();
+    if (offsets) {
+      ArrayNode rows = out.putArray("offsets_row");
+      ArrayNode cols = out.putArray("offsets_col");
+      ArrayNode scores = out.putArray("scores");
+      ArrayNode ids = out.putArray("ids");
+      for (int i = 0; i < nearest.size(); i++) {
+        for (VectorScore s : nearest.get(i)) {
+          rows.add(i);
+          cols.add(s.index());
+          scores.add(s.score());
+        }
+      }
+      if (points.size() >= 2) {
+        points.forEach(p -> ids.add(p.id().toJson()));
+      }
+    } else {
+      ArrayNode pairs = out.putArray("pairs");
+      for (int i = 0; i < nearest.size(); i++) {
+        for (VectorScore s : nearest.get(i)) {
+          ObjectNode pair = pairs.addObject();
+          pair.set("a", points.get(i).id().toJson());
+          pair.set("b", points.get(s.index()).id().toJson());
+          pair.put("score", s.score());
+        }
+      }
+    }
+    return out;
+  }
+
+  private record VectorScore(int index, float score) {}
 
   private void read(StorageOp op, Handler h) {
     handlers.put(op, h);
@@ -483,6 +778,11 @@ public final class EngineStorageService implements StorageService {
       PayloadSchema next;
       try {
         next = col.schema().payload().with(name.textValue(), PayloadSchema.parseIndexRequest(name.textValue(), body.get("field_schema")));
+      } catch (FilterException e) {
+        if (e.validation()) {
+          throw new ApiException(422, "Validation error: " + e.getMessage());
+        }
+        throw ApiException.formatError(e.getMessage());
       } catch (IllegalArgumentException e) {
         throw ApiException.formatError(e.getMessage());
       }
@@ -572,13 +872,18 @@ public final class EngineStorageService implements StorageService {
     int limit = limitValue == null ? 10 : limitValue.intValue();
     JsonNode offsetNode = Changes.field(body, "offset");
     PointId offset = offsetNode == null ? null : PointRequests.id(offsetNode, "offset");
-    if (Changes.field(body, "order_by") != null) {
-      throw ApiException.badRequest("order_by is not supported by this server yet");
+    OrderSpec order = Changes.field(body, "order_by") == null ? null : orderSpec(body.get("order_by"));
+    if (order != null && offset != null) {
+      throw ApiException.badRequest("Cannot use an `offset` when using `order_by`. The alternative for paging is to use "
+          + "`order_by.start_from` and a filter to exclude the IDs that you've already seen for the `order_by.start_from` value");
     }
     Filter filter = Changes.field(body, "filter") == null ? null : PointOps.filter(body.get("filter"), "filter");
     return col.use(() -> {
       var sel = PointRequests.selection(body.get("with_payload"), withVector(body), true, col.schema());
       Query q = filter == null ? new MatchAllDocsQuery() : FilterQueries.toQuery(filter, col.schema().payload());
+      if (order != null) {
+        return orderedScroll(col, order, q, limit, sel);
+      }
       Shard.Page page = col.shard.read(r -> r.scroll(q, offset, limit, sel.selector()));
       ObjectNode out = F.objectNode();
       ArrayNode points = out.putArray("points");
@@ -586,6 +891,109 @@ public final class EngineStorageService implements StorageService {
       out.set("next_page_offset", page.next() == null ? F.nullNode() : page.next().toJson());
       return out;
     });
+  }
+
+  /** A parsed {@code order_by}: a key, or {@code {key, direction, start_from}}. */
+  private record OrderSpec(JsonPath key, boolean descending, Double startFrom) {}
+
+  private static OrderSpec orderSpec(JsonNode n) {
+    if (n.isTextual()) {
+      return new OrderSpec(orderKey(n, "order_by"), false, null);
+    }
+    if (!n.isObject()) {
+      throw ApiException.formatError("order_by: data did not match any variant of untagged enum OrderByInterface");
+    }
+    JsonPath key = orderKey(n.get("key"), "order_by.key");
+    JsonNode dir = Changes.field(n, "direction");
+    boolean descending = false;
+    if (dir != null) {
+      if (!dir.isTextual() || !(dir.textValue().equals("asc") || dir.textValue().equals("desc"))) {
+        throw ApiException.formatError("order_by.direction: unknown variant `" + dir.asText() + "`, expected `asc` or `desc`");
+      }
+      descending = dir.textValue().equals("desc");
+    }
+    JsonNode from = Changes.field(n, "start_from");
+    Double start = null;
+    if (from != null) {
+      if (from.isNumber()) {
+        start = from.doubleValue();
+      } else if (from.isTextual() && Datetimes.parseMicros(from.textValue()) != null) {
+        start = Datetimes.parseMicros(from.textValue()).doubleValue();
+      } else {
+        throw ApiException.formatError("order_by.start_from: data did not match any variant of untagged enum StartFrom");
+      }
+    }
+    return new OrderSpec(key, descending, start);
+  }
+
+  private static JsonPath orderKey(JsonNode n, String where) {
+    if (n == null || !n.isTextual()) {
+      throw ApiException.formatError(where + ": expected a payload key");
+    }
+    try {
+      return JsonPath.parse(n.textValue());
+    } catch (IllegalArgumentException e) {
+      throw ApiException.formatError(where + ": " + e.getMessage());
+    }
+  }
+
+  private JsonNode orderedScroll(Collection col, OrderSpec order, Query filter, int limit, PointRequests.Selection sel)
+      throws IOException {
+    FieldIndex index = OrderBy.rangeIndex(col.schema().payload(), order.key());
+    if (index == null) {
+      throw ApiException.badRequest("No range index for `order_by` key: `" + order.key() + "`. Please create one to use "
+          + "`order_by`. Check https://qdrant.tech/documentation/concepts/indexing/#payload-index to see which payload "
+          + "schemas support Range conditions");
+    }
+    return col.shard.read(r -> {
+      ObjectNode out = F.objectNode();
+      ArrayNode points = out.putArray("points");
+      for (OrderBy.Hit h : OrderBy.top(r.searcher(), order.key(), index, order.descending(), order.startFrom(), filter, limit)) {
+        var sd = new org.apache.lucene.search.ScoreDoc(h.doc(), 0f);
+        PointId id = r.idOf(sd);
+        ObjectNode rec = PointRequests.record(r.load(sd, id, sel.selector()), sel, col.schema());
+        if (h.value() instanceof Double d) {
+          rec.put("order_value", d);
+        } else {
+          rec.put("order_value", h.value().longValue());
+        }
+        points.add(rec);
+      }
+      out.putNull("next_page_offset");
+      return out;
+    });
+  }
+
+  private JsonNode facet(Collection col, ObjectNode body) throws IOException {
+    JsonPath key = orderKey(body.get("key"), "key");
+    var v = Validation.body();
+    Long limit = v.range(body.get("limit"), "limit", 1, Integer.MAX_VALUE - 1);
+    v.throwIfAny();
+    JsonNode exact = Changes.field(body, "exact");
+    if (exact != null && !exact.isBoolean()) {
+      throw ApiException.formatError("exact: invalid type: " + exact.getNodeType().toString().toLowerCase() + ", expected a boolean");
+    }
+    Filter filter = Changes.field(body, "filter") == null ? null : PointOps.filter(body.get("filter"), "filter");
+    FieldIndex index = Facets.facetIndex(col.schema().payload(), key);
+    if (index == null) {
+      throw ApiException.badRequest("No appropriate index for faceting: `" + key + "`. Please create one to facet on this "
+          + "field. Check https://qdrant.tech/documentation/concepts/indexing/#payload-index to see which payload schemas "
+          + "support Match conditions");
+    }
+    Query q = filter == null ? null : FilterQueries.toQuery(filter, col.schema().payload());
+    List<Facets.Hit> hits = col.shard.read(r -> Facets.top(r.searcher(), key, index, q, limit == null ? 10 : limit.intValue()));
+    ObjectNode out = F.objectNode();
+    ArrayNode list = out.putArray("hits");
+    for (Facets.Hit h : hits) {
+      ObjectNode hit = list.addObject();
+      switch (h.value()) {
+        case Long n -> hit.put("value", n);
+        case Boolean b -> hit.put("value", b);
+        default -> hit.put("value", h.value().toString());
+      }
+      hit.put("count", h.count());
+    }
+    return out;
   }
 
   private Object count(StorageCommand c) throws IOException {

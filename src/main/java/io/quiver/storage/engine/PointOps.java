@@ -244,7 +244,7 @@ final class PointOps {
     try {
       return FilterParser.parse(node);
     } catch (FilterException e) {
-      throw ApiException.formatError(e.getMessage());
+      throw e.validation() ? ApiException.validation(e.getMessage()) : ApiException.formatError(e.getMessage());
     }
   }
 }

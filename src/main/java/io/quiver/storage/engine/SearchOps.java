@@ -105,13 +105,16 @@ final class SearchOps {
 
   /** Runs one search on a reader and renders its ScoredPoints. */
   static ArrayNode search(Shard.Reader r, Target target, Common c, Query extraFilter) throws IOException {
+    return render(r, hits(r, target, c, extraFilter, c.limit() + c.offset()), c);
+  }
+
+  /** The best {@code k} hits of a search, best first. */
+  static List<VectorSearch.Hit> hits(Shard.Reader r, Target target, Common c, Query extraFilter, int k) throws IOException {
     CollectionSchema schema = r.schema();
     Query filter = combine(c.filter() == null ? null : FilterQueries.toQuery(c.filter(), schema.payload()), extraFilter);
-    int k = c.limit() + c.offset();
-    List<VectorSearch.Hit> hits = target.sparse() != null
+    return target.sparse() != null
         ? SparseSearch.search(r.searcher(), schema.sparse().get(target.using()), target.sparse(), filter, k, c.threshold())
         : VectorSearch.search(r.searcher(), schema.dense().get(target.using()), target.dense(), filter, k, c.ef(), c.exact(), c.threshold());
-    return render(r, hits, c);
   }
 
   static ArrayNode render(Shard.Reader r, List<VectorSearch.Hit> hits, Common c) throws IOException {
@@ -155,6 +158,54 @@ final class SearchOps {
         .add(new MatchAllDocsQuery(), BooleanClause.Occur.FILTER)
         .add(new TermInSetQuery(Fields.ID, ids.stream().map(PointId::term).toList()), BooleanClause.Occur.MUST_NOT)
         .build();
+  }
+
+  /** A sampled point: its id and its stored (prepared) vector. */
+  record Sampled(PointId id, float[] vector) {}
+
+  /**
+   * A uniform random sample (reservoir) of up to {@code n} live documents matching {@code q} that have
+   * a vector in {@code field}, sorted by point id.
+   */
+  static List<Sampled> sample(Shard.Reader r, Query q, String field, int n, java.util.Random random) throws IOException {
+    var searcher = r.searcher();
+    var weight = searcher.createWeight(searcher.rewrite(q), org.apache.lucene.search.ScoreMode.COMPLETE_NO_SCORES, 1f);
+    int[] reservoir = new int[n];
+    long seen = 0;
+    for (var ctx : searcher.getIndexReader().leaves()) {
+      var scorer = weight.scorer(ctx);
+      if (scorer == null) {
+        continue;
+      }
+      var live = ctx.reader().getLiveDocs();
+      var it = scorer.iterator();
+      for (int doc = it.nextDoc(); doc != org.apache.lucene.search.DocIdSetIterator.NO_MORE_DOCS; doc = it.nextDoc()) {
+        if (live != null && !live.get(doc)) {
+          continue;
+        }
+        if (seen < n) {
+          reservoir[(int) seen] = ctx.docBase + doc;
+        } else {
+          long j = random.nextLong(seen + 1);
+          if (j < n) {
+            reservoir[(int) j] = ctx.docBase + doc;
+          }
+        }
+        seen++;
+      }
+    }
+    List<Sampled> out = new ArrayList<>();
+    var leaves = searcher.getIndexReader().leaves();
+    for (int i = 0; i < Math.min(seen, n); i++) {
+      int doc = reservoir[i];
+      var ctx = leaves.get(org.apache.lucene.index.ReaderUtil.subIndex(doc, leaves));
+      float[] v = io.quiver.engine.DocMapper.vector(ctx.reader(), field, doc - ctx.docBase);
+      if (v != null) {
+        out.add(new Sampled(r.idOf(new ScoreDoc(doc, 0f)), v));
+      }
+    }
+    out.sort((a, b) -> a.id().term().compareTo(b.id().term()));
+    return out;
   }
 
   // ---- recommend ----
@@ -268,6 +319,26 @@ final class SearchOps {
     }
     for (float[] n : neg) {
       s -= similarity(d, n, v);
+    }
+    return s;
+  }
+
+  /** Discovery with a target: context rank plus a sigmoid of the target similarity. */
+  static float discoveryScore(Distance d, float[] target, List<float[]> pairs, float[] v) {
+    int rank = 0;
+    for (int i = 0; i < pairs.size(); i += 2) {
+      rank += Integer.signum(Float.compare(similarity(d, pairs.get(i), v), similarity(d, pairs.get(i + 1), v)));
+    }
+    return rank + scaledSigmoid(similarity(d, target, v));
+  }
+
+  /** Context search: the summed loss of the pairs whose negative is at least as close as the positive. */
+  static float contextScore(Distance d, List<float[]> pairs, float[] v) {
+    float s = 0;
+    for (int i = 0; i < pairs.size(); i += 2) {
+      float difference = similarity(d, pairs.get(i), v) - similarity(d, pairs.get(i + 1), v) - Math.ulp(1f);
+      float x = Math.min(difference, 0f);
+      s += x / (1f + Math.abs(x));
     }
     return s;
   }
