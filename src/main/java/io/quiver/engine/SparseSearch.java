@@ -72,7 +72,7 @@ public final class SparseSearch {
         continue;
       }
       float score = weighted.dot(v);
-      if (threshold != null && score < threshold) {
+      if (threshold != null && score <= threshold) { // Qdrant keeps scores strictly above the threshold
         continue;
       }
       heap.add(new VectorSearch.Hit(docs.get(i)[0], score));

@@ -36,7 +36,7 @@ public final class VectorSearch {
    * @param filter restricts candidates; null for all documents
    * @param k hits wanted (limit + offset)
    * @param ef HNSW beam; null for the default (max(k, 100))
-   * @param threshold Qdrant's score_threshold, or null
+   * @param threshold Qdrant's score_threshold (hits must score strictly better), or null
    */
   public static List<Hit> search(IndexSearcher searcher, VectorSpec spec, float[] q, Query filter, int k, Integer ef,
       boolean exact, Float threshold) throws IOException {
@@ -67,7 +67,8 @@ public final class VectorSearch {
       if (out.size() == k) {
         break;
       }
-      if (threshold == null || (d.higherIsBetter() ? h.score() >= threshold : h.score() <= threshold)) {
+      // strictly better than the threshold, as Qdrant's Distance::check_threshold
+      if (threshold == null || (d.higherIsBetter() ? h.score() > threshold : h.score() < threshold)) {
         out.add(h);
       }
     }

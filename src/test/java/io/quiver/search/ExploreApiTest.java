@@ -209,12 +209,18 @@ class ExploreApiTest {
     assertTrue(noIndex.error().contains("No appropriate index for faceting: `day`"), noIndex.error());
   }
 
+  /** Euclidean distance: what search returns. */
+  static float dist(float[] a, float[] b) {
+    return (float) Math.sqrt(-sim(a, b));
+  }
+
+  /** Qdrant's raw euclid similarity, which discovery combines: minus the squared distance. */
   static float sim(float[] a, float[] b) {
     double s = 0;
     for (int i = 0; i < a.length; i++) {
       s += (a[i] - b[i]) * (a[i] - b[i]);
     }
-    return (float) -Math.sqrt(s);
+    return (float) -s;
   }
 
   @Test
@@ -264,7 +270,7 @@ class ExploreApiTest {
         + "\"group_size\": 2, \"limit\": 4, \"params\": {\"exact\": true}, \"with_lookup\": \"x\"}");
     // oracle: points by distance (ties by id), each rank value collects its first two
     List<Integer> order = new ArrayList<>(vectors.keySet());
-    order.sort(Comparator.<Integer>comparingDouble(id -> -sim(q, vectors.get(id))).thenComparing(id -> id));
+    order.sort(Comparator.<Integer>comparingDouble(id -> dist(q, vectors.get(id))).thenComparing(id -> id));
     Map<Long, List<Integer>> want = new LinkedHashMap<>();
     for (int id : order) {
       JsonNode ranks = payloads.get(id).get("rank");
@@ -296,7 +302,7 @@ class ExploreApiTest {
     // distances can tie: compare the scores of the hits rather than the exact ids
     assertEquals(want.keySet().size(), groups.size());
     var wantScores = new ArrayList<List<Float>>();
-    want.values().forEach(l -> wantScores.add(l.stream().map(id -> -sim(q, vectors.get(id))).toList()));
+    want.values().forEach(l -> wantScores.add(l.stream().map(id -> dist(q, vectors.get(id))).toList()));
     var gotScores = new ArrayList<List<Float>>();
     for (JsonNode g : got.get("groups")) {
       List<Float> s = new ArrayList<>();
@@ -326,7 +332,7 @@ class ExploreApiTest {
       assertTrue(a != b);
       assertEquals("red", payloads.get(a).get("color").asText());
       assertEquals("red", payloads.get(b).get("color").asText());
-      assertEquals(-sim(vectors.get(a), vectors.get(b)), p.get("score").floatValue(), 1e-4);
+      assertEquals(dist(vectors.get(a), vectors.get(b)), p.get("score").floatValue(), 1e-4);
     }
     List<Integer> sampled = ids(M.createArrayNode().addAll(
         java.util.stream.StreamSupport.stream(offsets.get("ids").spliterator(), false)

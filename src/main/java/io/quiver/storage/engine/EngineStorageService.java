@@ -431,7 +431,7 @@ public final class EngineStorageService implements StorageService {
       Query filter = SearchOps.combine(c.filter() == null ? null : FilterQueries.toQuery(c.filter(), schema.payload()), exclude);
       var hits = io.quiver.engine.VectorSearch.scan(r.searcher(), io.quiver.engine.Fields.dense(using), scorer, true, filter, k);
       if (c.threshold() != null) {
-        hits = hits.stream().filter(h -> h.score() >= c.threshold()).toList();
+        hits = hits.stream().filter(h -> h.score() > c.threshold()).toList(); // strictly better, as Qdrant
       }
       return hits;
     };
@@ -448,8 +448,10 @@ public final class EngineStorageService implements StorageService {
     String lookupVector = req.lookupCollection() == null ? req.using() : req.lookupVector();
     var byId = exampleVectors(lookup, lookupVector, spec);
     List<PointId> exampleIds = new ArrayList<>();
-    List<float[]> pos = SearchOps.denseExamples(req.positive(), spec, byId, exampleIds);
-    List<float[]> neg = SearchOps.denseExamples(req.negative(), spec, byId, exampleIds);
+    // average_vector averages the examples as given and prepares the average; the scoring strategies prepare each
+    boolean averaging = req.strategy().equals("average_vector");
+    List<float[]> pos = SearchOps.denseExamples(req.positive(), spec, byId, exampleIds, !averaging);
+    List<float[]> neg = SearchOps.denseExamples(req.negative(), spec, byId, exampleIds, !averaging);
     var c = req.common();
     Query exclude = lookup == col ? SearchOps.excluding(exampleIds) : null;
     if (req.strategy().equals("average_vector")) {
@@ -526,8 +528,8 @@ public final class EngineStorageService implements StorageService {
     String lookupVector = lookupName == null || !lookupFrom.path("vector").isTextual() ? using : lookupFrom.get("vector").textValue();
     var byId = exampleVectors(lookup, lookupVector, spec);
     List<PointId> exampleIds = new ArrayList<>();
-    float[] t = target == null ? null : SearchOps.denseExamples(List.of(target), spec, byId, exampleIds).get(0);
-    List<float[]> pairs = SearchOps.denseExamples(flat, spec, byId, exampleIds);
+    float[] t = target == null ? null : SearchOps.denseExamples(List.of(target), spec, byId, exampleIds, true).get(0);
+    List<float[]> pairs = SearchOps.denseExamples(flat, spec, byId, exampleIds, true);
     var c = SearchOps.common(body, schema);
     Query exclude = lookup == col ? SearchOps.excluding(exampleIds) : null;
     io.quiver.engine.Distance d = spec.distance();

@@ -246,8 +246,13 @@ final class SearchOps {
     return out;
   }
 
-  /** Example vectors, already prepared for the distance; ids resolved with {@code byId}. */
-  static List<float[]> denseExamples(List<JsonNode> examples, VectorSpec spec, Function<PointId, float[]> byId, List<PointId> ids) {
+  /**
+   * Example vectors; ids resolved with {@code byId} (stored, so already prepared). Vectors given as
+   * such are prepared for the distance when {@code prepare}: Qdrant's scoring strategies preprocess
+   * them, while average_vector averages them as given (and prepares only the average).
+   */
+  static List<float[]> denseExamples(List<JsonNode> examples, VectorSpec spec, Function<PointId, float[]> byId, List<PointId> ids,
+      boolean prepare) {
     List<float[]> out = new ArrayList<>();
     for (JsonNode e : examples) {
       if (e.isArray()) {
@@ -258,7 +263,7 @@ final class SearchOps {
         for (int i = 0; i < v.length; i++) {
           v[i] = e.get(i).floatValue();
         }
-        out.add(spec.distance().prepare(v));
+        out.add(prepare ? spec.distance().prepare(v) : v);
       } else {
         PointId id = PointRequests.id(e, "example");
         ids.add(id);
@@ -294,8 +299,15 @@ final class SearchOps {
     return out;
   }
 
-  /** Qdrant's similarity for scoring strategies: higher is better, distances negated. */
+  /**
+   * Qdrant's raw metric similarity, which the scoring strategies combine: higher is better; the
+   * dot product for cosine and dot, minus the <em>squared</em> euclidean distance (Qdrant's
+   * euclid_similarity, before the square root its search results get), minus the manhattan distance.
+   */
   static float similarity(Distance d, float[] q, float[] v) {
+    if (d == Distance.EUCLID) {
+      return -org.apache.lucene.util.VectorUtil.squareDistance(q, v);
+    }
     float s = d.score(q, v);
     return d.higherIsBetter() ? s : -s;
   }
