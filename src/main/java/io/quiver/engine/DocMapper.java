@@ -5,9 +5,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.quiver.engine.filter.PayloadFields;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
+import org.apache.lucene.document.BinaryDocValuesField;
 import org.apache.lucene.document.Document;
 import org.apache.lucene.document.Field;
 import org.apache.lucene.document.FieldType;
@@ -16,6 +18,7 @@ import org.apache.lucene.document.NumericDocValuesField;
 import org.apache.lucene.document.SortedDocValuesField;
 import org.apache.lucene.document.StoredField;
 import org.apache.lucene.document.StringField;
+import org.apache.lucene.index.BinaryDocValues;
 import org.apache.lucene.index.FloatVectorValues;
 import org.apache.lucene.index.KnnVectorValues;
 import org.apache.lucene.index.LeafReader;
@@ -40,6 +43,11 @@ public final class DocMapper {
     doc.add(new NumericDocValuesField(Fields.VERSION, version));
     for (var e : p.dense().entrySet()) {
       VectorSpec spec = schema.dense().get(e.getKey());
+      if (spec.multi()) {
+        doc.add(new BinaryDocValuesField(Fields.multi(e.getKey()), new BytesRef(encodeFloats(e.getValue()))));
+        doc.add(new StringField(Fields.HAS_VECTOR, e.getKey(), Field.Store.NO));
+        continue;
+      }
       var type = new FieldType();
       type.setVectorAttributes(spec.size(), VectorEncoding.FLOAT32, spec.distance().lucene());
       type.freeze();
@@ -75,9 +83,10 @@ public final class DocMapper {
     Map<String, SparseVector> sparse = new HashMap<>();
     ObjectNode payload = mapper.createObjectNode();
     if (sel.vectors()) {
-      for (String name : schema.dense().keySet()) {
+      for (var spec : schema.dense().values()) {
+        String name = spec.name();
         if (sel.wants(name)) {
-          float[] v = vector(leaf, Fields.dense(name), doc);
+          float[] v = spec.multi() ? multi(leaf, name, doc) : vector(leaf, Fields.dense(name), doc);
           if (v != null) {
             dense.put(name, v);
           }
@@ -113,6 +122,24 @@ public final class DocMapper {
       return null;
     }
     return values.vectorValue(it.index()).clone();
+  }
+
+  /** The flattened rows of a point's multivector, or null when it has none. */
+  public static float[] multi(LeafReader leaf, String name, int doc) throws IOException {
+    BinaryDocValues values = leaf.getBinaryDocValues(Fields.multi(name));
+    if (values == null || !values.advanceExact(doc)) {
+      return null;
+    }
+    BytesRef b = values.binaryValue();
+    float[] out = new float[b.length / 4];
+    ByteBuffer.wrap(b.bytes, b.offset, b.length).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(out);
+    return out;
+  }
+
+  static byte[] encodeFloats(float[] v) {
+    ByteBuffer buf = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+    buf.asFloatBuffer().put(v);
+    return buf.array();
   }
 
   static byte[] encodeSparse(SparseVector v) {

@@ -15,6 +15,8 @@ public final class Fields {
   public static final String HAS_VECTOR = "_hv";
   /** Prefix of dense vector fields: {@code v.<name>}. */
   public static final String DENSE_PREFIX = "v.";
+  /** Prefix of multivectors, binary doc values of the flattened rows (little-endian floats): {@code m.<name>}. */
+  public static final String MULTI_PREFIX = "m.";
   /** Prefix of stored sparse vectors: {@code s.<name>}. */
   public static final String SPARSE_PREFIX = "s.";
 
@@ -22,6 +24,10 @@ public final class Fields {
 
   public static String dense(String name) {
     return DENSE_PREFIX + name;
+  }
+
+  public static String multi(String name) {
+    return MULTI_PREFIX + name;
   }
 
   public static String sparse(String name) {

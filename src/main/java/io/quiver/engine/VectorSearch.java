@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.PriorityQueue;
+import org.apache.lucene.index.BinaryDocValues;
 import org.apache.lucene.index.FloatVectorValues;
 import org.apache.lucene.index.KnnVectorValues;
 import org.apache.lucene.index.LeafReaderContext;
@@ -18,6 +19,7 @@ import org.apache.lucene.search.Scorer;
 import org.apache.lucene.search.TopDocs;
 import org.apache.lucene.search.Weight;
 import org.apache.lucene.util.Bits;
+import org.apache.lucene.util.BytesRef;
 
 /**
  * Nearest-neighbour search over one dense vector field with Qdrant's raw scores. Approximate search
@@ -45,6 +47,22 @@ public final class VectorSearch {
     }
     String field = Fields.dense(spec.name());
     Distance d = spec.distance();
+    if (spec.multi()) {
+      // ranked by max_sim (higher is better), then reported as Qdrant post-processes: sqrt(|s|) for
+      // euclid, |s| for manhattan
+      List<Hit> out = new ArrayList<>();
+      for (Hit h : scan(searcher, Fields.multi(spec.name()), v -> maxSim(d, spec.size(), q, v), true, filter, k)) {
+        float score = switch (d) {
+          case EUCLID -> (float) Math.sqrt(Math.abs(h.score()));
+          case MANHATTAN -> Math.abs(h.score());
+          default -> h.score();
+        };
+        if (threshold == null || (d.higherIsBetter() ? score > threshold : score < threshold)) {
+          out.add(new Hit(h.doc(), score));
+        }
+      }
+      return out;
+    }
     List<Hit> hits;
     if (exact || d == Distance.MANHATTAN || spec.m() == 0) {
       hits = exactScan(searcher, field, d, q, filter, k);
@@ -86,6 +104,54 @@ public final class VectorSearch {
     return scan(searcher, field, v -> d.score(q, v), d.higherIsBetter(), filter, k);
   }
 
+  /** The field that holds the vectors of {@code spec}: Lucene vectors, or multivector doc values. */
+  public static String field(VectorSpec spec) {
+    return spec.multi() ? Fields.multi(spec.name()) : Fields.dense(spec.name());
+  }
+
+  /**
+   * Qdrant's raw metric similarity (higher is better): the dot product for cosine (prepared vectors)
+   * and dot, minus the squared euclidean distance, minus the manhattan distance.
+   */
+  public static float similarity(Distance d, float[] a, int aFrom, float[] b, int bFrom, int dim) {
+    float s = 0;
+    switch (d) {
+      case COSINE, DOT -> {
+        for (int i = 0; i < dim; i++) {
+          s += a[aFrom + i] * b[bFrom + i];
+        }
+      }
+      case EUCLID -> {
+        for (int i = 0; i < dim; i++) {
+          float x = a[aFrom + i] - b[bFrom + i];
+          s -= x * x;
+        }
+      }
+      case MANHATTAN -> {
+        for (int i = 0; i < dim; i++) {
+          s -= Math.abs(a[aFrom + i] - b[bFrom + i]);
+        }
+      }
+    }
+    return s;
+  }
+
+  /**
+   * Qdrant's {@code max_sim} of two flattened multivectors: for each row of {@code q}, the best raw
+   * similarity to a row of {@code v}, summed. Not post-processed (no square root for euclid), as Qdrant.
+   */
+  public static float maxSim(Distance d, int dim, float[] q, float[] v) {
+    float sum = 0;
+    for (int a = 0; a + dim <= q.length; a += dim) {
+      float best = Float.NEGATIVE_INFINITY;
+      for (int b = 0; b + dim <= v.length; b += dim) {
+        best = Math.max(best, similarity(d, q, a, v, b, dim));
+      }
+      sum += best;
+    }
+    return sum;
+  }
+
   /** A score computed from a stored (prepared) vector. */
   @FunctionalInterface
   public interface VectorScorer {
@@ -103,12 +169,14 @@ public final class VectorSearch {
     PriorityQueue<Hit> heap = new PriorityQueue<>(k + 1, best.reversed());
     Weight weight = filter == null ? null
         : searcher.createWeight(searcher.rewrite(filter), ScoreMode.COMPLETE_NO_SCORES, 1f);
+    boolean multi = field.startsWith(Fields.MULTI_PREFIX);
     for (LeafReaderContext ctx : searcher.getIndexReader().leaves()) {
-      FloatVectorValues values = ctx.reader().getFloatVectorValues(field);
-      if (values == null) {
+      FloatVectorValues values = multi ? null : ctx.reader().getFloatVectorValues(field);
+      BinaryDocValues rows = multi ? ctx.reader().getBinaryDocValues(field) : null;
+      if (values == null && rows == null) {
         continue;
       }
-      KnnVectorValues.DocIndexIterator it = values.iterator();
+      DocIdSetIterator it = values != null ? values.iterator() : rows;
       DocIdSetIterator allowed = null;
       if (weight != null) {
         Scorer filterScorer = weight.scorer(ctx);
@@ -128,7 +196,8 @@ public final class VectorSearch {
             continue;
           }
         }
-        Hit h = new Hit(ctx.docBase + doc, scorer.score(values.vectorValue(it.index())));
+        float[] v = values != null ? values.vectorValue(((KnnVectorValues.DocIndexIterator) it).index()) : decode(rows.binaryValue());
+        Hit h = new Hit(ctx.docBase + doc, scorer.score(v));
         heap.add(h);
         if (heap.size() > k) {
           heap.poll();
@@ -137,6 +206,12 @@ public final class VectorSearch {
     }
     List<Hit> out = new ArrayList<>(heap);
     out.sort(best);
+    return out;
+  }
+
+  private static float[] decode(BytesRef b) {
+    float[] out = new float[b.length / 4];
+    java.nio.ByteBuffer.wrap(b.bytes, b.offset, b.length).order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(out);
     return out;
   }
 }

@@ -65,7 +65,8 @@ final class CollectionConfigs {
     config.set("hnsw_config", merge(defaultHnsw(), hnswDiff(req.get("hnsw_config"), "hnsw_config", v)));
     config.set("optimizer_config", merge(defaultOptimizers(), optimizersDiff(req.get("optimizers_config"), v)));
     config.set("wal_config", merge(defaultWal(), walDiff(req.get("wal_config"), v)));
-    JsonNode quantization = req.get("quantization_config");
+    // Qdrant accepts `quantization` as an alias
+    JsonNode quantization = req.has("quantization_config") ? req.get("quantization_config") : req.get("quantization");
     config.set("quantization_config", quantization == null || quantization.isNull() ? F.nullNode() : quantization(quantization, "quantization_config"));
     JsonNode strict = req.get("strict_mode_config");
     config.set("strict_mode_config", strict == null || strict.isNull() ? F.objectNode().put("enabled", false) : object(strict, "strict_mode_config"));
@@ -199,6 +200,11 @@ final class CollectionConfigs {
     } else {
       vectors.fields().forEachRemaining(e -> dense.put(e.getKey(), spec(e.getKey(), e.getValue(), hnsw, quant)));
     }
+    // indexing_threshold 0 turns vector indexing off, as in Qdrant: no HNSW graph, exact search
+    if (config.path("optimizer_config").path("indexing_threshold").asLong(1) == 0) {
+      dense.replaceAll((name, s) -> new VectorSpec(s.name(), s.size(), s.distance(), 0, s.efConstruct(), s.quantization(),
+          s.multi(), s.datatype()));
+    }
     Map<String, SparseSpec> sparse = new HashMap<>();
     JsonNode sv = params.get("sparse_vectors");
     if (sv != null) {
@@ -217,7 +223,13 @@ final class CollectionConfigs {
         : q.has("scalar") ? VectorSpec.Quantization.SCALAR
         : q.has("binary") ? VectorSpec.Quantization.BINARY
         : VectorSpec.Quantization.NONE;
-    return new VectorSpec(name, p.get("size").asInt(), Distance.parse(p.get("distance").asText()), m, ef, qz);
+    VectorSpec.Datatype datatype = switch (p.path("datatype").asText("float32")) {
+      case "uint8" -> VectorSpec.Datatype.UINT8;
+      case "float16" -> VectorSpec.Datatype.FLOAT16;
+      default -> VectorSpec.Datatype.FLOAT32;
+    };
+    return new VectorSpec(name, p.get("size").asInt(), Distance.parse(p.get("distance").asText()), m, ef, qz,
+        p.has("multivector_config"), datatype);
   }
 
   /** The params object of a named (or, with "", the unnamed) vector. */
@@ -280,7 +292,16 @@ final class CollectionConfigs {
       out.put("datatype", dt);
     }
     if (p.has("multivector_config") && !p.get("multivector_config").isNull()) {
-      throw ApiException.badRequest(path + ".multivector_config: multivectors are not supported by this server yet");
+      ObjectNode mv = object(p.get("multivector_config"), path + ".multivector_config");
+      JsonNode comparator = mv.get("comparator");
+      if (comparator == null || comparator.isNull()) {
+        throw ApiException.formatError(path + ".multivector_config: missing field `comparator`");
+      }
+      if (!"max_sim".equals(comparator.asText())) {
+        throw ApiException.formatError(path + ".multivector_config.comparator: unknown variant `" + comparator.asText()
+            + "`, expected `max_sim`");
+      }
+      out.putObject("multivector_config").put("comparator", "max_sim");
     }
     return out;
   }
@@ -328,12 +349,12 @@ final class CollectionConfigs {
   private static void checkNameClash(ObjectNode params) {
     JsonNode vectors = params.get("vectors");
     JsonNode sparse = params.get("sparse_vectors");
-    if (sparse == null || vectors.has("size")) {
+    if (sparse == null) {
       return;
     }
     sparse.fieldNames().forEachRemaining(n -> {
-      if (vectors.has(n)) {
-        throw ApiException.wrongInput("Vector name `" + n + "` is used by both a dense and a sparse vector");
+      if (vectors.has("size") ? n.isEmpty() : vectors.has(n)) {
+        throw ApiException.badRequest("Dense and sparse vector names must be unique - duplicate found with '" + n + "'");
       }
     });
   }

@@ -427,9 +427,10 @@ public final class EngineStorageService implements StorageService {
   /** Exact scan by a custom score (higher is better), with the request's filter, exclusions and threshold. */
   private static HitSource scan(CollectionSchema schema, SearchOps.Common c, Query exclude, String using,
       io.quiver.engine.VectorSearch.VectorScorer scorer) {
+    var spec = schema.dense().get(using);
     return (r, k) -> {
       Query filter = SearchOps.combine(c.filter() == null ? null : FilterQueries.toQuery(c.filter(), schema.payload()), exclude);
-      var hits = io.quiver.engine.VectorSearch.scan(r.searcher(), io.quiver.engine.Fields.dense(using), scorer, true, filter, k);
+      var hits = io.quiver.engine.VectorSearch.scan(r.searcher(), io.quiver.engine.VectorSearch.field(spec), scorer, true, filter, k);
       if (c.threshold() != null) {
         hits = hits.stream().filter(h -> h.score() > c.threshold()).toList(); // strictly better, as Qdrant
       }
@@ -455,13 +456,13 @@ public final class EngineStorageService implements StorageService {
     var c = req.common();
     Query exclude = lookup == col ? SearchOps.excluding(exampleIds) : null;
     if (req.strategy().equals("average_vector")) {
-      var target = new SearchOps.Target(req.using(), SearchOps.averageVector(pos, neg, spec.distance()), null);
+      var target = new SearchOps.Target(req.using(), SearchOps.averageVector(pos, neg, spec), null);
       return new Prepared(c, (r, k) -> SearchOps.hits(r, target, c, exclude, k));
     }
-    io.quiver.engine.Distance d = spec.distance();
+    SearchOps.Sim sim = SearchOps.sim(spec);
     io.quiver.engine.VectorSearch.VectorScorer scorer = req.strategy().equals("best_score")
-        ? v -> SearchOps.bestScore(d, pos, neg, v)
-        : v -> SearchOps.sumScores(d, pos, neg, v);
+        ? v -> SearchOps.bestScore(sim, pos, neg, v)
+        : v -> SearchOps.sumScores(sim, pos, neg, v);
     return new Prepared(c, scan(schema, c, exclude, req.using(), scorer));
   }
 
@@ -478,7 +479,7 @@ public final class EngineStorageService implements StorageService {
         if (v == null) {
           throw ApiException.badRequest("Point " + id + " has no vector `" + vector + "`");
         }
-        if (v.length != spec.size()) {
+        if (spec.multi() ? v.length % spec.size() != 0 : v.length != spec.size()) {
           throw ApiException.wrongInput("Vector dimension error: expected dim: " + spec.size() + ", got " + v.length);
         }
         return v;
@@ -532,10 +533,10 @@ public final class EngineStorageService implements StorageService {
     List<float[]> pairs = SearchOps.denseExamples(flat, spec, byId, exampleIds, true);
     var c = SearchOps.common(body, schema);
     Query exclude = lookup == col ? SearchOps.excluding(exampleIds) : null;
-    io.quiver.engine.Distance d = spec.distance();
+    SearchOps.Sim sim = SearchOps.sim(spec);
     io.quiver.engine.VectorSearch.VectorScorer scorer = t != null
-        ? v -> SearchOps.discoveryScore(d, t, pairs, v)
-        : v -> SearchOps.contextScore(d, pairs, v);
+        ? v -> SearchOps.discoveryScore(sim, t, pairs, v)
+        : v -> SearchOps.contextScore(sim, pairs, v);
     return new Prepared(c, scan(schema, c, exclude, using, scorer));
   }
 
@@ -679,7 +680,8 @@ public final class EngineStorageService implements StorageService {
       CollectionSchema schema = col.schema();
       int[] counts = col.shard.read(r -> new int[] {r.numDocs(), r.segments(),
           r.count(new org.apache.lucene.search.TermInSetQuery(io.quiver.engine.Fields.HAS_VECTOR,
-              schema.dense().keySet().stream().map(org.apache.lucene.util.BytesRef::new).toList()))});
+              schema.dense().values().stream().filter(s -> s.m() > 0 && !s.multi())
+                  .map(s -> new org.apache.lucene.util.BytesRef(s.name())).toList()))});
       out.put("indexed_vectors_count", counts[2]);
       out.put("points_count", counts[0]);
       out.put("segments_count", Math.max(1, counts[1]));

@@ -47,11 +47,27 @@ final class PointOps {
   }
 
   static Op upsert(JsonNode body, CollectionSchema schema) {
-    if (body != null && body.has("update_filter") && !body.get("update_filter").isNull()) {
-      throw ApiException.badRequest("update_filter (conditional upsert) is not supported by this server yet");
-    }
+    Filter condition = updateFilter(body);
     List<Point> points = PointRequests.upsert(body, schema);
-    return ch -> points.forEach(ch::put);
+    return ch -> {
+      for (Point p : points) {
+        if (allowed(ch, ch.get(p.id()), condition)) {
+          ch.put(p);
+        }
+      }
+    };
+  }
+
+  /** {@code update_filter}: a conditional update touches only existing points that match it. */
+  private static Filter updateFilter(JsonNode body) {
+    JsonNode f = body == null || !body.isObject() ? null : Changes.field(body, "update_filter");
+    return f == null ? null : filter(f, "update_filter");
+  }
+
+  /** New points are always written; an existing one only when it matches the update filter. */
+  private static boolean allowed(Changes ch, Point existing, Filter condition) {
+    return condition == null || existing == null || io.quiver.engine.filter.FilterMatcher.matches(condition,
+        existing.id(), existing.payload(), Changes.vectorNames(existing), ch.schema().payload());
   }
 
   static Op delete(JsonNode body) {
@@ -140,9 +156,7 @@ final class PointOps {
 
   static Op updateVectors(JsonNode body, CollectionSchema schema) {
     ObjectNode obj = CollectionConfigs.object(body, "body");
-    if (obj.has("update_filter") && !obj.get("update_filter").isNull()) {
-      throw ApiException.badRequest("update_filter (conditional update) is not supported by this server yet");
-    }
+    Filter condition = updateFilter(obj);
     JsonNode points = obj.get("points");
     if (points == null || !points.isArray()) {
       throw ApiException.formatError("missing field `points`");
@@ -166,6 +180,9 @@ final class PointOps {
         Point p = ch.get(ids.get(i));
         if (p == null) {
           throw ApiException.notFound("No point with id " + ids.get(i) + " found");
+        }
+        if (!allowed(ch, p, condition)) {
+          continue;
         }
         Map<String, float[]> dense = new HashMap<>(p.dense());
         dense.putAll(vectors.get(i).dense());

@@ -158,9 +158,19 @@ final class PointRequests {
     if (!arr.isArray()) {
       throw ApiException.formatError(path + ": expected a list of numbers");
     }
-    if (arr.size() > 0 && arr.get(0).isArray()) {
-      throw ApiException.badRequest(path + ": multivectors are not supported by this server yet");
+    boolean nested = arr.size() > 0 && arr.get(0).isArray();
+    if (spec.multi()) {
+      return multi(arr, spec, path);
     }
+    if (nested) {
+      throw ApiException.wrongInput("Vector dimension error: expected dim: " + spec.size() + ", got a multivector"
+          + " (vector `" + name + "` has no multivector_config)");
+    }
+    return spec.distance().prepare(row(arr, spec, path));
+  }
+
+  /** One vector of {@code spec.size()} numbers, rounded to the datatype; not yet prepared. */
+  private static float[] row(JsonNode arr, VectorSpec spec, String path) {
     if (arr.size() != spec.size()) {
       throw ApiException.wrongInput("Vector dimension error: expected dim: " + spec.size() + ", got " + arr.size());
     }
@@ -170,9 +180,54 @@ final class PointRequests {
       if (!x.isNumber()) {
         throw ApiException.formatError(path + "[" + i + "]: invalid type: " + Validation.kind(x) + ", expected f32");
       }
-      out[i] = x.floatValue();
+      out[i] = spec.datatype().round(x.floatValue());
     }
-    return spec.distance().prepare(out);
+    return out;
+  }
+
+  /**
+   * A multivector: a list of vectors of the same dimension (or, as Qdrant's legacy form, one plain
+   * vector), flattened row after row, each row prepared for the distance.
+   */
+  static float[] multi(JsonNode arr, VectorSpec spec, String path) {
+    if (arr.isEmpty()) {
+      throw ApiException.wrongInput("Vector dimension error: expected dim: " + spec.size() + ", got 0");
+    }
+    if (!arr.get(0).isArray()) {
+      return spec.distance().prepare(row(arr, spec, path));
+    }
+    int dim = -1;
+    for (JsonNode r : arr) {
+      if (!r.isArray()) {
+        throw ApiException.formatError(path + ": expected a list of vectors");
+      }
+      if (r.isEmpty()) {
+        throw ApiException.validation(validationPath(path) + ": all vectors must be non-empty");
+      }
+      if (dim < 0) {
+        dim = r.size();
+      } else if (r.size() != dim) {
+        throw ApiException.validation(validationPath(path) + ": all vectors must have the same dimension, found vector with dimension "
+            + r.size());
+      }
+    }
+    float[] out = new float[arr.size() * spec.size()];
+    for (int i = 0; i < arr.size(); i++) {
+      float[] r = spec.distance().prepare(row(arr.get(i), spec, path + "[" + i + "]"));
+      System.arraycopy(r, 0, out, i * spec.size(), spec.size());
+    }
+    return out;
+  }
+
+  /** Qdrant names the multivector of a point {@code points[i].vector.?.data} in its validation errors. */
+  private static String validationPath(String path) {
+    return vectorPath(path) + ".data";
+  }
+
+  /** Qdrant's name for a named vector of a point in validation errors: {@code points[i].vector.?}. */
+  private static String vectorPath(String path) {
+    int dot = path.indexOf(".vector");
+    return (dot < 0 ? path : path.substring(0, dot + ".vector".length())) + ".?";
   }
 
   static SparseVector sparse(JsonNode n, String path) {
@@ -200,13 +255,17 @@ final class PointRequests {
       }
       values[i] = vs.get(i).floatValue();
     }
-    var v = Validation.body();
+    // Qdrant's wording: [points[0].vector.?.values: Validation error: must be the same length as indices [{}]]
+    List<String> errors = new ArrayList<>();
     if (indices.length != values.length) {
-      v.add(path, "indices and values must be the same length");
-    } else if (new HashSet<>(java.util.Arrays.stream(indices).boxed().toList()).size() != indices.length) {
-      v.add(path + ".indices", "must be unique");
+      errors.add(vectorPath(path) + ".values: Validation error: must be the same length as indices [{}]");
     }
-    v.throwIfAny();
+    if (new HashSet<>(java.util.Arrays.stream(indices).boxed().toList()).size() != indices.length) {
+      errors.add(vectorPath(path) + ".indices: Validation error: must be unique [{}]");
+    }
+    if (!errors.isEmpty()) {
+      throw ApiException.validation(String.join(", ", errors));
+    }
     return SparseVector.of(indices, values);
   }
 
@@ -289,10 +348,14 @@ final class PointRequests {
   static JsonNode vectorJson(Point p, CollectionSchema schema) {
     // as Qdrant: a point that holds only the default vector shows it as a plain array
     if (p.dense().size() == 1 && p.dense().containsKey("") && p.sparse().isEmpty()) {
-      return floats(p.dense().get(""));
+      VectorSpec spec = schema.dense().get("");
+      return spec != null && spec.multi() ? rows(p.dense().get(""), spec.size()) : floats(p.dense().get(""));
     }
     ObjectNode out = F.objectNode();
-    p.dense().forEach((name, v) -> out.set(name, floats(v)));
+    p.dense().forEach((name, v) -> {
+      VectorSpec spec = schema.dense().get(name);
+      out.set(name, spec != null && spec.multi() ? rows(v, spec.size()) : floats(v));
+    });
     p.sparse().forEach((name, s) -> {
       ObjectNode o = out.putObject(name);
       ArrayNode ix = o.putArray("indices");
@@ -305,6 +368,18 @@ final class PointRequests {
       }
     });
     return out;
+  }
+
+  /** A flattened multivector as a list of rows. */
+  static ArrayNode rows(float[] flat, int dim) {
+    ArrayNode a = F.arrayNode(flat.length / dim);
+    for (int r = 0; r + dim <= flat.length; r += dim) {
+      ArrayNode row = a.addArray();
+      for (int i = r; i < r + dim; i++) {
+        row.add(flat[i]);
+      }
+    }
+    return a;
   }
 
   private static ArrayNode floats(float[] v) {

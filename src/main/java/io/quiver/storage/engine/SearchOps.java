@@ -255,7 +255,9 @@ final class SearchOps {
       boolean prepare) {
     List<float[]> out = new ArrayList<>();
     for (JsonNode e : examples) {
-      if (e.isArray()) {
+      if (e.isArray() && spec.multi()) {
+        out.add(PointRequests.multi(e, spec, "example"));
+      } else if (e.isArray()) {
         if (e.size() != spec.size()) {
           throw ApiException.wrongInput("Vector dimension error: expected dim: " + spec.size() + ", got " + e.size());
         }
@@ -268,6 +270,38 @@ final class SearchOps {
         PointId id = PointRequests.id(e, "example");
         ids.add(id);
         out.add(byId.apply(id));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * average_vector's query. For multivectors, as Qdrant: the rows of every positive example followed
+   * by the negated rows of every negative one.
+   */
+  static float[] averageVector(List<float[]> positive, List<float[]> negative, VectorSpec spec) {
+    if (!spec.multi()) {
+      return averageVector(positive, negative, spec.distance());
+    }
+    if (positive.isEmpty()) {
+      throw ApiException.badRequest("Positive vectors should not be empty with `average` strategy");
+    }
+    int n = 0;
+    for (float[] v : positive) {
+      n += v.length;
+    }
+    for (float[] v : negative) {
+      n += v.length;
+    }
+    float[] out = new float[n];
+    int at = 0;
+    for (float[] v : positive) {
+      System.arraycopy(v, 0, out, at, v.length);
+      at += v.length;
+    }
+    for (float[] v : negative) {
+      for (float x : v) {
+        out[at++] = -x;
       }
     }
     return out;
@@ -312,43 +346,71 @@ final class SearchOps {
     return d.higherIsBetter() ? s : -s;
   }
 
+  /** A raw similarity between an example and a stored vector (higher is better). */
+  @FunctionalInterface
+  interface Sim {
+    float of(float[] example, float[] stored);
+  }
+
+  /** The similarity of a vector: {@link #similarity} for single vectors, max_sim for multivectors. */
+  static Sim sim(VectorSpec spec) {
+    Distance d = spec.distance();
+    return spec.multi() ? (a, b) -> VectorSearch.maxSim(d, spec.size(), a, b) : (a, b) -> similarity(d, a, b);
+  }
+
   static float bestScore(Distance d, List<float[]> pos, List<float[]> neg, float[] v) {
+    return bestScore((a, b) -> similarity(d, a, b), pos, neg, v);
+  }
+
+  static float bestScore(Sim sim, List<float[]> pos, List<float[]> neg, float[] v) {
     float maxPos = Float.NEGATIVE_INFINITY;
     for (float[] p : pos) {
-      maxPos = Math.max(maxPos, similarity(d, p, v));
+      maxPos = Math.max(maxPos, sim.of(p, v));
     }
     float maxNeg = Float.NEGATIVE_INFINITY;
     for (float[] n : neg) {
-      maxNeg = Math.max(maxNeg, similarity(d, n, v));
+      maxNeg = Math.max(maxNeg, sim.of(n, v));
     }
     return maxPos > maxNeg ? scaledSigmoid(maxPos) : -scaledSigmoid(maxNeg);
   }
 
   static float sumScores(Distance d, List<float[]> pos, List<float[]> neg, float[] v) {
+    return sumScores((a, b) -> similarity(d, a, b), pos, neg, v);
+  }
+
+  static float sumScores(Sim sim, List<float[]> pos, List<float[]> neg, float[] v) {
     float s = 0;
     for (float[] p : pos) {
-      s += similarity(d, p, v);
+      s += sim.of(p, v);
     }
     for (float[] n : neg) {
-      s -= similarity(d, n, v);
+      s -= sim.of(n, v);
     }
     return s;
   }
 
-  /** Discovery with a target: context rank plus a sigmoid of the target similarity. */
   static float discoveryScore(Distance d, float[] target, List<float[]> pairs, float[] v) {
+    return discoveryScore((a, b) -> similarity(d, a, b), target, pairs, v);
+  }
+
+  /** Discovery with a target: context rank plus a sigmoid of the target similarity. */
+  static float discoveryScore(Sim sim, float[] target, List<float[]> pairs, float[] v) {
     int rank = 0;
     for (int i = 0; i < pairs.size(); i += 2) {
-      rank += Integer.signum(Float.compare(similarity(d, pairs.get(i), v), similarity(d, pairs.get(i + 1), v)));
+      rank += Integer.signum(Float.compare(sim.of(pairs.get(i), v), sim.of(pairs.get(i + 1), v)));
     }
-    return rank + scaledSigmoid(similarity(d, target, v));
+    return rank + scaledSigmoid(sim.of(target, v));
+  }
+
+  static float contextScore(Distance d, List<float[]> pairs, float[] v) {
+    return contextScore((a, b) -> similarity(d, a, b), pairs, v);
   }
 
   /** Context search: the summed loss of the pairs whose negative is at least as close as the positive. */
-  static float contextScore(Distance d, List<float[]> pairs, float[] v) {
+  static float contextScore(Sim sim, List<float[]> pairs, float[] v) {
     float s = 0;
     for (int i = 0; i < pairs.size(); i += 2) {
-      float difference = similarity(d, pairs.get(i), v) - similarity(d, pairs.get(i + 1), v) - Math.ulp(1f);
+      float difference = sim.of(pairs.get(i), v) - sim.of(pairs.get(i + 1), v) - Math.ulp(1f);
       float x = Math.min(difference, 0f);
       s += x / (1f + Math.abs(x));
     }
