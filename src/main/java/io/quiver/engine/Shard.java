@@ -230,6 +230,9 @@ public final class Shard implements Closeable {
     try {
       if (!closed) {
         refresh();
+        // also when no write is pending: background merges replace segments, and searchers should
+        // move to the merged ones (fewer segments to search, old files released)
+        searchers.maybeRefresh();
       }
     } catch (org.apache.lucene.store.AlreadyClosedException e) {
       if (!closed) {

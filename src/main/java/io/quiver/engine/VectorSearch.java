@@ -20,6 +20,7 @@ import org.apache.lucene.search.TopDocs;
 import org.apache.lucene.search.Weight;
 import org.apache.lucene.util.Bits;
 import org.apache.lucene.util.BytesRef;
+import org.apache.lucene.util.hnsw.NeighborQueue;
 
 /**
  * Nearest-neighbour search over one dense vector field with Qdrant's raw scores. Approximate search
@@ -64,8 +65,11 @@ public final class VectorSearch {
       return out;
     }
     List<Hit> hits;
-    if (exact || d == Distance.MANHATTAN || spec.m() == 0) {
+    boolean simd = d != Distance.MANHATTAN && spec.quantization() == VectorSpec.Quantization.NONE;
+    if (d == Distance.MANHATTAN) {
       hits = exactScan(searcher, field, d, q, filter, k);
+    } else if (exact || spec.m() == 0 || (filter != null && filterCost(searcher, filter) <= fullScanThreshold(spec, k))) {
+      hits = simd ? fastExactScan(searcher, field, d, q, filter, k) : exactScan(searcher, field, d, q, filter, k);
     } else {
       int candidates = Math.max(k, ef == null ? Math.max(k, 100) : ef);
       TopDocs top = searcher.search(new KnnFloatVectorQuery(field, q, candidates, filter), candidates);
@@ -91,6 +95,114 @@ public final class VectorSearch {
       }
     }
     return out;
+  }
+
+  /**
+   * Below this many candidate points a filtered search scans them exactly instead of walking the
+   * graph, as Qdrant's {@code full_scan_threshold} (10,000 KB of vectors by default) does: a
+   * filtered graph walk visits roughly (points / matches) times more nodes than it keeps.
+   */
+  static int fullScanThreshold(VectorSpec spec, int k) {
+    return Math.max(k, (int) Math.min(Integer.MAX_VALUE, 10_000L * 1024 / (4L * spec.size())));
+  }
+
+  /** An upper bound of the documents {@code filter} matches, from the iterators' cost estimates. */
+  static long filterCost(IndexSearcher searcher, Query filter) throws IOException {
+    Weight weight = searcher.createWeight(searcher.rewrite(filter), ScoreMode.COMPLETE_NO_SCORES, 1f);
+    long cost = 0;
+    for (LeafReaderContext ctx : searcher.getIndexReader().leaves()) {
+      var supplier = weight.scorerSupplier(ctx);
+      if (supplier != null) {
+        cost += supplier.cost();
+      }
+    }
+    return cost;
+  }
+
+  /**
+   * Exact top-k with Lucene's (SIMD) vector scorers, which rank like Qdrant's scores for cosine,
+   * dot and euclid; the k best are then scored exactly from their vectors. No allocation per
+   * document: a bounded heap of (score, doc).
+   */
+  private static List<Hit> fastExactScan(IndexSearcher searcher, String field, Distance d, float[] q, Query filter, int k)
+      throws IOException {
+    Weight weight = filter == null ? null
+        : searcher.createWeight(searcher.rewrite(filter), ScoreMode.COMPLETE_NO_SCORES, 1f);
+    var leaves = searcher.getIndexReader().leaves();
+    NeighborQueue best = new NeighborQueue(k, false);
+    if (leaves.size() > 1 && searcher.getIndexReader().maxDoc() >= PARALLEL_SCAN_DOCS) {
+      // a long scan: one task per segment, so a single query uses the idle cores
+      List<java.util.concurrent.ForkJoinTask<NeighborQueue>> tasks = new ArrayList<>(leaves.size());
+      for (LeafReaderContext ctx : leaves) {
+        tasks.add(java.util.concurrent.ForkJoinPool.commonPool().submit(() -> scanLeaf(ctx, field, q, weight, k)));
+      }
+      for (var task : tasks) {
+        NeighborQueue part;
+        try {
+          part = task.get();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IOException("interrupted", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+          throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+        }
+        while (part.size() > 0) {
+          float score = part.topScore();
+          best.insertWithOverflow(part.pop(), score);
+        }
+      }
+    } else {
+      for (LeafReaderContext ctx : leaves) {
+        NeighborQueue part = scanLeaf(ctx, field, q, weight, k);
+        while (part.size() > 0) {
+          float score = part.topScore();
+          best.insertWithOverflow(part.pop(), score);
+        }
+      }
+    }
+    List<Hit> hits = new ArrayList<>(best.size());
+    while (best.size() > 0) {
+      int doc = best.pop();
+      LeafReaderContext ctx = leaves.get(org.apache.lucene.index.ReaderUtil.subIndex(doc, leaves));
+      float[] v = DocMapper.vector(ctx.reader(), field, doc - ctx.docBase);
+      if (v != null) {
+        hits.add(new Hit(doc, d.score(q, v)));
+      }
+    }
+    hits.sort(order(d));
+    return hits;
+  }
+
+  /** Segments are scanned in parallel when the index holds at least this many documents. */
+  private static final int PARALLEL_SCAN_DOCS = 20_000;
+
+  /** The k best (Lucene score, global doc) of one segment. */
+  private static NeighborQueue scanLeaf(LeafReaderContext ctx, String field, float[] q, Weight filter, int k)
+      throws IOException {
+    NeighborQueue best = new NeighborQueue(k, false);
+    FloatVectorValues values = ctx.reader().getFloatVectorValues(field);
+    if (values == null || values.size() == 0) {
+      return best;
+    }
+    org.apache.lucene.search.VectorScorer scorer = values.scorer(q);
+    if (scorer == null) {
+      return best;
+    }
+    DocIdSetIterator it = scorer.iterator();
+    if (filter != null) {
+      Scorer filterScorer = filter.scorer(ctx);
+      if (filterScorer == null) {
+        return best;
+      }
+      it = org.apache.lucene.search.ConjunctionUtils.intersectIterators(List.of(filterScorer.iterator(), it));
+    }
+    Bits live = ctx.reader().getLiveDocs();
+    for (int doc = it.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = it.nextDoc()) {
+      if (live == null || live.get(doc)) {
+        best.insertWithOverflow(ctx.docBase + doc, scorer.score());
+      }
+    }
+    return best;
   }
 
   /** Best first; ties by doc id so results are stable. */
@@ -197,8 +309,14 @@ public final class VectorSearch {
           }
         }
         float[] v = values != null ? values.vectorValue(((KnnVectorValues.DocIndexIterator) it).index()) : decode(rows.binaryValue());
-        Hit h = new Hit(ctx.docBase + doc, scorer.score(v));
-        heap.add(h);
+        float score = scorer.score(v);
+        if (heap.size() == k) {
+          float worst = heap.peek().score();
+          if (higherIsBetter ? score <= worst : score >= worst) {
+            continue;
+          }
+        }
+        heap.add(new Hit(ctx.docBase + doc, score));
         if (heap.size() > k) {
           heap.poll();
         }
