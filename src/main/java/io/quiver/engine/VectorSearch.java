@@ -130,35 +130,28 @@ public final class VectorSearch {
         : searcher.createWeight(searcher.rewrite(filter), ScoreMode.COMPLETE_NO_SCORES, 1f);
     var leaves = searcher.getIndexReader().leaves();
     NeighborQueue best = new NeighborQueue(k, false);
-    if (leaves.size() > 1 && searcher.getIndexReader().maxDoc() >= PARALLEL_SCAN_DOCS) {
-      // a long scan: one task per segment, so a single query uses the idle cores
-      List<java.util.concurrent.ForkJoinTask<NeighborQueue>> tasks = new ArrayList<>(leaves.size());
-      for (LeafReaderContext ctx : leaves) {
-        tasks.add(java.util.concurrent.ForkJoinPool.commonPool().submit(() -> scanLeaf(ctx, field, q, weight, k)));
+    int groups = Math.min(leaves.size(), Runtime.getRuntime().availableProcessors());
+    if (groups > 1 && searcher.getIndexReader().maxDoc() >= PARALLEL_SCAN_DOCS) {
+      // a long scan: the segments split in groups, one scanned here and the others on the common
+      // pool, so a single query uses the idle cores
+      List<java.util.concurrent.ForkJoinTask<NeighborQueue>> tasks = new ArrayList<>(groups - 1);
+      for (int g = 1; g < groups; g++) {
+        int group = g;
+        tasks.add(java.util.concurrent.ForkJoinPool.commonPool().submit(() -> scanGroup(leaves, group, groups, field, q, weight, k)));
       }
+      drain(scanGroup(leaves, 0, groups, field, q, weight, k), best);
       for (var task : tasks) {
-        NeighborQueue part;
         try {
-          part = task.get();
+          drain(task.get(), best);
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           throw new IOException("interrupted", e);
         } catch (java.util.concurrent.ExecutionException e) {
           throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
         }
-        while (part.size() > 0) {
-          float score = part.topScore();
-          best.insertWithOverflow(part.pop(), score);
-        }
       }
     } else {
-      for (LeafReaderContext ctx : leaves) {
-        NeighborQueue part = scanLeaf(ctx, field, q, weight, k);
-        while (part.size() > 0) {
-          float score = part.topScore();
-          best.insertWithOverflow(part.pop(), score);
-        }
-      }
+      drain(scanGroup(leaves, 0, 1, field, q, weight, k), best);
     }
     List<Hit> hits = new ArrayList<>(best.size());
     while (best.size() > 0) {
@@ -176,23 +169,38 @@ public final class VectorSearch {
   /** Segments are scanned in parallel when the index holds at least this many documents. */
   private static final int PARALLEL_SCAN_DOCS = 20_000;
 
-  /** The k best (Lucene score, global doc) of one segment. */
-  private static NeighborQueue scanLeaf(LeafReaderContext ctx, String field, float[] q, Weight filter, int k)
-      throws IOException {
+  /** The k best (Lucene score, global doc) of the segments {@code group, group + groups, ...}. */
+  private static NeighborQueue scanGroup(List<LeafReaderContext> leaves, int group, int groups, String field, float[] q,
+      Weight filter, int k) throws IOException {
     NeighborQueue best = new NeighborQueue(k, false);
+    for (int i = group; i < leaves.size(); i += groups) {
+      scanLeaf(leaves.get(i), field, q, filter, best);
+    }
+    return best;
+  }
+
+  private static void drain(NeighborQueue from, NeighborQueue into) {
+    while (from.size() > 0) {
+      float score = from.topScore();
+      into.insertWithOverflow(from.pop(), score);
+    }
+  }
+
+  private static void scanLeaf(LeafReaderContext ctx, String field, float[] q, Weight filter, NeighborQueue best)
+      throws IOException {
     FloatVectorValues values = ctx.reader().getFloatVectorValues(field);
     if (values == null || values.size() == 0) {
-      return best;
+      return;
     }
     org.apache.lucene.search.VectorScorer scorer = values.scorer(q);
     if (scorer == null) {
-      return best;
+      return;
     }
     DocIdSetIterator it = scorer.iterator();
     if (filter != null) {
       Scorer filterScorer = filter.scorer(ctx);
       if (filterScorer == null) {
-        return best;
+        return;
       }
       it = org.apache.lucene.search.ConjunctionUtils.intersectIterators(List.of(filterScorer.iterator(), it));
     }
@@ -202,7 +210,6 @@ public final class VectorSearch {
         best.insertWithOverflow(ctx.docBase + doc, scorer.score());
       }
     }
-    return best;
   }
 
   /** Best first; ties by doc id so results are stable. */
