@@ -155,6 +155,9 @@ final class PointRequests {
     if (spec == null) {
       throw ApiException.wrongInput("Not existing vector name error: " + name);
     }
+    if (arr.isObject()) {
+      inference(arr);
+    }
     if (!arr.isArray()) {
       throw ApiException.formatError(path + ": expected a list of numbers");
     }
@@ -232,6 +235,7 @@ final class PointRequests {
 
   static SparseVector sparse(JsonNode n, String path) {
     ObjectNode o = CollectionConfigs.object(n, path);
+    inference(o);
     JsonNode ix = o.get("indices");
     JsonNode vs = o.get("values");
     if (ix == null || !ix.isArray()) {
@@ -267,6 +271,14 @@ final class PointRequests {
       throw ApiException.validation(String.join(", ", errors));
     }
     return SparseVector.of(indices, values);
+  }
+
+  /** Documents, images and objects to embed (`{"model": ..., "text": ...}`) need an inference service. */
+  static void inference(JsonNode n) {
+    if (n.has("model") && (n.has("text") || n.has("image") || n.has("object"))) {
+      throw ApiException.badRequest("server-side inference (model `" + n.get("model").asText()
+          + "`) is not supported by this server yet: send vectors");
+    }
   }
 
   static ObjectNode payload(JsonNode n, String path) {
