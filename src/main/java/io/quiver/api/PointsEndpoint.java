@@ -59,6 +59,7 @@ final class PointsEndpoint implements Endpoint {
         Route.post(p + "/recommend/batch", READ, s.forward(StorageOp.RECOMMEND_BATCH)),
         Route.post(p + "/query", READ, s.forward(StorageOp.QUERY_POINTS)),
         Route.post(p + "/query/batch", READ, s.forward(StorageOp.QUERY_BATCH)),
+        Route.post(p + "/query/groups", READ, s.forward(StorageOp.QUERY_GROUPS)),
         Route.post(p + "/discover", READ, s.forward(StorageOp.DISCOVER_POINTS)),
         Route.post(p + "/discover/batch", READ, s.forward(StorageOp.DISCOVER_BATCH)),
         Route.post(p + "/search/groups", READ, s.forward(StorageOp.SEARCH_GROUPS)),

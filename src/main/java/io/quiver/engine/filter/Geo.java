@@ -48,7 +48,7 @@ public final class Geo {
     }
   }
 
-  static double haversineMeters(double lat1, double lon1, double lat2, double lon2) {
+  public static double haversineMeters(double lat1, double lon1, double lat2, double lon2) {
     double phi1 = Math.toRadians(lat1);
     double phi2 = Math.toRadians(lat2);
     double dPhi = Math.toRadians(lat2 - lat1);

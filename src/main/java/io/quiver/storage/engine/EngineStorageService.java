@@ -64,6 +64,7 @@ public final class EngineStorageService implements StorageService {
   private static final int QUEUE = 4096;
 
   private final Catalogue catalogue;
+  private final QueryOps queries;
   private final ObjectMapper mapper = Json.MAPPER;
   private final ActionCodec codec = new ActionCodec(Json.MAPPER);
   private final DocMapper docs = new DocMapper(Json.MAPPER);
@@ -91,6 +92,7 @@ public final class EngineStorageService implements StorageService {
             s.walFsyncIntervalMs(), s.walCapacityMb() * 1024L * 1024L),
         s.commitIntervalSec() * 1000L, 1000);
     catalogue = new Catalogue(s.storagePath(), mapper);
+    queries = new QueryOps(catalogue);
     registerHandlers();
   }
 
@@ -166,7 +168,7 @@ public final class EngineStorageService implements StorageService {
     read(StorageOp.SEARCH_BATCH, c -> batchOf(c, true, this::search));
     read(StorageOp.RECOMMEND_POINTS, c -> batchOf(c, false, this::recommend));
     read(StorageOp.RECOMMEND_BATCH, c -> batchOf(c, true, this::recommend));
-    read(StorageOp.QUERY_POINTS, c -> batchOf(c, false, this::query));
+    read(StorageOp.QUERY_POINTS, c -> batchOf(c, false, queries::query));
     read(StorageOp.FACET, c -> batchOf(c, false, this::facet));
     read(StorageOp.DISCOVER_POINTS, c -> batchOf(c, false, this::discover));
     read(StorageOp.DISCOVER_BATCH, c -> batchOf(c, true, this::discover));
@@ -174,79 +176,8 @@ public final class EngineStorageService implements StorageService {
     read(StorageOp.RECOMMEND_GROUPS, c -> batchOf(c, false, (col, b) -> groups(col, b, this::prepareRecommend)));
     read(StorageOp.SEARCH_MATRIX_PAIRS, c -> batchOf(c, false, (col, b) -> matrix(col, b, false)));
     read(StorageOp.SEARCH_MATRIX_OFFSETS, c -> batchOf(c, false, (col, b) -> matrix(col, b, true)));
-    read(StorageOp.QUERY_BATCH, c -> {
-      // the batch form names its list `searches` like the other batches
-      return batchOf(c, true, this::query);
-    });
-  }
-
-  /**
-   * The universal query API's basic forms: no {@code query} (points in id order), or nearest to a
-   * dense vector, a sparse vector or a point id. Prefetch, fusion, formulas and the other query kinds
-   * answer 400 until they are implemented.
-   */
-  private JsonNode query(Collection col, ObjectNode body) throws IOException {
-    CollectionSchema schema = col.schema();
-    for (String unsupported : new String[] {"prefetch"}) {
-      if (Changes.field(body, unsupported) != null) {
-        throw ApiException.badRequest(unsupported + " is not supported by this server yet");
-      }
-    }
-    ObjectNode withLimit = body.deepCopy();
-    if (!withLimit.has("limit") || withLimit.get("limit").isNull()) {
-      withLimit.put("limit", 10);
-    }
-    var c = SearchOps.common(withLimit, schema);
-    JsonNode q = Changes.field(body, "query");
-    String using = body.path("using").isTextual() ? body.get("using").textValue() : "";
-    ObjectNode out = F.objectNode();
-    if (q == null) {
-      Query filter = c.filter() == null ? new MatchAllDocsQuery() : FilterQueries.toQuery(c.filter(), schema.payload());
-      Shard.Page page = col.shard.read(r -> r.scroll(filter, null, c.limit() + c.offset(), c.selection().selector()));
-      ArrayNode points = out.putArray("points");
-      List<Point> list = page.points();
-      for (int i = c.offset(); i < list.size(); i++) {
-        ObjectNode rec = PointRequests.record(list.get(i), c.selection(), schema);
-        ObjectNode sp = F.objectNode();
-        sp.set("id", rec.get("id"));
-        sp.put("version", 0);
-        sp.put("score", 0.0f);
-        sp.set("payload", rec.get("payload"));
-        sp.set("vector", rec.get("vector"));
-        points.add(sp);
-      }
-      return out;
-    }
-    if (q.isObject() && q.has("nearest")) {
-      q = q.get("nearest");
-    }
-    SearchOps.Target target;
-    Query exclude = null;
-    if (q.isArray()) {
-      target = SearchOps.target(F.objectNode().put("name", using).set("vector", q), schema);
-    } else if (q.isObject() && (q.has("indices") || q.has("values"))) {
-      target = SearchOps.target(F.objectNode().put("name", using).set("vector", q), schema);
-    } else if (q.isIntegralNumber() || q.isTextual()) {
-      PointId id = PointRequests.id(q, "query");
-      Point p = col.shard.read(r -> r.get(id, DocMapper.Selector.ALL));
-      if (p == null) {
-        throw ApiException.notFound("No point with id " + id + " found");
-      }
-      if (p.sparse().containsKey(using)) {
-        target = new SearchOps.Target(using, null, p.sparse().get(using));
-      } else if (p.dense().containsKey(using)) {
-        target = new SearchOps.Target(using, p.dense().get(using), null);
-      } else {
-        throw ApiException.badRequest("Point " + id + " has no vector `" + using + "`");
-      }
-      exclude = SearchOps.excluding(List.of(id));
-    } else {
-      throw ApiException.badRequest("this kind of query is not supported by this server yet (supported: a vector, a sparse vector, a point id, or nearest)");
-    }
-    SearchOps.Target t = target;
-    Query ex = exclude;
-    out.set("points", col.shard.read(r -> SearchOps.search(r, t, c, ex)));
-    return out;
+    read(StorageOp.QUERY_BATCH, c -> batchOf(c, false, queries::batch));
+    read(StorageOp.QUERY_GROUPS, c -> batchOf(c, false, queries::groups));
   }
 
   @FunctionalInterface
@@ -304,47 +235,18 @@ public final class EngineStorageService implements StorageService {
     var v = Validation.body();
     Long groupSize = v.range(body.get("group_size"), "group_size", 1, 100_000);
     v.throwIfAny();
-    JsonNode withLookup = Changes.field(body, "with_lookup");
-    Collection lookup = null;
-    PointRequests.Selection lookupSel = null;
-    if (withLookup != null) {
-      JsonNode name = withLookup.isObject() ? withLookup.get("collection") : withLookup;
-      if (name == null || !name.isTextual()) {
-        throw ApiException.formatError("with_lookup: expected a collection name or {collection, with_payload, with_vectors}");
-      }
-      lookup = catalogue.resolve(name.textValue());
-      JsonNode lookupPayload = withLookup.isObject() ? withLookup.get("with_payload") : null;
-      JsonNode lookupVectors = withLookup.isObject() ? withVector(withLookup) : null;
-      lookupSel = PointRequests.selection(lookupPayload == null ? F.booleanNode(true) : lookupPayload,
-          lookupVectors == null ? F.booleanNode(false) : lookupVectors, true, lookup.schema());
-    }
+    GroupLookup lookup = groupLookup(catalogue, body);
     Prepared p = preparer.prepare(col, body);
     var c = p.common();
     int limit = c.limit();
     int size = groupSize.intValue();
     var perHit = new SearchOps.Common(c.filter(), c.limit(), 0, c.ef(), c.exact(), c.threshold(), c.selection());
     Map<Object, List<io.quiver.engine.VectorSearch.Hit>> groups = col.shard.read(r -> {
-      var payloadOnly = new DocMapper.Selector(true, false, java.util.Set.of());
-      int k = Math.max(32, limit * size * 2);
+      int k = (int) Math.min(SearchOps.MAX_LIMIT, Math.max(32L, (long) limit * size * 2));
       while (true) {
         var hits = p.source().hits(r, k);
-        Map<Object, List<io.quiver.engine.VectorSearch.Hit>> out = new LinkedHashMap<>();
-        for (var h : hits) {
-          var sd = new org.apache.lucene.search.ScoreDoc(h.doc(), h.score());
-          Point point = r.load(sd, r.idOf(sd), payloadOnly);
-          for (Object g : groupValues(key, point.payload())) {
-            List<io.quiver.engine.VectorSearch.Hit> group = out.get(g);
-            if (group == null && out.size() < limit) {
-              group = new ArrayList<>();
-              out.put(g, group);
-            }
-            if (group != null && group.size() < size) {
-              group.add(h);
-            }
-          }
-        }
-        boolean full = out.size() == limit && out.values().stream().allMatch(l -> l.size() == size);
-        if (full || hits.size() < k || k >= r.numDocs()) {
+        var out = groupHits(r, hits, io.quiver.engine.VectorSearch.Hit::doc, key, limit, size);
+        if (full(out, limit, size) || hits.size() < k || k >= r.numDocs()) {
           return out;
         }
         k = (int) Math.min((long) k * 4, Integer.MAX_VALUE - 1);
@@ -357,16 +259,68 @@ public final class EngineStorageService implements StorageService {
       group.set("hits", col.shard.read(r -> SearchOps.render(r, e.getValue(), perHit)));
       group.set("id", e.getKey() instanceof Long n ? F.numberNode(n) : F.textNode(e.getKey().toString()));
       if (lookup != null) {
-        PointId id = groupPointId(e.getKey());
-        Collection from = lookup;
-        var sel = lookupSel;
-        Point found = id == null ? null : from.shard.read(r -> r.get(id, sel.selector()));
-        if (found != null) {
-          group.set("lookup", PointRequests.record(found, sel, from.schema()));
-        }
+        lookup.addTo(group, e.getKey());
       }
     }
     return result;
+  }
+
+  /**
+   * Groups hits (best first) by the values of a payload key: the first {@code limit} values seen
+   * open the groups, each keeps its first {@code size} hits.
+   */
+  static <H> Map<Object, List<H>> groupHits(Shard.Reader r, List<H> hits, java.util.function.ToIntFunction<H> doc,
+      JsonPath key, int limit, int size) throws IOException {
+    var payloadOnly = new DocMapper.Selector(true, false, java.util.Set.of());
+    Map<Object, List<H>> out = new LinkedHashMap<>();
+    for (H h : hits) {
+      var sd = new org.apache.lucene.search.ScoreDoc(doc.applyAsInt(h), 0f);
+      Point point = r.load(sd, r.idOf(sd), payloadOnly);
+      for (Object g : groupValues(key, point.payload())) {
+        List<H> group = out.get(g);
+        if (group == null && out.size() < limit) {
+          group = new ArrayList<>();
+          out.put(g, group);
+        }
+        if (group != null && group.size() < size) {
+          group.add(h);
+        }
+      }
+    }
+    return out;
+  }
+
+  static boolean full(Map<Object, ? extends List<?>> groups, int limit, int size) {
+    return groups.size() == limit && groups.values().stream().allMatch(l -> l.size() == size);
+  }
+
+  /** A parsed {@code with_lookup}: the collection the group ids name points of, and what to show of them. */
+  record GroupLookup(Collection collection, PointRequests.Selection selection) {
+    /** Adds the point the group id names, if there is one. */
+    void addTo(ObjectNode group, Object groupId) throws IOException {
+      PointId id = groupPointId(groupId);
+      Point found = id == null ? null : collection.shard.read(r -> r.get(id, selection.selector()));
+      if (found != null) {
+        group.set("lookup", PointRequests.record(found, selection, collection.schema()));
+      }
+    }
+  }
+
+  /** The request's {@code with_lookup}, or null. */
+  static GroupLookup groupLookup(Catalogue catalogue, ObjectNode body) {
+    JsonNode withLookup = Changes.field(body, "with_lookup");
+    if (withLookup == null) {
+      return null;
+    }
+    JsonNode name = withLookup.isObject() ? withLookup.get("collection") : withLookup;
+    if (name == null || !name.isTextual()) {
+      throw ApiException.formatError("with_lookup: expected a collection name or {collection, with_payload, with_vectors}");
+    }
+    Collection lookup = catalogue.resolve(name.textValue());
+    JsonNode lookupPayload = withLookup.isObject() ? withLookup.get("with_payload") : null;
+    JsonNode lookupVectors = withLookup.isObject() ? withVector(withLookup) : null;
+    return new GroupLookup(lookup, PointRequests.selection(lookupPayload == null ? F.booleanNode(true) : lookupPayload,
+        lookupVectors == null ? F.booleanNode(false) : lookupVectors, true, lookup.schema()));
   }
 
   /** The group values of a payload at {@code key}: strings and integers, array elements one level down. */
@@ -430,7 +384,8 @@ public final class EngineStorageService implements StorageService {
     var spec = schema.dense().get(using);
     return (r, k) -> {
       Query filter = SearchOps.combine(c.filter() == null ? null : FilterQueries.toQuery(c.filter(), schema.payload()), exclude);
-      var hits = io.quiver.engine.VectorSearch.scan(r.searcher(), io.quiver.engine.VectorSearch.field(spec), scorer, true, filter, k);
+      var hits = io.quiver.engine.VectorSearch.scan(r.searcher(), io.quiver.engine.VectorSearch.field(spec), scorer, true, filter,
+          Math.min(k, Math.max(1, r.numDocs())));
       if (c.threshold() != null) {
         hits = hits.stream().filter(h -> h.score() > c.threshold()).toList(); // strictly better, as Qdrant
       }
@@ -898,9 +853,9 @@ public final class EngineStorageService implements StorageService {
   }
 
   /** A parsed {@code order_by}: a key, or {@code {key, direction, start_from}}. */
-  private record OrderSpec(JsonPath key, boolean descending, Double startFrom) {}
+  record OrderSpec(JsonPath key, boolean descending, Double startFrom) {}
 
-  private static OrderSpec orderSpec(JsonNode n) {
+  static OrderSpec orderSpec(JsonNode n) {
     if (n.isTextual()) {
       return new OrderSpec(orderKey(n, "order_by"), false, null);
     }
@@ -930,7 +885,7 @@ public final class EngineStorageService implements StorageService {
     return new OrderSpec(key, descending, start);
   }
 
-  private static JsonPath orderKey(JsonNode n, String where) {
+  static JsonPath orderKey(JsonNode n, String where) {
     if (n == null || !n.isTextual()) {
       throw ApiException.formatError(where + ": expected a payload key");
     }
@@ -941,14 +896,20 @@ public final class EngineStorageService implements StorageService {
     }
   }
 
-  private JsonNode orderedScroll(Collection col, OrderSpec order, Query filter, int limit, PointRequests.Selection sel)
-      throws IOException {
-    FieldIndex index = OrderBy.rangeIndex(col.schema().payload(), order.key());
+  /** The index that can order {@code key}; 400 when there is none. */
+  static FieldIndex rangeIndex(CollectionSchema schema, JsonPath key) {
+    FieldIndex index = OrderBy.rangeIndex(schema.payload(), key);
     if (index == null) {
-      throw ApiException.badRequest("No range index for `order_by` key: `" + order.key() + "`. Please create one to use "
+      throw ApiException.badRequest("No range index for `order_by` key: `" + key + "`. Please create one to use "
           + "`order_by`. Check https://qdrant.tech/documentation/concepts/indexing/#payload-index to see which payload "
           + "schemas support Range conditions");
     }
+    return index;
+  }
+
+  private JsonNode orderedScroll(Collection col, OrderSpec order, Query filter, int limit, PointRequests.Selection sel)
+      throws IOException {
+    FieldIndex index = rangeIndex(col.schema(), order.key());
     return col.shard.read(r -> {
       ObjectNode out = F.objectNode();
       ArrayNode points = out.putArray("points");

@@ -34,6 +34,8 @@ import org.apache.lucene.search.TermInSetQuery;
 final class SearchOps {
   private static final JsonNodeFactory F = JsonNodeFactory.instance;
   private static final Set<String> STRATEGIES = Set.of("average_vector", "best_score", "sum_scores");
+  /** Largest limit (and offset) honoured: limit + offset stays an int; no shard holds more points. */
+  static final int MAX_LIMIT = Integer.MAX_VALUE / 2;
 
   private SearchOps() {}
 
@@ -49,8 +51,8 @@ final class SearchOps {
     if (!body.has("limit") || body.get("limit").isNull()) {
       throw ApiException.formatError("missing field `limit`");
     }
-    Long limit = v.range(body.get("limit"), "limit", 1, 1_000_000);
-    Long offset = v.range(body.get("offset"), "offset", 0, 1_000_000);
+    Long limit = v.count(body.get("limit"), "limit", 1);
+    Long offset = v.count(body.get("offset"), "offset", 0);
     JsonNode params = Changes.field(body, "params");
     Long ef = params == null ? null : v.range(params.get("hnsw_ef"), "params.hnsw_ef", 0, 100_000);
     Double threshold = null;
@@ -65,8 +67,8 @@ final class SearchOps {
     boolean exact = params != null && params.path("exact").asBoolean(false);
     Filter filter = Changes.field(body, "filter") == null ? null : PointOps.filter(body.get("filter"), "filter");
     JsonNode withVector = EngineStorageService.withVector(body);
-    return new Common(filter, limit.intValue(), offset == null ? 0 : offset.intValue(), ef == null ? null : ef.intValue(),
-        exact, threshold == null ? null : threshold.floatValue(),
+    return new Common(filter, (int) Math.min(limit, MAX_LIMIT), offset == null ? 0 : (int) Math.min(offset, MAX_LIMIT),
+        ef == null ? null : ef.intValue(), exact, threshold == null ? null : threshold.floatValue(),
         PointRequests.selection(body.get("with_payload"), withVector, false, schema));
   }
 
@@ -111,6 +113,7 @@ final class SearchOps {
   /** The best {@code k} hits of a search, best first. */
   static List<VectorSearch.Hit> hits(Shard.Reader r, Target target, Common c, Query extraFilter, int k) throws IOException {
     CollectionSchema schema = r.schema();
+    k = Math.min(k, Math.max(1, r.numDocs()));
     Query filter = combine(c.filter() == null ? null : FilterQueries.toQuery(c.filter(), schema.payload()), extraFilter);
     return target.sparse() != null
         ? SparseSearch.search(r.searcher(), schema.sparse().get(target.using()), target.sparse(), filter, k, c.threshold())
@@ -333,6 +336,12 @@ final class SearchOps {
     return out;
   }
 
+  /** A similarity of an example to a stored vector, higher is better. */
+  @FunctionalInterface
+  interface Similarity<T> {
+    float of(T example, T stored);
+  }
+
   /**
    * Qdrant's raw metric similarity, which the scoring strategies combine: higher is better; the
    * dot product for cosine and dot, minus the <em>squared</em> euclidean distance (Qdrant's
@@ -346,11 +355,9 @@ final class SearchOps {
     return d.higherIsBetter() ? s : -s;
   }
 
-  /** A raw similarity between an example and a stored vector (higher is better). */
+  /** A raw similarity between an example and a stored dense vector or multivector. */
   @FunctionalInterface
-  interface Sim {
-    float of(float[] example, float[] stored);
-  }
+  interface Sim extends Similarity<float[]> {}
 
   /** The similarity of a vector: {@link #similarity} for single vectors, max_sim for multivectors. */
   static Sim sim(VectorSpec spec) {
@@ -362,13 +369,13 @@ final class SearchOps {
     return bestScore((a, b) -> similarity(d, a, b), pos, neg, v);
   }
 
-  static float bestScore(Sim sim, List<float[]> pos, List<float[]> neg, float[] v) {
+  static <T> float bestScore(Similarity<T> sim, List<T> pos, List<T> neg, T v) {
     float maxPos = Float.NEGATIVE_INFINITY;
-    for (float[] p : pos) {
+    for (T p : pos) {
       maxPos = Math.max(maxPos, sim.of(p, v));
     }
     float maxNeg = Float.NEGATIVE_INFINITY;
-    for (float[] n : neg) {
+    for (T n : neg) {
       maxNeg = Math.max(maxNeg, sim.of(n, v));
     }
     return maxPos > maxNeg ? scaledSigmoid(maxPos) : -scaledSigmoid(maxNeg);
@@ -378,12 +385,12 @@ final class SearchOps {
     return sumScores((a, b) -> similarity(d, a, b), pos, neg, v);
   }
 
-  static float sumScores(Sim sim, List<float[]> pos, List<float[]> neg, float[] v) {
+  static <T> float sumScores(Similarity<T> sim, List<T> pos, List<T> neg, T v) {
     float s = 0;
-    for (float[] p : pos) {
+    for (T p : pos) {
       s += sim.of(p, v);
     }
-    for (float[] n : neg) {
+    for (T n : neg) {
       s -= sim.of(n, v);
     }
     return s;
@@ -393,8 +400,7 @@ final class SearchOps {
     return discoveryScore((a, b) -> similarity(d, a, b), target, pairs, v);
   }
 
-  /** Discovery with a target: context rank plus a sigmoid of the target similarity. */
-  static float discoveryScore(Sim sim, float[] target, List<float[]> pairs, float[] v) {
+  static <T> float discoveryScore(Similarity<T> sim, T target, List<T> pairs, T v) {
     int rank = 0;
     for (int i = 0; i < pairs.size(); i += 2) {
       rank += Integer.signum(Float.compare(sim.of(pairs.get(i), v), sim.of(pairs.get(i + 1), v)));
@@ -402,12 +408,12 @@ final class SearchOps {
     return rank + scaledSigmoid(sim.of(target, v));
   }
 
+  /** Context search: the summed loss of the pairs whose negative is at least as close as the positive. */
   static float contextScore(Distance d, List<float[]> pairs, float[] v) {
     return contextScore((a, b) -> similarity(d, a, b), pairs, v);
   }
 
-  /** Context search: the summed loss of the pairs whose negative is at least as close as the positive. */
-  static float contextScore(Sim sim, List<float[]> pairs, float[] v) {
+  static <T> float contextScore(Similarity<T> sim, List<T> pairs, T v) {
     float s = 0;
     for (int i = 0; i < pairs.size(); i += 2) {
       float difference = sim.of(pairs.get(i), v) - sim.of(pairs.get(i + 1), v) - Math.ulp(1f);

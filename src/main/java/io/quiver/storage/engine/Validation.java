@@ -49,6 +49,14 @@ final class Validation {
     return v;
   }
 
+  /** An optional count (Rust's {@code usize}) of at least {@code min}; beyond a long it saturates. */
+  Long count(JsonNode node, String path, long min) {
+    if (node != null && node.isIntegralNumber() && !node.canConvertToLong() && node.bigIntegerValue().signum() > 0) {
+      return Long.MAX_VALUE;
+    }
+    return range(node, path, min, Long.MAX_VALUE);
+  }
+
   Double range(JsonNode node, String path, double min, double max) {
     if (node == null || node.isNull() || node.isMissingNode()) {
       return null;
