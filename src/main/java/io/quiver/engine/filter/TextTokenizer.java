@@ -53,7 +53,11 @@ final class TextTokenizer {
   }
 
   static TextTokenizer of(FieldIndex index) {
-    return CACHE.computeIfAbsent(index.text(), TextTokenizer::new);
+    return of(index.text());
+  }
+
+  static TextTokenizer of(FieldIndex.TextParams params) {
+    return CACHE.computeIfAbsent(params, TextTokenizer::new);
   }
 
   /** The tokens of a stored value, in order (duplicates kept: phrases need them). */

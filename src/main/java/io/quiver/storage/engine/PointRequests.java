@@ -235,6 +235,9 @@ final class PointRequests {
 
   static SparseVector sparse(JsonNode n, String path) {
     ObjectNode o = CollectionConfigs.object(n, path);
+    if (o.has("model") && o.get("model").isTextual() && io.quiver.engine.filter.Bm25.isModel(o.get("model").textValue())) {
+      return bm25(o, path, false);
+    }
     inference(o);
     JsonNode ix = o.get("indices");
     JsonNode vs = o.get("values");
@@ -271,6 +274,16 @@ final class PointRequests {
       throw ApiException.validation(String.join(", ", errors));
     }
     return SparseVector.of(indices, values);
+  }
+
+  /** A document embedded by the local BM25 model; {@code query} for the query-side vector. */
+  static SparseVector bm25(ObjectNode o, String path, boolean query) {
+    JsonNode text = o.get("text");
+    if (text == null || !text.isTextual()) {
+      throw ApiException.badRequest("Only text input is supported for " + o.get("model").textValue() + ".");
+    }
+    var model = io.quiver.engine.filter.Bm25.of(o.get("options"));
+    return query ? model.query(text.textValue()) : model.document(text.textValue());
   }
 
   /** Documents, images and objects to embed (`{"model": ..., "text": ...}`) need an inference service. */

@@ -377,6 +377,9 @@ final class QueryOps {
     if (n.isObject() && (n.has("indices") || n.has("values"))) {
       return new SparseInput(PointRequests.sparse(n, at));
     }
+    if (n.isObject() && n.path("model").isTextual() && io.quiver.engine.filter.Bm25.isModel(n.get("model").textValue())) {
+      return new SparseInput(PointRequests.bm25((com.fasterxml.jackson.databind.node.ObjectNode) n, at, true));
+    }
     if (n.isObject() && n.has("model") && (n.has("text") || n.has("image") || n.has("object"))) {
       // what Qdrant answers when no inference service is configured
       throw serviceError("InferenceService is not initialized. "
