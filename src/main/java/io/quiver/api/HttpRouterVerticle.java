@@ -28,6 +28,7 @@ import org.slf4j.LoggerFactory;
 public final class HttpRouterVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(HttpRouterVerticle.class);
   private static final String ROUTE_KEY = "quiver.route";
+  private static final String GRANT_KEY = "quiver.grant";
 
   private final Node node;
   private final RequestStats stats = new RequestStats();
@@ -82,6 +83,19 @@ public final class HttpRouterVerticle extends VerticleBase {
           .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.PATCH, HttpMethod.DELETE))
           .allowedHeaders(Set.of("content-type", "api-key", "authorization")));
     }
+    var keys = new ApiKeys(service.apiKey(), service.readOnlyApiKey());
+    if (keys.enabled()) {
+      // before the body is read: a request without a valid key costs nothing more
+      router.route().handler(ctx -> {
+        try {
+          ctx.put(GRANT_KEY, keys.check(ctx.request()));
+          ctx.next();
+        } catch (ApiKeys.Unauthorized e) {
+          ctx.response().setStatusCode(401).putHeader("content-type", "text/plain; charset=utf-8")
+              .putHeader("server", Node.SERVER_HEADER).end(e.getMessage());
+        }
+      });
+    }
     router.route().handler(BodyHandler.create(false).setBodyLimit(service.maxRequestSizeMb() * 1024L * 1024L));
     for (Route route : routes) {
       router.route(route.method(), route.vertxPath()).handler(ctx -> dispatch(route, ctx));
@@ -116,6 +130,10 @@ public final class HttpRouterVerticle extends VerticleBase {
       access = route.accessOf(request);
     } catch (RuntimeException e) {
       access = route.access();
+    }
+    if (ctx.get(GRANT_KEY) == ApiKeys.Grant.READ_ONLY && !access.readOnly()) {
+      ctx.fail(new ApiException(403, "Forbidden: Global manage access is required"));
+      return;
     }
     Future<?> result = access.needsWritePermission()
         ? lock.acquire().compose(permit -> invoke(route, request).andThen(ar -> lock.release(permit)))

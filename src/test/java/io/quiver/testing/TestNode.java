@@ -103,10 +103,17 @@ public final class TestNode implements AutoCloseable {
   }
 
   public Response send(String method, String path, String body) throws IOException, InterruptedException {
+    return send(method, path, body, Map.of());
+  }
+
+  /** A request with extra headers (API keys, for instance). */
+  public Response send(String method, String path, String body, Map<String, String> headers)
+      throws IOException, InterruptedException {
     var builder = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port() + path))
         .timeout(Duration.ofSeconds(120))
         .header("content-type", "application/json")
         .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    headers.forEach(builder::header);
     HttpResponse<String> r = HTTP.send(builder.build(), HttpResponse.BodyHandlers.ofString());
     return new Response(r.statusCode(), r.body(), r.headers().map());
   }
