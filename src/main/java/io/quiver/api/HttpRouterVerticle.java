@@ -165,8 +165,12 @@ public final class HttpRouterVerticle extends VerticleBase {
     }
   }
 
+  /** How long a stopping node lets requests in flight finish; Kubernetes' default grace period is 30 s. */
+  static final long SHUTDOWN_GRACE_SECONDS = 20;
+
+  /** Stops accepting connections and lets requests in flight finish (graceful shutdown). */
   @Override
   public Future<?> stop() {
-    return server == null ? Future.succeededFuture() : server.close();
+    return server == null ? Future.succeededFuture() : server.shutdown(SHUTDOWN_GRACE_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
   }
 }

@@ -32,6 +32,7 @@ public final class DeploymentVerticle extends VerticleBase {
   private QuiverConfig config;
   private Node node;
   private HttpRouterVerticle router;
+  private volatile String httpDeployment;
 
   public DeploymentVerticle(Launch launch) {
     this.launch = launch;
@@ -43,6 +44,16 @@ public final class DeploymentVerticle extends VerticleBase {
   }
 
   /** The HTTP router, once started. */
+  /**
+   * The first step of a graceful stop: the REST server stops accepting connections and lets the
+   * requests in flight finish, while storage and lock still serve them; then the rest can close.
+   */
+  public Future<Void> stopServing() {
+    String id = httpDeployment;
+    httpDeployment = null;
+    return id == null ? Future.succeededFuture() : vertx.undeploy(id);
+  }
+
   public HttpRouterVerticle router() {
     return router;
   }
@@ -69,7 +80,7 @@ public final class DeploymentVerticle extends VerticleBase {
           return step("lock verticle", new LockVerticle(node.addresses()));
         })
         .compose(v -> deployStorage())
-        .compose(v -> step("HTTP router verticle", router = new HttpRouterVerticle(node)))
+        .compose(v -> step("HTTP router verticle", router = new HttpRouterVerticle(node), id -> httpDeployment = id))
         .onSuccess(v -> log.info("Quiver {} started in {} ms", Node.VERSION, ms(t0)))
         .onFailure(err -> log.error("Startup failed: {}", err.getMessage()));
   }
@@ -135,9 +146,14 @@ public final class DeploymentVerticle extends VerticleBase {
   }
 
   private Future<Void> step(String what, io.vertx.core.Deployable verticle) {
+    return step(what, verticle, id -> { });
+  }
+
+  private Future<Void> step(String what, io.vertx.core.Deployable verticle, java.util.function.Consumer<String> deployed) {
     long t0 = System.nanoTime();
     return vertx.deployVerticle(verticle)
         .<Void>map(id -> {
+          deployed.accept(id);
           log.info("Deployed {} in {} ms", what, ms(t0));
           return null;
         })

@@ -28,13 +28,20 @@ public final class Main {
     }
     Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
     var launch = new DeploymentVerticle.Launch(confDir, configPath, System.getenv());
-    vertx.deployVerticle(new DeploymentVerticle(launch)).onFailure(err -> {
+    var deployment = new DeploymentVerticle(launch);
+    vertx.deployVerticle(deployment).onFailure(err -> {
       log.error("Quiver did not start: {}", err.getMessage());
       exitCode = 1;
       vertx.close().onComplete(v -> System.exit(1));
     });
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       log.info("Shutting down: closing verticles and storage");
+      try {
+        // REST first (requests in flight finish against live storage), then storage commits and closes
+        deployment.stopServing().toCompletionStage().toCompletableFuture().get(22, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        log.warn("REST server did not stop gracefully: {}", e.toString());
+      }
       try {
         vertx.close().toCompletionStage().toCompletableFuture().get(25, TimeUnit.SECONDS);
         log.info("Shutdown complete");
