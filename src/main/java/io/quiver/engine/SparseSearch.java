@@ -7,7 +7,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
-import org.apache.lucene.document.Document;
 import org.apache.lucene.index.LeafReaderContext;
 import org.apache.lucene.index.StoredFields;
 import org.apache.lucene.index.Term;
@@ -16,8 +15,6 @@ import org.apache.lucene.search.BooleanQuery;
 import org.apache.lucene.search.DocIdSetIterator;
 import org.apache.lucene.search.IndexSearcher;
 import org.apache.lucene.search.Query;
-import org.apache.lucene.search.ScoreMode;
-import org.apache.lucene.search.Scorer;
 import org.apache.lucene.search.TermQuery;
 import org.apache.lucene.search.Weight;
 import org.apache.lucene.util.BytesRef;
@@ -36,33 +33,14 @@ public final class SparseSearch {
     if (k <= 0 || query.indices().length == 0) {
       return List.of();
     }
-    Query has = new TermQuery(new Term(Fields.HAS_VECTOR, new BytesRef(spec.name())));
-    Query q = filter == null ? has
-        : new BooleanQuery.Builder().add(has, BooleanClause.Occur.FILTER).add(filter, BooleanClause.Occur.FILTER).build();
     List<int[]> docs = new ArrayList<>();
     List<SparseVector> vectors = new ArrayList<>();
-    Weight weight = searcher.createWeight(searcher.rewrite(q), ScoreMode.COMPLETE_NO_SCORES, 1f);
-    for (LeafReaderContext ctx : searcher.getIndexReader().leaves()) {
-      Scorer scorer = weight.scorer(ctx);
-      if (scorer == null) {
-        continue;
-      }
-      StoredFields stored = ctx.reader().storedFields();
-      var live = ctx.reader().getLiveDocs();
-      DocIdSetIterator it = scorer.iterator();
-      for (int doc = it.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = it.nextDoc()) {
-        if (live != null && !live.get(doc)) {
-          continue;
-        }
-        Document d = stored.document(doc, java.util.Set.of(Fields.sparse(spec.name())));
-        BytesRef b = d.getBinaryValue(Fields.sparse(spec.name()));
-        if (b != null) {
-          docs.add(new int[] {ctx.docBase + doc});
-          vectors.add(DocMapper.decodeSparse(b));
-        }
-      }
-    }
-    SparseVector weighted = spec.idf() ? idfWeighted(searcher, spec, query) : query;
+    forEach(searcher, spec, filter, (v, doc) -> {
+      docs.add(new int[] {doc});
+      vectors.add(v);
+    });
+    // without a filter the candidates are every point with the vector: their frequencies are the idf's
+    SparseVector weighted = !spec.idf() ? query : idfWeighted(query, filter == null ? vectors : all(searcher, spec));
     Comparator<VectorSearch.Hit> best = Comparator.comparingDouble(VectorSearch.Hit::score).reversed()
         .thenComparingInt(VectorSearch.Hit::doc);
     PriorityQueue<VectorSearch.Hit> heap = new PriorityQueue<>(k + 1, best.reversed());
@@ -102,41 +80,54 @@ public final class SparseSearch {
     return false;
   }
 
-  /** Counts, over the live points that have this sparse vector, how many contain each query index. */
-  private static SparseVector idfWeighted(IndexSearcher searcher, SparseSpec spec, SparseVector query) throws IOException {
+  /** The live points with this sparse vector that {@code filter} (null: none) keeps, in doc order. */
+  private static void forEach(IndexSearcher searcher, SparseSpec spec, Query filter,
+      java.util.function.ObjIntConsumer<SparseVector> sink) throws IOException {
+    String field = Fields.sparse(spec.name());
+    Query has = new TermQuery(new Term(Fields.HAS_VECTOR, new BytesRef(spec.name())));
+    Query q = filter == null ? has
+        : new BooleanQuery.Builder().add(has, BooleanClause.Occur.FILTER).add(filter, BooleanClause.Occur.FILTER).build();
+    Weight weight = Matching.weight(searcher, q);
+    for (LeafReaderContext ctx : searcher.getIndexReader().leaves()) {
+      DocIdSetIterator it = Matching.docs(ctx, null, weight);
+      if (it == null) {
+        continue;
+      }
+      StoredFields stored = ctx.reader().storedFields();
+      for (int doc = it.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = it.nextDoc()) {
+        BytesRef b = stored.document(doc, java.util.Set.of(field)).getBinaryValue(field);
+        if (b != null) {
+          sink.accept(DocMapper.decodeSparse(b), ctx.docBase + doc);
+        }
+      }
+    }
+  }
+
+  private static List<SparseVector> all(IndexSearcher searcher, SparseSpec spec) throws IOException {
+    List<SparseVector> out = new ArrayList<>();
+    forEach(searcher, spec, null, (v, doc) -> out.add(v));
+    return out;
+  }
+
+  /**
+   * The query weighted by idf: N is the number of live points with this sparse vector ({@code
+   * points}), df how many of them contain each query index.
+   */
+  private static SparseVector idfWeighted(SparseVector query, List<SparseVector> points) {
     Map<Integer, Integer> df = new HashMap<>();
     for (int ix : query.indices()) {
       df.put(ix, 0);
     }
-    int[] n = {0};
-    Query has = new TermQuery(new Term(Fields.HAS_VECTOR, new BytesRef(spec.name())));
-    Weight weight = searcher.createWeight(searcher.rewrite(has), ScoreMode.COMPLETE_NO_SCORES, 1f);
-    for (LeafReaderContext ctx : searcher.getIndexReader().leaves()) {
-      Scorer scorer = weight.scorer(ctx);
-      if (scorer == null) {
-        continue;
-      }
-      StoredFields stored = ctx.reader().storedFields();
-      var live = ctx.reader().getLiveDocs();
-      DocIdSetIterator it = scorer.iterator();
-      for (int doc = it.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = it.nextDoc()) {
-        if (live != null && !live.get(doc)) {
-          continue;
-        }
-        BytesRef b = stored.document(doc, java.util.Set.of(Fields.sparse(spec.name()))).getBinaryValue(Fields.sparse(spec.name()));
-        if (b == null) {
-          continue;
-        }
-        n[0]++;
-        for (int ix : DocMapper.decodeSparse(b).indices()) {
-          df.computeIfPresent(ix, (key, c) -> c + 1);
-        }
+    for (SparseVector p : points) {
+      for (int ix : p.indices()) {
+        df.computeIfPresent(ix, (key, c) -> c + 1);
       }
     }
+    int n = points.size();
     float[] values = query.values().clone();
     for (int i = 0; i < values.length; i++) {
       int d = df.get(query.indices()[i]);
-      values[i] *= (float) Math.log((n[0] - d + 0.5) / (d + 0.5) + 1.0);
+      values[i] *= (float) Math.log((n - d + 0.5) / (d + 0.5) + 1.0);
     }
     return new SparseVector(query.indices(), values);
   }

@@ -14,11 +14,8 @@ import org.apache.lucene.search.IndexSearcher;
 import org.apache.lucene.search.KnnFloatVectorQuery;
 import org.apache.lucene.search.Query;
 import org.apache.lucene.search.ScoreDoc;
-import org.apache.lucene.search.ScoreMode;
-import org.apache.lucene.search.Scorer;
 import org.apache.lucene.search.TopDocs;
 import org.apache.lucene.search.Weight;
-import org.apache.lucene.util.Bits;
 import org.apache.lucene.util.BytesRef;
 import org.apache.lucene.util.hnsw.NeighborQueue;
 
@@ -65,11 +62,13 @@ public final class VectorSearch {
       return out;
     }
     List<Hit> hits;
+    Weight weight = Matching.weight(searcher, filter); // built once: for the cost estimate and the scan
+    boolean selective = weight != null && filterCost(searcher, weight) <= fullScanThreshold(spec, k);
     boolean simd = d != Distance.MANHATTAN && spec.quantization() == VectorSpec.Quantization.NONE;
     if (d == Distance.MANHATTAN) {
       hits = exactScan(searcher, field, d, q, filter, k);
-    } else if (exact || spec.m() == 0 || (filter != null && filterCost(searcher, filter) <= fullScanThreshold(spec, k))) {
-      hits = simd ? fastExactScan(searcher, field, d, q, filter, k) : exactScan(searcher, field, d, q, filter, k);
+    } else if (exact || spec.m() == 0 || selective) {
+      hits = simd ? fastExactScan(searcher, field, d, q, weight, k) : exactScan(searcher, field, d, q, filter, k);
     } else {
       int candidates = Math.max(k, ef == null ? Math.max(k, 100) : ef);
       TopDocs top = searcher.search(new KnnFloatVectorQuery(field, q, candidates, filter), candidates);
@@ -107,8 +106,7 @@ public final class VectorSearch {
   }
 
   /** An upper bound of the documents {@code filter} matches, from the iterators' cost estimates. */
-  static long filterCost(IndexSearcher searcher, Query filter) throws IOException {
-    Weight weight = searcher.createWeight(searcher.rewrite(filter), ScoreMode.COMPLETE_NO_SCORES, 1f);
+  static long filterCost(IndexSearcher searcher, Weight weight) throws IOException {
     long cost = 0;
     for (LeafReaderContext ctx : searcher.getIndexReader().leaves()) {
       var supplier = weight.scorerSupplier(ctx);
@@ -124,10 +122,8 @@ public final class VectorSearch {
    * dot and euclid; the k best are then scored exactly from their vectors. No allocation per
    * document: a bounded heap of (score, doc).
    */
-  private static List<Hit> fastExactScan(IndexSearcher searcher, String field, Distance d, float[] q, Query filter, int k)
+  private static List<Hit> fastExactScan(IndexSearcher searcher, String field, Distance d, float[] q, Weight weight, int k)
       throws IOException {
-    Weight weight = filter == null ? null
-        : searcher.createWeight(searcher.rewrite(filter), ScoreMode.COMPLETE_NO_SCORES, 1f);
     var leaves = searcher.getIndexReader().leaves();
     NeighborQueue best = new NeighborQueue(k, false);
     int groups = Math.min(leaves.size(), Runtime.getRuntime().availableProcessors());
@@ -196,19 +192,12 @@ public final class VectorSearch {
     if (scorer == null) {
       return;
     }
-    DocIdSetIterator it = scorer.iterator();
-    if (filter != null) {
-      Scorer filterScorer = filter.scorer(ctx);
-      if (filterScorer == null) {
-        return;
-      }
-      it = org.apache.lucene.search.ConjunctionUtils.intersectIterators(List.of(filterScorer.iterator(), it));
+    DocIdSetIterator it = Matching.docs(ctx, scorer.iterator(), filter);
+    if (it == null) {
+      return;
     }
-    Bits live = ctx.reader().getLiveDocs();
     for (int doc = it.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = it.nextDoc()) {
-      if (live == null || live.get(doc)) {
-        best.insertWithOverflow(ctx.docBase + doc, scorer.score());
-      }
+      best.insertWithOverflow(ctx.docBase + doc, scorer.score());
     }
   }
 
@@ -286,8 +275,7 @@ public final class VectorSearch {
     Comparator<Hit> byScore = Comparator.comparingDouble(Hit::score);
     Comparator<Hit> best = (higherIsBetter ? byScore.reversed() : byScore).thenComparingInt(Hit::doc);
     PriorityQueue<Hit> heap = new PriorityQueue<>(k + 1, best.reversed());
-    Weight weight = filter == null ? null
-        : searcher.createWeight(searcher.rewrite(filter), ScoreMode.COMPLETE_NO_SCORES, 1f);
+    Weight weight = Matching.weight(searcher, filter);
     boolean multi = field.startsWith(Fields.MULTI_PREFIX);
     for (LeafReaderContext ctx : searcher.getIndexReader().leaves()) {
       FloatVectorValues values = multi ? null : ctx.reader().getFloatVectorValues(field);
@@ -295,27 +283,13 @@ public final class VectorSearch {
       if (values == null && rows == null) {
         continue;
       }
-      DocIdSetIterator it = values != null ? values.iterator() : rows;
-      DocIdSetIterator allowed = null;
-      if (weight != null) {
-        Scorer filterScorer = weight.scorer(ctx);
-        if (filterScorer == null) {
-          continue;
-        }
-        allowed = filterScorer.iterator();
+      KnnVectorValues.DocIndexIterator vectors = values != null ? values.iterator() : null;
+      DocIdSetIterator it = Matching.docs(ctx, vectors != null ? vectors : rows, weight);
+      if (it == null) {
+        continue;
       }
-      Bits live = ctx.reader().getLiveDocs();
       for (int doc = it.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = it.nextDoc()) {
-        if (live != null && !live.get(doc)) {
-          continue;
-        }
-        if (allowed != null) {
-          int a = allowed.docID() < doc ? allowed.advance(doc) : allowed.docID();
-          if (a != doc) {
-            continue;
-          }
-        }
-        float[] v = values != null ? values.vectorValue(((KnnVectorValues.DocIndexIterator) it).index()) : decode(rows.binaryValue());
+        float[] v = vectors != null ? values.vectorValue(vectors.index()) : decode(rows.binaryValue());
         float score = scorer.score(v);
         if (heap.size() == k) {
           float worst = heap.peek().score();

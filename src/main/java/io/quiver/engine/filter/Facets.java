@@ -1,5 +1,6 @@
 package io.quiver.engine.filter;
 
+import io.quiver.engine.Matching;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -17,8 +18,6 @@ import org.apache.lucene.index.TermsEnum;
 import org.apache.lucene.search.DocIdSetIterator;
 import org.apache.lucene.search.IndexSearcher;
 import org.apache.lucene.search.Query;
-import org.apache.lucene.search.ScoreMode;
-import org.apache.lucene.search.Scorer;
 import org.apache.lucene.search.Weight;
 import org.apache.lucene.util.Bits;
 import org.apache.lucene.util.BytesRef;
@@ -53,8 +52,7 @@ public final class Facets {
   public static List<Hit> top(IndexSearcher searcher, JsonPath key, FieldIndex index, Query filter, int limit)
       throws IOException {
     Map<Object, Long> counts = new HashMap<>();
-    Weight weight = filter == null ? null
-        : searcher.createWeight(searcher.rewrite(filter), ScoreMode.COMPLETE_NO_SCORES, 1f);
+    Weight weight = Matching.weight(searcher, filter);
     for (LeafReaderContext ctx : searcher.getIndexReader().leaves()) {
       Bits allowed = allowed(ctx, weight);
       if (allowed == NONE) {
@@ -82,17 +80,12 @@ public final class Facets {
     if (weight == null) {
       return live;
     }
-    Scorer s = weight.scorer(ctx);
-    if (s == null) {
+    DocIdSetIterator it = Matching.docs(ctx, null, weight);
+    if (it == null) {
       return NONE;
     }
     FixedBitSet bits = new FixedBitSet(ctx.reader().maxDoc());
-    DocIdSetIterator it = s.iterator();
-    for (int doc = it.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = it.nextDoc()) {
-      if (live == null || live.get(doc)) {
-        bits.set(doc);
-      }
-    }
+    bits.or(it);
     return bits;
   }
 

@@ -1,6 +1,7 @@
 package io.quiver.engine.filter;
 
 import io.quiver.engine.Fields;
+import io.quiver.engine.Matching;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -13,10 +14,7 @@ import org.apache.lucene.index.SortedNumericDocValues;
 import org.apache.lucene.search.DocIdSetIterator;
 import org.apache.lucene.search.IndexSearcher;
 import org.apache.lucene.search.Query;
-import org.apache.lucene.search.ScoreMode;
-import org.apache.lucene.search.Scorer;
 import org.apache.lucene.search.Weight;
-import org.apache.lucene.util.Bits;
 import org.apache.lucene.util.BytesRef;
 import org.apache.lucene.util.NumericUtils;
 
@@ -63,30 +61,15 @@ public final class OrderBy {
     Comparator<Entry> ascending = Comparator.comparingDouble(Entry::value).thenComparing(Entry::id);
     Comparator<Entry> best = descending ? ascending.reversed() : ascending;
     PriorityQueue<Entry> heap = new PriorityQueue<>(limit + 1, best.reversed());
-    Weight weight = filter == null ? null
-        : searcher.createWeight(searcher.rewrite(filter), ScoreMode.COMPLETE_NO_SCORES, 1f);
+    Weight weight = Matching.weight(searcher, filter);
     for (LeafReaderContext ctx : searcher.getIndexReader().leaves()) {
       SortedNumericDocValues values = DocValues.getSortedNumeric(ctx.reader(), field);
       SortedDocValues ids = DocValues.getSorted(ctx.reader(), Fields.ID);
-      DocIdSetIterator allowed = null;
-      if (weight != null) {
-        Scorer s = weight.scorer(ctx);
-        if (s == null) {
-          continue;
-        }
-        allowed = s.iterator();
+      DocIdSetIterator it = Matching.docs(ctx, values, weight);
+      if (it == null) {
+        continue;
       }
-      Bits live = ctx.reader().getLiveDocs();
-      for (int doc = values.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = values.nextDoc()) {
-        if (live != null && !live.get(doc)) {
-          continue;
-        }
-        if (allowed != null) {
-          int a = allowed.docID() < doc ? allowed.advance(doc) : allowed.docID();
-          if (a != doc) {
-            continue;
-          }
-        }
+      for (int doc = it.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = it.nextDoc()) {
         BytesRef id = null;
         for (int i = 0, n = values.docValueCount(); i < n; i++) {
           long raw = values.nextValue();

@@ -172,20 +172,15 @@ final class SearchOps {
    */
   static List<Sampled> sample(Shard.Reader r, Query q, String field, int n, java.util.Random random) throws IOException {
     var searcher = r.searcher();
-    var weight = searcher.createWeight(searcher.rewrite(q), org.apache.lucene.search.ScoreMode.COMPLETE_NO_SCORES, 1f);
+    var weight = io.quiver.engine.Matching.weight(searcher, q);
     int[] reservoir = new int[n];
     long seen = 0;
     for (var ctx : searcher.getIndexReader().leaves()) {
-      var scorer = weight.scorer(ctx);
-      if (scorer == null) {
+      var it = io.quiver.engine.Matching.docs(ctx, null, weight);
+      if (it == null) {
         continue;
       }
-      var live = ctx.reader().getLiveDocs();
-      var it = scorer.iterator();
       for (int doc = it.nextDoc(); doc != org.apache.lucene.search.DocIdSetIterator.NO_MORE_DOCS; doc = it.nextDoc()) {
-        if (live != null && !live.get(doc)) {
-          continue;
-        }
         if (seen < n) {
           reservoir[(int) seen] = ctx.docBase + doc;
         } else {
