@@ -126,16 +126,16 @@ public final class VectorSearch {
       throws IOException {
     var leaves = searcher.getIndexReader().leaves();
     NeighborQueue best = new NeighborQueue(k, false);
-    int groups = Math.min(leaves.size(), Runtime.getRuntime().availableProcessors());
-    if (groups > 1 && searcher.getIndexReader().maxDoc() >= PARALLEL_SCAN_DOCS) {
-      // a long scan: the segments split in groups, one scanned here and the others on the common
-      // pool, so a single query uses the idle cores
-      List<java.util.concurrent.ForkJoinTask<NeighborQueue>> tasks = new ArrayList<>(groups - 1);
-      for (int g = 1; g < groups; g++) {
-        int group = g;
-        tasks.add(java.util.concurrent.ForkJoinPool.commonPool().submit(() -> scanGroup(leaves, group, groups, field, q, weight, k)));
+    int cores = Runtime.getRuntime().availableProcessors();
+    List<List<Range>> parts = split(leaves, searcher.getIndexReader().maxDoc() >= PARALLEL_SCAN_DOCS ? cores : 1);
+    if (parts.size() > 1) {
+      // a long scan: the doc space split in equal parts, one scanned here and the others on the
+      // scan pool, so a single query uses the idle cores whatever the segment sizes
+      List<java.util.concurrent.Future<NeighborQueue>> tasks = new ArrayList<>(parts.size() - 1);
+      for (List<Range> part : parts.subList(1, parts.size())) {
+        tasks.add(SCAN_POOL.submit(() -> scan(part, field, q, weight, k)));
       }
-      drain(scanGroup(leaves, 0, groups, field, q, weight, k), best);
+      drain(scan(parts.get(0), field, q, weight, k), best);
       for (var task : tasks) {
         try {
           drain(task.get(), best);
@@ -146,8 +146,8 @@ public final class VectorSearch {
           throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
         }
       }
-    } else {
-      drain(scanGroup(leaves, 0, 1, field, q, weight, k), best);
+    } else if (!parts.isEmpty()) {
+      drain(scan(parts.get(0), field, q, weight, k), best);
     }
     List<Hit> hits = new ArrayList<>(best.size());
     while (best.size() > 0) {
@@ -162,17 +162,61 @@ public final class VectorSearch {
     return hits;
   }
 
-  /** Segments are scanned in parallel when the index holds at least this many documents. */
+  /**
+   * Helpers of parallel scans: one thread per core, daemons, shared by every shard of the process.
+   * Its own pool, not the common one: the common pool has one thread less than there are cores and
+   * serves whatever else in the process uses it.
+   */
+  private static final java.util.concurrent.ExecutorService SCAN_POOL = java.util.concurrent.Executors.newFixedThreadPool(
+      Runtime.getRuntime().availableProcessors(), new java.util.concurrent.ThreadFactory() {
+        private final java.util.concurrent.atomic.AtomicInteger count = new java.util.concurrent.atomic.AtomicInteger();
+
+        @Override
+        public Thread newThread(Runnable r) {
+          Thread t = new Thread(r, "quiver-scan-" + count.incrementAndGet());
+          t.setDaemon(true);
+          return t;
+        }
+      });
+
+  /** The index is scanned in parallel when it holds at least this many documents. */
   private static final int PARALLEL_SCAN_DOCS = 20_000;
 
-  /** The k best (Lucene score, global doc) of the segments {@code group, group + groups, ...}. */
-  private static NeighborQueue scanGroup(List<LeafReaderContext> leaves, int group, int groups, String field, float[] q,
-      Weight filter, int k) throws IOException {
-    NeighborQueue best = new NeighborQueue(k, false);
-    for (int i = group; i < leaves.size(); i += groups) {
-      scanLeaf(leaves.get(i), field, q, filter, best);
+  /** Documents {@code [from, to)} of one segment. */
+  record Range(LeafReaderContext ctx, int from, int to) {}
+
+  /** The segments cut into at most {@code parts} runs of consecutive documents of equal length. */
+  static List<List<Range>> split(List<LeafReaderContext> leaves, int parts) {
+    long total = 0;
+    for (LeafReaderContext ctx : leaves) {
+      total += ctx.reader().maxDoc();
     }
-    return best;
+    List<List<Range>> out = new ArrayList<>();
+    if (total == 0) {
+      return out;
+    }
+    long per = (total + parts - 1) / parts;
+    List<Range> current = new ArrayList<>();
+    long room = per;
+    for (LeafReaderContext ctx : leaves) {
+      int from = 0;
+      int max = ctx.reader().maxDoc();
+      while (from < max) {
+        int to = (int) Math.min(max, from + room);
+        current.add(new Range(ctx, from, to));
+        room -= to - from;
+        from = to;
+        if (room == 0) {
+          out.add(current);
+          current = new ArrayList<>();
+          room = per;
+        }
+      }
+    }
+    if (!current.isEmpty()) {
+      out.add(current);
+    }
+    return out;
   }
 
   private static void drain(NeighborQueue from, NeighborQueue into) {
@@ -182,10 +226,24 @@ public final class VectorSearch {
     }
   }
 
-  private static void scanLeaf(LeafReaderContext ctx, String field, float[] q, Weight filter, NeighborQueue best)
-      throws IOException {
+  /** The k best (Lucene score, global doc) of some document ranges. */
+  private static NeighborQueue scan(List<Range> ranges, String field, float[] q, Weight filter, int k) throws IOException {
+    NeighborQueue best = new NeighborQueue(k, false);
+    for (Range range : ranges) {
+      scanRange(range, field, q, filter, best);
+    }
+    return best;
+  }
+
+  private static void scanRange(Range range, String field, float[] q, Weight filter, NeighborQueue best) throws IOException {
+    LeafReaderContext ctx = range.ctx();
     FloatVectorValues values = ctx.reader().getFloatVectorValues(field);
     if (values == null || values.size() == 0) {
+      return;
+    }
+    if (filter != null && values instanceof org.apache.lucene.codecs.lucene95.HasIndexSlice sliced
+        && sliced.getSlice() instanceof org.apache.lucene.store.RandomAccessInput raw) {
+      scanAhead(range, q, filter, best, values, raw);
       return;
     }
     org.apache.lucene.search.VectorScorer scorer = values.scorer(q);
@@ -196,10 +254,58 @@ public final class VectorSearch {
     if (it == null) {
       return;
     }
-    for (int doc = it.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = it.nextDoc()) {
+    for (int doc = it.advance(range.from()); doc < range.to(); doc = it.nextDoc()) {
       best.insertWithOverflow(ctx.docBase + doc, scorer.score());
     }
   }
+
+  /** How many matching vectors ahead a filtered scan touches the memory of the next ones. */
+  private static final int AHEAD = 16;
+
+  /**
+   * A filtered scan reads vectors scattered through the vector file, and each one costs a cache and
+   * TLB miss that the hardware prefetcher cannot foresee (the stride is larger than a page). Reading
+   * one byte of every cache line of the vector {@link #AHEAD} matches later starts those misses early,
+   * so several are in flight while the current vector is scored.
+   */
+  private static void scanAhead(Range range, float[] q, Weight filter, NeighborQueue best, FloatVectorValues values,
+      org.apache.lucene.store.RandomAccessInput raw) throws IOException {
+    LeafReaderContext ctx = range.ctx();
+    KnnVectorValues.DocIndexIterator positions = values.iterator();
+    DocIdSetIterator it = Matching.docs(ctx, positions, filter);
+    org.apache.lucene.search.VectorScorer scorer = values.copy().scorer(q);
+    if (it == null || scorer == null) {
+      return;
+    }
+    DocIdSetIterator scored = scorer.iterator();
+    long bytes = (long) values.dimension() * Float.BYTES;
+    int[] docs = new int[512];
+    int[] ords = new int[512];
+    int touched = 0;
+    int doc = it.advance(range.from());
+    while (doc < range.to()) {
+      int n = 0;
+      for (; n < docs.length && doc < range.to(); doc = it.nextDoc()) {
+        docs[n] = doc;
+        ords[n++] = positions.index();
+      }
+      for (int i = 0; i < n; i++) {
+        if (i + AHEAD < n) {
+          long base = ords[i + AHEAD] * bytes;
+          for (long off = 0; off < bytes; off += 64) {
+            touched += raw.readByte(base + off);
+          }
+        }
+        scored.advance(docs[i]);
+        best.insertWithOverflow(ctx.docBase + docs[i], scorer.score());
+      }
+    }
+    sink = touched;
+  }
+
+  /** Keeps the look-ahead reads of {@link #scanAhead} from being optimised away. */
+  @SuppressWarnings("unused")
+  private static volatile int sink;
 
   /** Best first; ties by doc id so results are stable. */
   public static Comparator<Hit> order(Distance d) {

@@ -51,7 +51,9 @@ import org.apache.lucene.store.FSDirectory;
  * the same committed Lucene index, no HTTP, no JSON), for several {@code hnsw_ef} and exact search,
  * with one client and with four in flight; then filtered search ({@code bucket == 3}, 10% of points),
  * with HNSW and as an exact scan. A first table splits the REST cost into layers (HTTP alone, the
- * event-bus hop to the storage service, the search itself) with latency and CPU per request.
+ * event-bus hop to the storage service, the search itself) with latency and CPU per request. REST
+ * goes through a minimal blocking HTTP/1.1 client ({@link RawHttp}) so that, on a small shared
+ * machine, the client's own CPU is not billed to the server; the layer table also shows the JDK client.
  *
  * <p>Data: {@code N} points of {@code D} dimensions drawn from 100 gaussian clusters (fixed seed),
  * payload {@code bucket = id % 10}, distance Cosine, and {@code Q} queries drawn from the same mixture.
@@ -76,6 +78,38 @@ public final class SearchBench {
   static final double RECALL_GOAL = 0.95;
   static final double RATIO_GOAL = 0.5;
   static final double FILTER_LATENCY_GOAL = 2.0;
+
+  /**
+   * The HTTP clients REST is measured through: the main tables use {@link RawHttp} (minimal, blocking,
+   * keep-alive), whose CPU is small next to the server's, as a client on another machine would be; the
+   * layer table also shows the JDK client, over cleartext HTTP/2 (the test node's) and HTTP/1.1.
+   */
+  enum Client {
+    RAW("raw/1.1"),
+    NODE("jdk/h2c"),
+    HTTP11("jdk/1.1");
+
+    final String label;
+
+    Client(String label) {
+      this.label = label;
+    }
+  }
+
+  private static volatile RawHttp rawHttp;
+
+  static RawHttp raw(TestNode node) {
+    RawHttp r = rawHttp;
+    if (r == null) {
+      synchronized (SearchBench.class) {
+        if (rawHttp == null) {
+          rawHttp = new RawHttp("127.0.0.1", node.port());
+        }
+        r = rawHttp;
+      }
+    }
+    return r;
+  }
 
   /** One search of query {@code q}; returns what {@link Target#ids} decodes. */
   interface Target {
@@ -169,33 +203,41 @@ public final class SearchBench {
           compare(List.of(inProcess(searcher, spec, prepared, 64, false, null, payloadSchema),
               inProcess(searcher, spec, prepared, 64, false, filter, payloadSchema),
               rest(node, vectorJson, 64, false, false), rest(node, vectorJson, 64, false, true),
-              rest(node, vectorJson, 64, false, false, true), bus(node, vectorJson, 64), call(node, false, "GET", "/", null)),
+              rest(node, vectorJson, 64, false, false, Client.NODE), rest(node, vectorJson, 64, false, false, Client.HTTP11),
+              bus(node, vectorJson, 64), call(node, Client.NODE, "GET", "/", null)),
               null, nq, 1, seconds, pool);
           log("warm-up in %.1f s", (System.nanoTime() - tWarm) / 1e9);
 
           System.out.println();
           System.out.println("where REST time goes: median latency and CPU per request in ms (whole process, and of it the"
-              + " caller's threads: benchmark + JDK HTTP client), 1 client; requests through the node's client (cleartext"
-              + " HTTP/2 after upgrade) and an HTTP/1.1-only client; searches in-process, over the event bus to the storage"
+              + " caller's threads: benchmark + HTTP client), 1 client; requests through a minimal blocking HTTP/1.1 client"
+              + " (raw, used by the tables below) and the JDK client (h2c after upgrade, and HTTP/1.1); searches in-process, over the event bus to the storage"
               + " service (JSON tree in, JSON text out, no HTTP) and via REST");
           List<String> names = new ArrayList<>();
           List<Target> layers = new ArrayList<>();
-          for (boolean http11 : new boolean[] {false, true}) {
-            String client = http11 ? "http/1.1" : "node/h2c";
-            names.add("GET /            " + client);
-            layers.add(call(node, http11, "GET", "/", null));
-            names.add("GET /readyz      " + client);
-            layers.add(call(node, http11, "GET", "/readyz", null));
+          for (Client client : Client.values()) {
+            names.add("GET /            " + client.label);
+            layers.add(call(node, client, "GET", "/", null));
+            names.add("GET /readyz      " + client.label);
+            layers.add(call(node, client, "GET", "/readyz", null));
           }
           for (int ef : new int[] {16, 128}) {
             names.add("search ef=" + ef + " in-process");
             layers.add(inProcess(searcher, spec, prepared, ef, false, null, payloadSchema));
             names.add("search ef=" + ef + " event bus");
             layers.add(bus(node, vectorJson, ef));
-            names.add("search ef=" + ef + " node/h2c");
-            layers.add(rest(node, vectorJson, ef, false, false, false));
-            names.add("search ef=" + ef + " http/1.1");
-            layers.add(rest(node, vectorJson, ef, false, false, true));
+            for (Client client : Client.values()) {
+              names.add("search ef=" + ef + " " + client.label);
+              layers.add(rest(node, vectorJson, ef, false, false, client));
+            }
+          }
+          names.add("filtered ef=64 in-process");
+          layers.add(inProcess(searcher, spec, prepared, 64, false, filter, payloadSchema));
+          names.add("filtered ef=64 event bus");
+          layers.add(bus(node, vectorJson, 64, true));
+          for (Client client : Client.values()) {
+            names.add("filtered ef=64 " + client.label);
+            layers.add(rest(node, vectorJson, 64, false, true, client));
           }
           List<Run> layerRuns = compare(layers, null, nq, 1, seconds, pool);
           System.out.printf("%-28s %8s %8s %8s %8s%n", "request", "p50", "cpu/req", "caller", "node");
@@ -327,11 +369,11 @@ public final class SearchBench {
 
   /** {@code POST /collections/bench/points/search}; bodies are built before timing, responses parsed after. */
   static Target rest(TestNode node, String[] vectorJson, Integer ef, boolean exact, boolean filtered) {
-    return rest(node, vectorJson, ef, exact, filtered, false);
+    return rest(node, vectorJson, ef, exact, filtered, Client.RAW);
   }
 
-  /** @param http11 through an HTTP/1.1-only client instead of the node's (which upgrades to cleartext HTTP/2) */
-  static Target rest(TestNode node, String[] vectorJson, Integer ef, boolean exact, boolean filtered, boolean http11) {
+  /** @param client the HTTP client the requests go through */
+  static Target rest(TestNode node, String[] vectorJson, Integer ef, boolean exact, boolean filtered, Client client) {
     String params = exact ? "{\"exact\":true}" : "{\"hnsw_ef\":" + ef + "}";
     String[] bodies = new String[vectorJson.length];
     for (int q = 0; q < bodies.length; q++) {
@@ -341,7 +383,7 @@ public final class SearchBench {
     return new Target() {
       @Override
       public Object search(int q) throws Exception {
-        return send(node, http11, "POST", "/collections/bench/points/search", bodies[q]);
+        return send(node, client, "POST", "/collections/bench/points/search", bodies[q]);
       }
 
       @Override
@@ -361,11 +403,16 @@ public final class SearchBench {
    * does), sent as a {@link StorageCommand} over the node's event bus, the result serialized to JSON.
    */
   static Target bus(TestNode node, String[] vectorJson, int ef) throws IOException {
+    return bus(node, vectorJson, ef, false);
+  }
+
+  static Target bus(TestNode node, String[] vectorJson, int ef, boolean filtered) throws IOException {
     var storage = new StorageClient(node.vertx, node.addresses());
     JsonNode[] bodies = new JsonNode[vectorJson.length];
     String[] texts = new String[vectorJson.length];
     for (int q = 0; q < bodies.length; q++) {
-      texts[q] = "{\"vector\":" + vectorJson[q] + ",\"limit\":" + K + ",\"params\":{\"hnsw_ef\":" + ef + "}}";
+      texts[q] = "{\"vector\":" + vectorJson[q] + ",\"limit\":" + K + ",\"params\":{\"hnsw_ef\":" + ef + "}"
+          + (filtered ? ",\"filter\":" + FILTER : "") + "}";
     }
     return new Target() {
       @Override
@@ -389,11 +436,11 @@ public final class SearchBench {
   }
 
   /** Any request, for the fixed-cost baseline. */
-  static Target call(TestNode node, boolean http11, String method, String path, String body) {
+  static Target call(TestNode node, Client client, String method, String path, String body) {
     return new Target() {
       @Override
       public Object search(int q) throws Exception {
-        return send(node, http11, method, path, body);
+        return send(node, client, method, path, body);
       }
 
       @Override
@@ -404,10 +451,14 @@ public final class SearchBench {
   }
 
   /** A request through the node's client, or through {@link #HTTP11}; returns the body of a 200. */
-  static String send(TestNode node, boolean http11, String method, String path, String body) throws Exception {
+  static String send(TestNode node, Client client, String method, String path, String body) throws Exception {
     int status;
     String out;
-    if (http11) {
+    if (client == Client.RAW) {
+      RawHttp.Response r = raw(node).send(method, path, body);
+      status = r.status();
+      out = r.body();
+    } else if (client == Client.HTTP11) {
       var request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + path))
           .timeout(Duration.ofSeconds(120))
           .header("content-type", "application/json")
