@@ -42,8 +42,8 @@ public final class ClusterPeers implements Peers {
 
   /** The host other members reach this node on (the event bus's advertised host). */
   public String advertisedHost() {
-    String host = clusterManager.clusterPublicHost();
-    return host != null ? host : clusterManager.clusterHost();
+    var info = clusterManager instanceof io.vertx.spi.cluster.hazelcast.HazelcastClusterManager hz ? hz.getNodeInfo() : null;
+    return info != null ? info.host() : clusterManager.clusterHost();
   }
 
   private Future<AsyncMap<String, JsonObject>> map() {
