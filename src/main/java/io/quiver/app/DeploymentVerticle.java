@@ -125,7 +125,7 @@ public final class DeploymentVerticle extends VerticleBase {
   private Future<Void> registerPeer() {
     String host = config.service().host();
     if (host.equals("0.0.0.0") || host.equals("::")) {
-      host = peers instanceof ClusterPeers cp && cp.advertisedHost() != null ? cp.advertisedHost() : "localhost";
+      host = peers.advertisedHost() != null ? peers.advertisedHost() : "localhost";
     }
     String uri = "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + router.actualPort();
     Peer self = new Peer(node.peerId(), uri, clusterManager == null ? null : clusterManager.getNodeId());

@@ -40,7 +40,8 @@ public final class ClusterPeers implements Peers {
     return selfId;
   }
 
-  /** The host other members reach this node on (the event bus's advertised host). */
+  /** The event bus's advertised host. */
+  @Override
   public String advertisedHost() {
     var info = clusterManager instanceof io.vertx.spi.cluster.hazelcast.HazelcastClusterManager hz ? hz.getNodeInfo() : null;
     return info != null ? info.host() : clusterManager.clusterHost();

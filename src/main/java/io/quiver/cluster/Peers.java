@@ -15,6 +15,11 @@ public interface Peers {
   /** This node's peer id. */
   long selfId();
 
+  /** The host other members reach this node on, or null when there are none (single node). */
+  default String advertisedHost() {
+    return null;
+  }
+
   /** The live nodes, this one first (always present, even before it has registered). */
   Future<List<Peer>> live();
 
