@@ -1,6 +1,9 @@
 package io.quiver.api;
 
 import io.quiver.app.Node;
+import io.quiver.cluster.ClusterLocks;
+import io.quiver.cluster.Peers;
+import io.quiver.cluster.SendFailures;
 import io.quiver.error.ApiException;
 import io.quiver.lock.LockClient;
 import io.quiver.metrics.RequestStats;
@@ -31,13 +34,21 @@ public final class HttpRouterVerticle extends VerticleBase {
   private static final String GRANT_KEY = "quiver.grant";
 
   private final Node node;
+  private final Peers peers;
+  private final SendFailures sendFailures = new SendFailures();
   private final RequestStats stats = new RequestStats();
   private List<Route> routes;
   private LockClient lock;
   private HttpServer server;
 
   public HttpRouterVerticle(Node node) {
+    this(node, Peers.single(node.peerId(), null));
+  }
+
+  /** @param peers the cluster's Quiver nodes, for {@code GET /cluster} and {@code /locks?scope=cluster} */
+  public HttpRouterVerticle(Node node, Peers peers) {
     this.node = node;
+    this.peers = peers;
   }
 
   @Override
@@ -47,7 +58,8 @@ public final class HttpRouterVerticle extends VerticleBase {
     routes = new ArrayList<>();
     for (Endpoint e : List.of(
         new ServiceEndpoint(node, storage, lock, stats),
-        new LockEndpoint(lock),
+        new LockEndpoint(lock, new ClusterLocks(vertx, peers, sendFailures)),
+        new ClusterEndpoint(peers, sendFailures),
         new CollectionsEndpoint(storage),
         new PointsEndpoint(storage))) {
       routes.addAll(e.routes());

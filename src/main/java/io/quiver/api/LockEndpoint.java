@@ -1,6 +1,7 @@
 package io.quiver.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.quiver.cluster.ClusterLocks;
 import io.quiver.error.ApiException;
 import io.quiver.lock.LockClient;
 import io.quiver.lock.LockState;
@@ -8,20 +9,62 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** {@code GET/POST /locks}: the node's write lock (node-local, in memory, not persistent). */
+/**
+ * {@code GET/POST /locks}: the node's write lock (node-local, in memory, not persistent). With
+ * {@code ?scope=cluster} the same request goes to every live node of the cluster ({@link
+ * ClusterLocks}); {@code timeout} (seconds, default 5) bounds the wait for each node.
+ */
 final class LockEndpoint implements Endpoint {
-  private final LockClient lock;
+  static final long DEFAULT_TIMEOUT_SECONDS = 5;
+  static final long MAX_TIMEOUT_SECONDS = 60;
 
-  LockEndpoint(LockClient lock) {
+  private final LockClient lock;
+  private final ClusterLocks cluster;
+
+  LockEndpoint(LockClient lock, ClusterLocks cluster) {
     this.lock = lock;
+    this.cluster = cluster;
   }
 
   @Override
   public List<Route> routes() {
     return List.of(
-        Route.get("/locks", Access.READ, req -> lock.get().map(s -> locksOption(s.getBoolean("write"), s.getString("error_message")))),
-        Route.post("/locks", Access.ADMIN, req -> lock.set(parse(req.body(JsonNode.class)))
-            .map(previous -> locksOption(previous.write(), previous.errorMessage()))));
+        Route.get("/locks", Access.READ, req -> clusterScope(req)
+            ? cluster.get(timeoutMs(req)).map(ClusterLocks.Report::toResult)
+            : lock.get().map(s -> locksOption(s.getBoolean("write"), s.getString("error_message")))),
+        Route.post("/locks", Access.ADMIN, req -> {
+          LockState next = parse(req.body(JsonNode.class));
+          return clusterScope(req)
+              ? cluster.set(next, timeoutMs(req)).map(ClusterLocks.Report::toResult)
+              : lock.set(next).map(previous -> locksOption(previous.write(), previous.errorMessage()));
+        }));
+  }
+
+  private static boolean clusterScope(ApiRequest req) {
+    String scope = req.query("scope");
+    if (scope == null || scope.equals("node")) {
+      return false;
+    }
+    if (scope.equals("cluster")) {
+      return true;
+    }
+    throw ApiException.badRequest("scope must be `node` or `cluster`, got `" + scope + "`");
+  }
+
+  private static long timeoutMs(ApiRequest req) {
+    String raw = req.query("timeout");
+    if (raw == null) {
+      return DEFAULT_TIMEOUT_SECONDS * 1000;
+    }
+    try {
+      long s = Long.parseLong(raw.trim());
+      if (s >= 1 && s <= MAX_TIMEOUT_SECONDS) {
+        return s * 1000;
+      }
+    } catch (NumberFormatException ignored) {
+      // answered below
+    }
+    throw ApiException.badRequest("timeout must be an integer from 1 to " + MAX_TIMEOUT_SECONDS + " seconds");
   }
 
   private static LockState parse(JsonNode body) {

@@ -23,7 +23,11 @@ final class PointsEndpoint implements Endpoint {
 
   /** A batch is a write when any of its operations adds data; a batch of removals is a delete. */
   static Access batchAccess(ApiRequest request) {
-    JsonNode body = request.bodyTreeOrNull();
+    return batchAccess(request.bodyTreeOrNull());
+  }
+
+  /** The same for a body tree (null when there is none), as the JSON event-bus API receives it. */
+  static Access batchAccess(JsonNode body) {
     JsonNode ops = body == null ? null : body.get("operations");
     if (ops == null || !ops.isArray()) {
       return WRITE;

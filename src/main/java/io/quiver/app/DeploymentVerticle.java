@@ -2,6 +2,10 @@ package io.quiver.app;
 
 import ch.qos.logback.classic.Level;
 import io.quiver.api.HttpRouterVerticle;
+import io.quiver.api.StorageBusVerticle;
+import io.quiver.cluster.ClusterPeers;
+import io.quiver.cluster.Peer;
+import io.quiver.cluster.Peers;
 import io.quiver.bus.Addresses;
 import io.quiver.lock.LockVerticle;
 import io.quiver.storage.StorageClient;
@@ -13,6 +17,7 @@ import java.io.IOException;
 import java.util.List;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.spi.cluster.ClusterManager;
 import java.nio.file.Path;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -29,6 +34,8 @@ public final class DeploymentVerticle extends VerticleBase {
   public record Launch(Path confDir, String configPath, Map<String, String> env) {}
 
   private final Launch launch;
+  private final ClusterManager clusterManager;
+  private Peers peers;
   private QuiverConfig config;
   private Node node;
   private HttpRouterVerticle router;
@@ -36,6 +43,19 @@ public final class DeploymentVerticle extends VerticleBase {
 
   public DeploymentVerticle(Launch launch) {
     this.launch = launch;
+    this.clusterManager = null;
+  }
+
+  /**
+   * A node whose configuration {@link Main} has already read (it needs it to decide whether to
+   * start a clustered Vert.x).
+   *
+   * @param clusterManager the cluster manager of a clustered Vert.x, or null in single-node mode
+   */
+  public DeploymentVerticle(QuiverConfig config, ClusterManager clusterManager) {
+    this.launch = null;
+    this.config = config;
+    this.clusterManager = clusterManager;
   }
 
   /** The running node's facts, once started. */
@@ -51,7 +71,17 @@ public final class DeploymentVerticle extends VerticleBase {
   public Future<Void> stopServing() {
     String id = httpDeployment;
     httpDeployment = null;
-    return id == null ? Future.succeededFuture() : vertx.undeploy(id);
+    if (id == null) {
+      return Future.succeededFuture();
+    }
+    // leave the peers map first, so that other nodes stop listing this one while it drains
+    Future<Void> withdrawn = peers == null ? Future.succeededFuture() : peers.deregister()
+        .timeout(3, java.util.concurrent.TimeUnit.SECONDS)
+        .recover(err -> {
+          log.warn("Could not withdraw from the cluster's peer map: {}", err.toString());
+          return Future.succeededFuture();
+        });
+    return withdrawn.compose(v -> vertx.undeploy(id));
   }
 
   public HttpRouterVerticle router() {
@@ -66,7 +96,10 @@ public final class DeploymentVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     long t0 = System.nanoTime();
-    return ConfigLoader.load(vertx, launch.confDir(), launch.configPath(), launch.env())
+    Future<QuiverConfig> loaded = config != null
+        ? Future.succeededFuture(config)
+        : ConfigLoader.load(vertx, launch.confDir(), launch.configPath(), launch.env());
+    return loaded
         .compose(cfg -> {
           config = cfg;
           applyLogLevel(cfg.logLevel());
@@ -75,14 +108,32 @@ public final class DeploymentVerticle extends VerticleBase {
         })
         .compose(peerId -> {
           node = new Node(peerId, new Addresses(Long.toString(peerId)), config, System.currentTimeMillis());
+          peers = clusterManager == null ? Peers.single(peerId, null) : new ClusterPeers(vertx, clusterManager, peerId);
           StorageClient.registerCodecs(vertx);
           log.info("Node {} with storage at {}", peerId, config.storage().storagePath().toAbsolutePath().normalize());
           return step("lock verticle", new LockVerticle(node.addresses()));
         })
         .compose(v -> deployStorage())
-        .compose(v -> step("HTTP router verticle", router = new HttpRouterVerticle(node), id -> httpDeployment = id))
+        .compose(v -> step("JSON storage bus verticle", new StorageBusVerticle(node.addresses())))
+        .compose(v -> step("HTTP router verticle", router = new HttpRouterVerticle(node, peers), id -> httpDeployment = id))
+        .compose(v -> registerPeer())
         .onSuccess(v -> log.info("Quiver {} started in {} ms", Node.VERSION, ms(t0)))
         .onFailure(err -> log.error("Startup failed: {}", err.getMessage()));
+  }
+
+  /** Publishes this node (peer id, REST URI, Vert.x node id) so that the others list it. */
+  private Future<Void> registerPeer() {
+    String host = config.service().host();
+    if (host.equals("0.0.0.0") || host.equals("::")) {
+      host = peers.advertisedHost() != null ? peers.advertisedHost() : "localhost";
+    }
+    String uri = "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + router.actualPort();
+    Peer self = new Peer(node.peerId(), uri, clusterManager == null ? null : clusterManager.getNodeId());
+    return peers.register(self).onSuccess(v -> {
+      if (peers.clustered()) {
+        log.info("Node {} joined the cluster as Vert.x node {}, REST at {}", node.peerId(), self.nodeId(), uri);
+      }
+    });
   }
 
   /**
@@ -164,7 +215,7 @@ public final class DeploymentVerticle extends VerticleBase {
     return (System.nanoTime() - t0) / 1_000_000;
   }
 
-  private static void applyLogLevel(String level) {
+  static void applyLogLevel(String level) {
     if (LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME) instanceof ch.qos.logback.classic.Logger root) {
       root.setLevel(Level.toLevel(level));
     }

@@ -1,15 +1,25 @@
 package io.quiver.app;
 
+import io.quiver.cluster.ClusterSetup;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.spi.cluster.ClusterManager;
 import java.nio.file.Path;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Starts a node: {@code java -jar quiver.jar [--config-path FILE] [--conf-dir DIR]}. */
+/**
+ * Starts a node: {@code java -jar quiver.jar [--config-path FILE] [--conf-dir DIR]}. Reads the
+ * configuration once on a plain Vert.x; with {@code cluster.enabled} it replaces that instance by a
+ * clustered one (Hazelcast), otherwise the node runs on it and pays nothing for clustering.
+ */
 public final class Main {
   private static final Logger log = LoggerFactory.getLogger(Main.class);
+  /** Joining may wait for Hazelcast's join timeouts; a node that cannot form or join a cluster stops. */
+  private static final long CLUSTER_START_SECONDS = 120;
 
   /** The code the process ends with after the shutdown hook; startup failures set 1. */
   private static volatile int exitCode;
@@ -26,9 +36,26 @@ public final class Main {
         default -> usage("unknown argument " + args[i]);
       }
     }
-    Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
-    var launch = new DeploymentVerticle.Launch(confDir, configPath, System.getenv());
-    var deployment = new DeploymentVerticle(launch);
+    var options = new VertxOptions().setPreferNativeTransport(true);
+    Vertx vertx = Vertx.vertx(options);
+    QuiverConfig config = await(ConfigLoader.load(vertx, confDir, configPath, System.getenv()), 60, vertx);
+    DeploymentVerticle.applyLogLevel(config.logLevel());
+    ClusterManager clusterManager = null;
+    if (config.cluster().enabled()) {
+      await(vertx.close(), 30, null);
+      log.info("Joining the cluster: Hazelcast on {}:{}, event bus on port {}, {}", config.cluster().p2pHost(),
+          config.cluster().p2pPort(), ClusterSetup.eventBusPort(config.cluster().p2pPort()),
+          config.cluster().kubernetesService() != null
+              ? "members from the DNS of " + config.cluster().kubernetesService()
+              : "members " + config.cluster().members());
+      var clustered = await(ClusterSetup.start(config.cluster(), options), CLUSTER_START_SECONDS, null);
+      vertx = clustered.vertx();
+      clusterManager = clustered.clusterManager();
+    }
+    run(vertx, new DeploymentVerticle(config, clusterManager));
+  }
+
+  private static void run(Vertx vertx, DeploymentVerticle deployment) {
     vertx.deployVerticle(deployment).onFailure(err -> {
       log.error("Quiver did not start: {}", err.getMessage());
       exitCode = 1;
@@ -43,6 +70,7 @@ public final class Main {
         log.warn("REST server did not stop gracefully: {}", e.toString());
       }
       try {
+        // in cluster mode this also leaves the cluster
         vertx.close().toCompletionStage().toCompletableFuture().get(25, TimeUnit.SECONDS);
         log.info("Shutdown complete");
       } catch (Exception e) {
@@ -52,6 +80,21 @@ public final class Main {
       // a clean stop on SIGTERM exits 0 rather than the JVM's 143, as Kubernetes expects
       Runtime.getRuntime().halt(exitCode);
     }, "quiver-shutdown"));
+  }
+
+  /** Waits for a start-up step; a failure ends the process with 1 and a clear log line. */
+  private static <T> T await(Future<T> future, long seconds, Vertx toClose) {
+    try {
+      return future.toCompletionStage().toCompletableFuture().get(seconds, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+      log.error("Quiver did not start: {}", cause.getMessage() != null ? cause.getMessage() : cause.toString());
+      if (toClose != null) {
+        toClose.close();
+      }
+      System.exit(1);
+      throw new IllegalStateException(cause);
+    }
   }
 
   private static String value(String[] args, int i) {

@@ -9,6 +9,15 @@ package io.quiver.bus;
  * local-only objects between the verticles of one node.
  */
 public final class Addresses {
+  /**
+   * Public. The cluster-wide shared-data map ({@code vertx.sharedData().getAsyncMap}) where every
+   * Quiver node registers itself once its REST server is up: key the peer id as a string, value
+   * {@code {"peer_id": <long>, "uri": "http://host:port", "node_id": "<Vert.x node id>",
+   * "address_prefix": "quiver.<peer id>."}}. An entry whose {@code node_id} is no longer a cluster
+   * member is stale (a killed node); a restarted node overwrites its own entry.
+   */
+  public static final String PEERS_MAP = "quiver.peers";
+
   private final String prefix;
 
   public Addresses(String nodeId) {
@@ -50,7 +59,14 @@ public final class Addresses {
     return prefix + "storage";
   }
 
-  /** Public. Storage commands as JSON: {@code {"op": "...", "collection": "...", "body": {...}}}. */
+  /**
+   * Public. Storage commands as JSON: {@code {"op": "search_points", "collection": "name", "body":
+   * {...}, "params": {"wait": "true"}}} ({@code op} is a {@code StorageOp} name, any case; {@code
+   * collection}, {@code body} and {@code params} as the REST path, body and query would carry
+   * them). Reply: {@code {"result": ...}}, the {@code result} of the matching REST response.
+   * Failures are {@code ReplyException}s with the REST status code and Qdrant's message; writes
+   * honour the node's write lock like REST writes do.
+   */
   public String storageJson() {
     return prefix + "storage.json";
   }

@@ -60,7 +60,8 @@ public final class JarProcess implements AutoCloseable {
     pb.environment().put("QDRANT__STORAGE__STORAGE_PATH", storage.toAbsolutePath().toString());
     pb.environment().putAll(env);
     var jp = new JarProcess(pb.start(), port, log);
-    jp.awaitReady(Duration.ofSeconds(60));
+    // generous: a cluster node first waits for Hazelcast's join on a busy machine
+    jp.awaitReady(Duration.ofSeconds(120));
     return jp;
   }
 

@@ -1,0 +1,22 @@
+# Quiver server image: docker build -t quiver:0.1.0 .
+# Stage 1 builds target/quiver.jar with Maven; stage 2 runs it on a Java 21 runtime.
+FROM maven:3.9-eclipse-temurin-21 AS build
+WORKDIR /src
+COPY pom.xml .
+RUN mvn -B -q dependency:go-offline
+COPY src src
+RUN mvn -B -q -DskipTests package
+
+FROM eclipse-temurin:21-jre
+RUN groupadd --gid 1000 quiver && useradd --uid 1000 --gid 1000 --no-create-home quiver \
+    && mkdir -p /quiver/storage /quiver/snapshots /quiver/conf && chown -R 1000:1000 /quiver
+WORKDIR /quiver
+COPY --from=build /src/target/quiver.jar /quiver/quiver.jar
+COPY conf/config.yaml /quiver/conf/config.yaml
+USER 1000
+# REST, Hazelcast (cluster mode), Vert.x event bus (cluster mode)
+EXPOSE 6333 6335 6336
+VOLUME ["/quiver/storage"]
+ENV JAVA_OPTS="-XX:MaxRAMPercentage=50 -XX:+UseG1GC"
+# exec: the JVM is PID 1 and gets SIGTERM (graceful shutdown); extra arguments go to the server
+ENTRYPOINT ["sh", "-c", "exec java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED $JAVA_OPTS -jar /quiver/quiver.jar \"$@\"", "quiver"]

@@ -1,0 +1,151 @@
+package io.quiver.api;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.quiver.bus.Addresses;
+import io.quiver.error.ApiException;
+import io.quiver.lock.LockClient;
+import io.quiver.storage.StorageClient;
+import io.quiver.storage.StorageCommand;
+import io.quiver.storage.StorageOp;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.json.JsonObject;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The public JSON storage address of a node ({@link Addresses#storageJson()}): translates {@code
+ * {"op", "collection", "body", "params"}} into the node's local {@link StorageCommand} and replies
+ * {@code {"result": ...}}, the same {@code result} the REST API returns. Writes and creations ask
+ * the node's write lock first, exactly as the router does for REST, so the bus is no way around a
+ * lock. Failures are {@link ReplyException}s with the HTTP-like status and Qdrant's message.
+ *
+ * <p>The event bus is not authenticated: API keys guard REST only, so keep the cluster ports on a
+ * private network.
+ */
+public final class StorageBusVerticle extends VerticleBase {
+  private static final Logger log = LoggerFactory.getLogger(StorageBusVerticle.class);
+  private final Addresses addresses;
+  private StorageClient storage;
+  private LockClient lock;
+
+  public StorageBusVerticle(Addresses addresses) {
+    this.addresses = addresses;
+  }
+
+  @Override
+  public Future<?> start() {
+    storage = new StorageClient(vertx, addresses);
+    lock = new LockClient(vertx, addresses);
+    return vertx.eventBus().<Object>consumer(addresses.storageJson(), this::handle).completion();
+  }
+
+  /** The access class of an operation; the same classes as the REST routes that send it. */
+  static Access accessOf(StorageOp op, JsonNode body) {
+    return switch (op) {
+      case STATUS, LIST_COLLECTIONS, GET_COLLECTION, COLLECTION_EXISTS, LIST_ALIASES, LIST_COLLECTION_ALIASES,
+          GET_POINT, GET_POINTS, SCROLL_POINTS, COUNT_POINTS, SEARCH_POINTS, SEARCH_BATCH, RECOMMEND_POINTS,
+          RECOMMEND_BATCH, TELEMETRY, QUERY_POINTS, QUERY_BATCH, FACET, DISCOVER_POINTS, DISCOVER_BATCH,
+          SEARCH_GROUPS, RECOMMEND_GROUPS, SEARCH_MATRIX_PAIRS, SEARCH_MATRIX_OFFSETS, QUERY_GROUPS -> Access.READ;
+      case DELETE_COLLECTION, DELETE_POINTS, DELETE_VECTORS, DELETE_PAYLOAD, CLEAR_PAYLOAD, DELETE_FIELD_INDEX ->
+          Access.DELETE;
+      case UPSERT_POINTS, UPDATE_VECTORS, SET_PAYLOAD, OVERWRITE_PAYLOAD -> Access.WRITE;
+      case BATCH_UPDATE -> PointsEndpoint.batchAccess(body);
+      case CREATE_COLLECTION, CREATE_FIELD_INDEX -> Access.CREATE;
+      case UPDATE_COLLECTION, UPDATE_ALIASES -> Access.ADMIN;
+    };
+  }
+
+  private void handle(Message<Object> message) {
+    StorageCommand command;
+    try {
+      command = parse(message.body());
+    } catch (ApiException e) {
+      message.fail(e.status(), e.getMessage());
+      return;
+    }
+    Future<Object> result = accessOf(command.op(), (JsonNode) command.body()).needsWritePermission()
+        ? lock.acquire().compose(permit -> storage.send(command).andThen(ar -> lock.release(permit)))
+        : storage.send(command);
+    result.onComplete(ar -> {
+      if (ar.succeeded()) {
+        reply(message, ar.result());
+      } else {
+        fail(message, command, ar.cause());
+      }
+    });
+  }
+
+  static StorageCommand parse(Object raw) {
+    if (!(raw instanceof JsonObject json)) {
+      throw ApiException.formatError("expected a JSON object {\"op\", \"collection\", \"body\", \"params\"}");
+    }
+    if (!(json.getValue("op") instanceof String name)) {
+      throw ApiException.formatError("missing field `op`");
+    }
+    StorageOp op;
+    try {
+      op = StorageOp.valueOf(name.toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw ApiException.badRequest("unknown op `" + name + "`, expected one of "
+          + Arrays.toString(StorageOp.values()).toLowerCase(Locale.ROOT));
+    }
+    Object collection = json.getValue("collection");
+    if (collection != null && !(collection instanceof String)) {
+      throw ApiException.formatError("collection: expected a string");
+    }
+    Object body = json.getValue("body");
+    JsonNode tree = null;
+    if (body != null) {
+      if (!(body instanceof JsonObject) && !(body instanceof io.vertx.core.json.JsonArray)) {
+        throw ApiException.formatError("body: expected a JSON object");
+      }
+      try {
+        tree = Json.MAPPER.readTree(body.toString());
+      } catch (JsonProcessingException e) {
+        throw JsonErrors.toApiException(e);
+      }
+    }
+    Map<String, String> params = new HashMap<>();
+    Object rawParams = json.getValue("params");
+    if (rawParams instanceof JsonObject p) {
+      p.forEach(e -> params.put(e.getKey(), String.valueOf(e.getValue())));
+    } else if (rawParams != null) {
+      throw ApiException.formatError("params: expected an object of strings");
+    }
+    return new StorageCommand(op, (String) collection, tree, params);
+  }
+
+  private static void reply(Message<Object> message, Object result) {
+    try {
+      byte[] bytes = Json.MAPPER.writeValueAsBytes(Collections.singletonMap("result", result));
+      message.reply(new JsonObject(Buffer.buffer(bytes)));
+    } catch (JsonProcessingException e) {
+      log.error("Cannot render a storage result as JSON", e);
+      message.fail(500, "Service internal error: " + e.getClass().getSimpleName());
+    }
+  }
+
+  private static void fail(Message<Object> message, StorageCommand command, Throwable cause) {
+    if (cause instanceof ApiException api) {
+      message.fail(api.status(), api.getMessage());
+    } else if (cause instanceof ReplyException r && r.failureType() == ReplyFailure.RECIPIENT_FAILURE) {
+      message.fail(r.failureCode(), r.getMessage());
+    } else if (cause instanceof ReplyException r && r.failureType() == ReplyFailure.TIMEOUT) {
+      message.fail(504, "Timeout: the operation did not finish in time");
+    } else {
+      log.error("Bus storage operation {} on {} failed", command.op(), command.collection(), cause);
+      message.fail(500, "Service internal error: " + cause.getClass().getSimpleName());
+    }
+  }
+}

@@ -1,0 +1,236 @@
+package io.quiver.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.quiver.api.Json;
+import io.quiver.examples.BusClientExample;
+import io.quiver.testing.JarProcess;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Three nodes as separate processes on 127.0.0.1 forming one cluster, and a plain Vert.x client
+ * that joins it: membership, per-node and cluster-wide locks, the public event-bus API, a killed
+ * node leaving the others serving and rejoining with its peer id.
+ */
+@Timeout(300)
+class ClusterIT {
+  /** Hazelcast's failure detection shortened for the test; the node's own defaults are 1 s / 10 s. */
+  static final String[] JVM = {"-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+      "-Dhazelcast.heartbeat.interval.seconds=1", "-Dhazelcast.max.no.heartbeat.seconds=6"};
+
+  @TempDir Path dir;
+  final List<JarProcess> started = java.util.Collections.synchronizedList(new ArrayList<>());
+  BusClientExample client;
+
+  @AfterEach
+  void stopAll() throws Exception {
+    if (client != null) {
+      client.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+    for (JarProcess p : started) {
+      p.close();
+    }
+  }
+
+  /** A free port whose successor (the event bus) is free as well. */
+  static int freePortPair() throws IOException {
+    for (int attempt = 0; attempt < 50; attempt++) {
+      int p = JarProcess.freePort();
+      if (p < 65000) {
+        try (var next = new ServerSocket(p + 1, 0, java.net.InetAddress.getLoopbackAddress())) {
+          return p;
+        } catch (IOException taken) {
+          // try another
+        }
+      }
+    }
+    throw new IOException("no free port pair");
+  }
+
+  JarProcess node(int index, int[] p2p) throws Exception {
+    List<String> members = new ArrayList<>();
+    for (int p : p2p) {
+      members.add("127.0.0.1:" + p);
+    }
+    Map<String, String> env = new HashMap<>();
+    env.put("QDRANT__CLUSTER__ENABLED", "true");
+    env.put("QDRANT__CLUSTER__P2P__HOST", "127.0.0.1");
+    env.put("QDRANT__CLUSTER__P2P__PORT", Integer.toString(p2p[index]));
+    env.put("QDRANT__CLUSTER__MEMBERS", String.join(",", members));
+    var p = JarProcess.start(dir.resolve("node" + index), env, JVM);
+    started.add(p);
+    return p;
+  }
+
+  static JsonNode json(HttpResponse<String> r) throws IOException {
+    return Json.MAPPER.readTree(r.body());
+  }
+
+  static long peerId(Path storage) throws IOException {
+    return Long.parseLong(Files.readString(storage.resolve("peer_id")).trim());
+  }
+
+  /** Polls GET /cluster until the peers satisfy {@code ok}; returns the last answer. */
+  static JsonNode awaitCluster(JarProcess node, Predicate<JsonNode> ok) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+    JsonNode last = null;
+    while (System.nanoTime() < deadline) {
+      last = json(node.send("GET", "/cluster", null)).get("result");
+      if (ok.test(last.get("peers"))) {
+        return last;
+      }
+      Thread.sleep(250);
+    }
+    throw new AssertionError("cluster view never settled: " + last);
+  }
+
+  static <T> T get(Future<T> f) throws Exception {
+    return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+  }
+
+  static void ok(HttpResponse<String> r) {
+    assertEquals(200, r.statusCode(), r.body());
+  }
+
+  static final String VECTORS = "{\"vectors\": {\"size\": 3, \"distance\": \"Dot\"}}";
+  static final String POINTS = "{\"points\": [{\"id\": 1, \"vector\": [1, 0, 0], \"payload\": {\"n\": \"x\"}},"
+      + " {\"id\": 2, \"vector\": [0, 1, 0], \"payload\": {\"n\": \"y\"}}]}";
+
+  @Test
+  void threeNodesFormOneClusterWithPerNodeAdministration() throws Exception {
+    int[] p2p = {freePortPair(), freePortPair(), freePortPair()};
+    JarProcess a = node(0, p2p);
+    // the others join the cluster the first one formed
+    var bStart = CompletableFuture.supplyAsync(() -> uncheck(() -> node(1, p2p)));
+    JarProcess c = node(2, p2p);
+    JarProcess b = bStart.get(180, TimeUnit.SECONDS);
+    JarProcess[] nodes = {a, b, c};
+    long[] ids = {peerId(dir.resolve("node0")), peerId(dir.resolve("node1")), peerId(dir.resolve("node2"))};
+
+    // each node lists all three, with their REST URIs, in Qdrant's ClusterStatus shape
+    for (int i = 0; i < 3; i++) {
+      JsonNode status = awaitCluster(nodes[i], peers -> peers.size() == 3);
+      assertEquals("enabled", status.get("status").asText());
+      assertEquals(ids[i], status.get("peer_id").asLong());
+      for (int j = 0; j < 3; j++) {
+        assertEquals("http://127.0.0.1:" + nodes[j].port, status.at("/peers/" + ids[j] + "/uri").asText(), status.toString());
+      }
+      assertTrue(status.get("raft_info").has("term") && status.has("consensus_thread_status") && status.has("message_send_failures"));
+    }
+
+    for (JarProcess n : nodes) {
+      ok(n.send("PUT", "/collections/docs", VECTORS));
+      ok(n.send("PUT", "/collections/docs/points?wait=true", POINTS));
+    }
+
+    // a lock on one node refuses writes there only
+    ok(a.send("POST", "/locks", "{\"write\": true, \"error_message\": \"backup of a\"}"));
+    var refused = a.send("PUT", "/collections/docs/points?wait=true", POINTS);
+    assertEquals(403, refused.statusCode(), refused.body());
+    assertEquals("Storage locked: backup of a", json(refused).at("/status/error").asText());
+    ok(b.send("PUT", "/collections/docs/points?wait=true", POINTS));
+    ok(c.send("PUT", "/collections/other", VECTORS));
+    assertFalse(json(b.send("GET", "/locks", null)).at("/result/write").asBoolean());
+
+    // a plain Vert.x member: write permission of every node, a search, a lock, over the bus
+    client = get(BusClientExample.join("127.0.0.1", freePortPair(), List.of("127.0.0.1:" + p2p[0], "127.0.0.1:" + p2p[1])));
+    List<Peer> seen = awaitNodes(client, 3);
+    assertEquals(3, seen.size(), seen.toString());
+    assertFalse(get(client.writePermission(ids[0])).getBoolean("allowed"));
+    assertEquals("Storage locked: backup of a", get(client.writePermission(ids[0])).getString("error_message"));
+    assertTrue(get(client.writePermission(ids[1])).getBoolean("allowed"));
+    assertTrue(get(client.writePermission(ids[2])).getBoolean("allowed"));
+    var search = new JsonObject().put("vector", new JsonArray(List.of(0, 1, 0))).put("limit", 1).put("with_payload", true);
+    JsonArray hits = (JsonArray) get(client.storage(ids[1], "search_points", "docs", search));
+    assertEquals(2, hits.getJsonObject(0).getInteger("id"));
+    assertEquals("y", hits.getJsonObject(0).getJsonObject("payload").getString("n"));
+    JsonObject collections = (JsonObject) get(client.storage(ids[2], "list_collections", null, null));
+    assertEquals(2, collections.getJsonArray("collections").size());
+    // an upsert over the bus honours the lock of the node it goes to
+    var upsert = new JsonObject(POINTS);
+    var lockedBus = client.storage(ids[0], "upsert_points", "docs", upsert).toCompletionStage().toCompletableFuture();
+    var err = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, () -> lockedBus.get(60, TimeUnit.SECONDS));
+    assertTrue(err.getCause().getMessage().contains("Storage locked"), err.toString());
+    get(client.storage(ids[1], "upsert_points", "docs", upsert));
+    assertEquals(true, get(client.setLock(ids[0], false, null)).getBoolean("write"));
+    ok(a.send("PUT", "/collections/docs/points?wait=true", POINTS));
+
+    // scope=cluster locks every node, each answering its previous state
+    JsonNode all = json(b.send("POST", "/locks?scope=cluster", "{\"write\": true, \"error_message\": \"cluster backup\"}")).get("result");
+    assertEquals(3, all.get("peers").size(), all.toString());
+    assertEquals(0, all.get("not_answered").size(), all.toString());
+    all.get("peers").forEach(p -> assertFalse(p.get("write").asBoolean()));
+    for (JarProcess n : nodes) {
+      assertEquals(403, n.send("PUT", "/collections/docs/points?wait=true", POINTS).statusCode());
+    }
+    for (long id : ids) {
+      assertFalse(get(client.writePermission(id)).getBoolean("allowed"));
+    }
+    JsonNode locks = json(c.send("GET", "/locks?scope=cluster", null)).get("result");
+    locks.get("peers").forEach(p -> assertEquals("cluster backup", p.get("error_message").asText()));
+    ok(a.send("POST", "/locks?scope=cluster", "{\"write\": false}"));
+    ok(c.send("PUT", "/collections/docs/points?wait=true", POINTS));
+
+    // a killed node leaves the others serving; restarted, it rejoins with the same peer id
+    c.kill();
+    ok(a.send("PUT", "/collections/docs/points?wait=true", POINTS));
+    assertEquals(2, json(b.send("POST", "/collections/docs/points/count", "{}")).at("/result/count").asInt());
+    awaitCluster(a, peers -> peers.size() == 2 && !peers.has(Long.toString(ids[2])));
+    JsonNode partial = json(a.send("POST", "/locks?scope=cluster&timeout=5", "{\"write\": false}")).get("result");
+    assertEquals(2, partial.get("peers").size(), partial.toString());
+
+    JarProcess c2 = node(2, p2p);
+    assertEquals(ids[2], peerId(dir.resolve("node2")));
+    JsonNode back = awaitCluster(a, peers -> peers.size() == 3);
+    assertEquals("http://127.0.0.1:" + c2.port, back.at("/peers/" + ids[2] + "/uri").asText());
+    assertEquals(ids[2], json(c2.send("GET", "/cluster", null)).at("/result/peer_id").asLong());
+    assertEquals(2, json(c2.send("POST", "/collections/docs/points/count", "{}")).at("/result/count").asInt());
+    assertTrue(get(client.writePermission(ids[2])).getBoolean("allowed"));
+  }
+
+  static List<Peer> awaitNodes(BusClientExample client, int n) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    List<Peer> seen = List.of();
+    while (System.nanoTime() < deadline) {
+      seen = get(client.nodes());
+      if (seen.size() == n) {
+        return seen;
+      }
+      Thread.sleep(250);
+    }
+    return seen;
+  }
+
+  interface Step<T> {
+    T run() throws Exception;
+  }
+
+  static <T> T uncheck(Step<T> step) {
+    try {
+      return step.run();
+    } catch (Exception e) {
+      throw new RuntimeException(e);
+    }
+  }
+}
