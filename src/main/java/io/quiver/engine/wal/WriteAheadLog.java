@@ -69,8 +69,17 @@ import java.util.zip.CRC32C;
  * {@link #appendDurable} does under {@link FsyncPolicy#ALWAYS}. Segment headers and directory
  * entries are fsynced when a segment is created, and a segment is fsynced when it is sealed, so
  * {@code sync} needs to force only the active file. After any failed write or fsync the log refuses
- * further writes and syncs (the frame on disk may be torn, and the kernel may have dropped the
- * unsynced pages, so a retried fsync could lie); reopening it recovers what reached the disk.
+ * further writes and syncs (the kernel may have dropped the unsynced pages, so a retried fsync
+ * could lie); reopening it recovers what reached the disk.
+ *
+ * <h2>Failed appends (a full disk)</h2>
+ *
+ * When writing a frame fails (typically {@code No space left on device}), the active segment is
+ * truncated back to where the frame began, so the log ends at the last whole frame, the failed
+ * record gets no sequence number and the next append starts on clean ground. Only if that
+ * truncation fails too does the log fail as above. Likewise a segment that cannot be created is
+ * removed again and the previous one stays active. {@link #discardAfter} removes records that were
+ * appended but must not be kept (their caller could not apply them).
  *
  * <h2>Thread-safety</h2>
  *
@@ -96,6 +105,7 @@ public final class WriteAheadLog implements Closeable {
 
   private final Path dir;
   private final WalOptions options;
+  private final ChannelOpener opener;
   private final FileChannel lockChannel;
 
   // Lock order: retention, then appendLock, then syncLock. retention keeps truncateUpTo from
@@ -137,9 +147,11 @@ public final class WriteAheadLog implements Closeable {
     void accept(long seq, byte[] payload) throws IOException;
   }
 
-  private WriteAheadLog(Path dir, WalOptions options, FileChannel lockChannel) throws IOException {
+  private WriteAheadLog(Path dir, WalOptions options, ChannelOpener opener, FileChannel lockChannel)
+      throws IOException {
     this.dir = dir;
     this.options = options;
+    this.opener = opener;
     this.lockChannel = lockChannel;
     recover();
     flusher = options.fsync() == FsyncPolicy.EVERY_MILLIS ? startFlusher() : null;
@@ -153,16 +165,23 @@ public final class WriteAheadLog implements Closeable {
    *     unknown format version, or cannot be read or repaired
    */
   public static WriteAheadLog open(Path dir, WalOptions options) throws IOException {
+    return open(dir, options, ChannelOpener.DEFAULT);
+  }
+
+  /** As {@link #open(Path, WalOptions)}, opening every file through {@code opener}. */
+  public static WriteAheadLog open(Path dir, WalOptions options, ChannelOpener opener)
+      throws IOException {
     Objects.requireNonNull(options, "options");
+    Objects.requireNonNull(opener, "opener");
     Files.createDirectories(dir);
     FileChannel lockChannel =
-        FileChannel.open(
+        opener.open(
             dir.resolve("wal.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
     try {
       if (lockChannel.tryLock() == null) {
         throw new IOException("WAL directory " + dir + " is in use by another process");
       }
-      return new WriteAheadLog(dir, options, lockChannel);
+      return new WriteAheadLog(dir, options, opener, lockChannel);
     } catch (OverlappingFileLockException e) {
       lockChannel.close();
       throw new IOException("WAL directory " + dir + " is already open in this JVM", e);
@@ -178,8 +197,9 @@ public final class WriteAheadLog implements Closeable {
    * handed to the OS but not fsynced, so it may be lost in a crash until {@link #sync} covers it.
    *
    * @throws IllegalArgumentException if the payload exceeds 1 GiB
-   * @throws IOException if the log is closed, failed earlier, or the write fails (which fails the
-   *     log)
+   * @throws IOException if the log is closed or failed earlier, or if the write fails: then the
+   *     partial frame is cut off again and the log stays usable, unless that fails too (which
+   *     fails the log)
    */
   public long append(byte[] payload) throws IOException {
     if (payload.length > MAX_PAYLOAD) {
@@ -196,9 +216,7 @@ public final class WriteAheadLog implements Closeable {
         }
         writeFrame(seq, payload);
       } catch (IOException e) {
-        // Part of the frame may be on disk; frames written behind it would be cut off by
-        // recovery, so no further write may be acknowledged.
-        throw fail(e);
+        throw abandonFrame(e);
       }
       activeBytes += frameBytes;
       totalBytes += frameBytes;
@@ -380,6 +398,89 @@ public final class WriteAheadLog implements Closeable {
     }
   }
 
+  /**
+   * Removes the records above {@code seq}, for a caller that appended them but could not apply
+   * them. They must all lie in the active segment, as records appended since the last rotation do
+   * (in particular the last record alone). Waits for a running fsync and holds further ones off;
+   * the log is fsynced up to {@code seq} when this returns, and the next append gets {@code seq + 1}.
+   * Thread-safe.
+   *
+   * @throws IllegalArgumentException if {@code seq} is above {@link #lastSequence()}, or if some of
+   *     the records above it are in a sealed segment
+   * @throws IOException if the log is closed or failed, or the truncation fails (which fails the
+   *     log)
+   */
+  public void discardAfter(long seq) throws IOException {
+    syncLock.lock();
+    try {
+      while (syncInProgress) {
+        syncDone.await();
+      }
+      syncInProgress = true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("Interrupted while waiting for a WAL fsync");
+    } finally {
+      syncLock.unlock();
+    }
+    try {
+      appendLock.lock();
+      try {
+        ensureWritable();
+        if (seq > lastSeq) {
+          throw new IllegalArgumentException("sequence " + seq + " is above the last one, " + lastSeq);
+        }
+        if (seq == lastSeq) {
+          return;
+        }
+        if (seq < activeFirstSeq - 1) {
+          throw new IllegalArgumentException(
+              "records above " + seq + " reach into a sealed segment (active starts at " + activeFirstSeq + ")");
+        }
+        long offset = HEADER_BYTES;
+        if (seq >= activeFirstSeq) {
+          try (SegmentReader reader = new SegmentReader(activePath, activeFirstSeq, seq)) {
+            while (reader.next()) {
+              // Skipping to the end of record seq.
+            }
+            if (reader.problem != null || reader.nextSeq != seq + 1) {
+              throw fail(new IOException("Corrupt WAL segment " + activePath + " at offset "
+                  + reader.offset + ": " + reader.problem));
+            }
+            offset = reader.offset;
+          }
+        }
+        try {
+          channel.truncate(offset);
+          channel.position(offset);
+          channel.force(false);
+        } catch (IOException e) {
+          throw fail(e);
+        }
+        log.log(Level.WARNING, "WAL in %s: discarded records %d to %d".formatted(dir, seq + 1, lastSeq));
+        totalBytes -= activeBytes - offset;
+        activeBytes = offset;
+        lastSeq = seq;
+        syncLock.lock();
+        try {
+          syncedSeq = seq; // lowered if a sync had covered the discarded records
+        } finally {
+          syncLock.unlock();
+        }
+      } finally {
+        appendLock.unlock();
+      }
+    } finally {
+      syncLock.lock();
+      try {
+        syncInProgress = false;
+        syncDone.signalAll();
+      } finally {
+        syncLock.unlock();
+      }
+    }
+  }
+
   /** Total size of the segment files in bytes. Thread-safe, lock-free; still answers after close. */
   public long sizeBytes() {
     return totalBytes;
@@ -477,7 +578,7 @@ public final class WriteAheadLog implements Closeable {
     } else {
       Segment active = kept.removeLast();
       sealed.addAll(kept);
-      channel = FileChannel.open(active.path(), StandardOpenOption.WRITE);
+      channel = opener.open(active.path(), StandardOpenOption.WRITE);
       try {
         channel.truncate(active.bytes());
         channel.position(active.bytes());
@@ -520,17 +621,31 @@ public final class WriteAheadLog implements Closeable {
 
   private void rotate() throws IOException {
     // sync() forces only the active channel, so the segment being sealed is made durable here.
-    channel.force(false);
+    try {
+      channel.force(false);
+    } catch (IOException e) {
+      throw fail(e);
+    }
     advanceSynced(lastSeq);
-    channel.close();
-    sealed.addLast(new Segment(activeFirstSeq, lastSeq, activePath, activeBytes));
+    // The new segment is complete before the old one is let go: if it cannot be created (a full
+    // disk), the old one simply stays active.
+    Path previousPath = activePath;
+    FileChannel previous = channel;
+    long previousFirst = activeFirstSeq;
+    long previousBytes = activeBytes;
     startSegment(lastSeq + 1);
+    sealed.addLast(new Segment(previousFirst, lastSeq, previousPath, previousBytes));
+    try {
+      previous.close();
+    } catch (IOException e) {
+      log.log(Level.WARNING, "Closing sealed WAL segment " + previousPath + " failed", e);
+    }
   }
 
   private void startSegment(long firstSeq) throws IOException {
     Path path = dir.resolve(segmentName(firstSeq));
     FileChannel created =
-        FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        opener.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
     try {
       writeFully(created, writeBuffer.clear().putInt(MAGIC).putInt(VERSION).putLong(firstSeq).flip());
       // Durable up front: once truncateUpTo has removed the older segments, this header alone
@@ -539,6 +654,12 @@ public final class WriteAheadLog implements Closeable {
       fsyncDirectory(dir);
     } catch (IOException e) {
       created.close();
+      try {
+        Files.deleteIfExists(path);
+      } catch (IOException cleanup) {
+        e.addSuppressed(cleanup);
+        // A header-only segment left behind would still be valid; a torn one is cut at open.
+      }
       throw e;
     }
     channel = created;
@@ -603,6 +724,30 @@ public final class WriteAheadLog implements Closeable {
     }
   }
 
+  /**
+   * After a failed frame write: cuts the active segment back to where the frame began, so that the
+   * log ends at its last whole frame and stays usable. Returns {@code e} for the caller to throw.
+   */
+  private IOException abandonFrame(IOException e) {
+    if (failure != null) {
+      return e; // rotate() failed an fsync: nothing to repair
+    }
+    try {
+      channel.truncate(activeBytes);
+      channel.position(activeBytes);
+      log.log(
+          Level.WARNING,
+          "WAL append in %s failed (%s); cut the partial frame off, the log stays usable"
+              .formatted(dir, e.getMessage()));
+      return e;
+    } catch (IOException truncation) {
+      e.addSuppressed(truncation);
+      // Part of the frame may be on disk; frames written behind it would be cut off by recovery,
+      // so no further write may be acknowledged.
+      return fail(e);
+    }
+  }
+
   private IOException fail(IOException e) {
     if (failure == null) {
       failure = e;
@@ -634,9 +779,9 @@ public final class WriteAheadLog implements Closeable {
     }
   }
 
-  private static void fsyncDirectory(Path dir) throws IOException {
+  private void fsyncDirectory(Path dir) throws IOException {
     if (CAN_FSYNC_DIRECTORY) {
-      try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+      try (FileChannel channel = opener.open(dir, StandardOpenOption.READ)) {
         channel.force(true);
       }
     }
