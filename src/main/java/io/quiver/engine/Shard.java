@@ -35,6 +35,8 @@ import org.apache.lucene.search.Sort;
 import org.apache.lucene.search.SortField;
 import org.apache.lucene.search.TermRangeQuery;
 import org.apache.lucene.search.TopDocs;
+import org.apache.lucene.store.AlreadyClosedException;
+import org.apache.lucene.store.Directory;
 import org.apache.lucene.store.FSDirectory;
 import org.apache.lucene.util.Bits;
 import org.apache.lucene.util.BytesRef;
@@ -50,6 +52,16 @@ import org.apache.lucene.util.BytesRef;
  * <p>Durability: Lucene commits every {@code commitInterval} and on close, recording the last
  * applied WAL sequence number in the commit's user data; the WAL up to it is then truncated. Opening
  * replays the WAL above the committed sequence number. A torn WAL tail is cut by the WAL itself.
+ *
+ * <p>Failures (a full disk above all): a write whose WAL append fails leaves nothing behind (the
+ * WAL cuts the partial frame) and is not applied. A write whose frame is logged but cannot be
+ * applied to the index has its frame discarded and the index rebuilt from the last commit plus the
+ * WAL, so a refused update is never partly visible. A failed commit loses nothing (the WAL keeps
+ * every write above the last commit) and is retried at the next interval. When the index writer is
+ * closed by a tragic event (a failed flush or merge) or the WAL has failed (a failed fsync), the
+ * shard reopens them from the last commit plus the WAL replay: at once in the background, or on
+ * the next read or write. The outcome of writes caught in a failed fsync is unknown, as after a
+ * crash: they were not acknowledged, but their frames may have reached the disk.
  *
  * <p>Thread-safety: all methods are safe to call concurrently. Reads see the last refreshed state.
  */
@@ -67,9 +79,16 @@ public final class Shard implements Closeable {
   }
 
   private final Path dir;
-  private final WriteAheadLog wal;
-  private final IndexWriter writer;
-  private final SearcherManager searchers;
+  private final Options options;
+  private final StorageIo io;
+  private final Directory directory;
+  // Replaced only by reopen(), under writeLock and commitLock.
+  private volatile WriteAheadLog wal;
+  private volatile IndexWriter writer;
+  private volatile SearcherManager searchers;
+  private volatile boolean reopenPending; // written under writeLock: a reopen failed half-way and must be retried
+  private volatile long lastReadHealMs; // readers try to heal at most once a second
+  private volatile long lastDegradedLogMs;
   private final ActionCodec codec;
   private final DocMapper mapper;
   private final boolean syncEachWrite;
@@ -82,9 +101,12 @@ public final class Shard implements Closeable {
   private volatile long committedSeq;
   private volatile boolean closed;
 
-  private Shard(Path dir, WriteAheadLog wal, IndexWriter writer, ActionCodec codec, DocMapper mapper,
-      CollectionSchema schema, boolean syncEachWrite) throws IOException {
+  private Shard(Path dir, Options options, StorageIo io, Directory directory, WriteAheadLog wal, IndexWriter writer,
+      ActionCodec codec, DocMapper mapper, CollectionSchema schema, boolean syncEachWrite) throws IOException {
     this.dir = dir;
+    this.options = options;
+    this.io = io;
+    this.directory = directory;
     this.wal = wal;
     this.writer = writer;
     this.codec = codec;
@@ -101,19 +123,27 @@ public final class Shard implements Closeable {
    */
   public static Shard open(Path dir, CollectionSchema schema, Options options, ActionCodec codec, DocMapper mapper,
       ScheduledExecutorService scheduler) throws IOException {
+    return open(dir, schema, options, codec, mapper, scheduler, StorageIo.REAL);
+  }
+
+  /** As {@link #open(Path, CollectionSchema, Options, ActionCodec, DocMapper, ScheduledExecutorService)}, with files reached through {@code io}. */
+  public static Shard open(Path dir, CollectionSchema schema, Options options, ActionCodec codec, DocMapper mapper,
+      ScheduledExecutorService scheduler, StorageIo io) throws IOException {
     Files.createDirectories(dir);
     var holder = new CollectionSchema[] {schema};
-    var config = new IndexWriterConfig()
-        .setCodec(new VectorCodec(() -> holder[0]))
-        .setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND)
-        .setRAMBufferSizeMB(128)
-        .setCommitOnClose(false);
-    var directory = FSDirectory.open(dir.resolve("index"));
-    IndexWriter writer = new IndexWriter(directory, config);
+    Directory directory = io.index().apply(FSDirectory.open(dir.resolve("index")));
+    IndexWriter writer;
+    try {
+      writer = new IndexWriter(directory, writerConfig(holder));
+    } catch (IOException | RuntimeException e) {
+      directory.close();
+      throw e;
+    }
     WriteAheadLog wal = null;
     try {
-      wal = WriteAheadLog.open(dir.resolve("wal"), options.wal());
-      var shard = new Shard(dir, wal, writer, codec, mapper, schema, options.wal().fsync() == FsyncPolicy.ALWAYS);
+      wal = WriteAheadLog.open(dir.resolve("wal"), options.wal(), io.wal());
+      var shard = new Shard(dir, options, io, directory, wal, writer, codec, mapper, schema,
+          options.wal().fsync() == FsyncPolicy.ALWAYS);
       shard.schemaRef = holder;
       shard.recover();
       shard.tasks.add(scheduler.scheduleWithFixedDelay(shard::refreshQuietly,
@@ -122,33 +152,62 @@ public final class Shard implements Closeable {
           options.commitIntervalMs(), options.commitIntervalMs(), TimeUnit.MILLISECONDS));
       return shard;
     } catch (IOException | RuntimeException e) {
-      if (wal != null) {
-        wal.close();
+      try {
+        if (wal != null) {
+          wal.close();
+        }
+        writer.rollback();
+      } finally {
+        directory.close();
       }
-      writer.rollback();
       throw e;
     }
   }
 
   private CollectionSchema[] schemaRef;
 
+  /** A fresh config for every writer: Lucene does not let two writers share one. */
+  private static IndexWriterConfig writerConfig(CollectionSchema[] schema) {
+    return new IndexWriterConfig()
+        .setCodec(new VectorCodec(() -> schema[0]))
+        .setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND)
+        .setRAMBufferSizeMB(128)
+        .setCommitOnClose(false);
+  }
+
   private void recover() throws IOException {
-    Map<String, String> data = new HashMap<>();
-    writer.getLiveCommitData().forEach(e -> data.put(e.getKey(), e.getValue()));
-    committedSeq = Long.parseLong(data.getOrDefault(WAL_SEQ, "0"));
-    appliedSeq = committedSeq;
-    long[] replayed = {0};
-    wal.replay(committedSeq, (seq, payload) -> {
-      apply(codec.decode(payload), seq);
-      appliedSeq = seq;
-      replayed[0]++;
-    });
-    if (replayed[0] > 0) {
-      log.log(System.Logger.Level.INFO, "Shard {0}: replayed {1} WAL record(s) above committed sequence {2}",
-          dir, replayed[0], committedSeq);
-      commit();
+    committedSeq = committedSeqOf(writer);
+    appliedSeq = replay(writer, committedSeq);
+    if (appliedSeq > committedSeq) {
+      try {
+        commit();
+      } catch (IOException e) {
+        // A full disk must not keep the shard from opening: the WAL still holds what was replayed.
+        log.log(System.Logger.Level.WARNING, "Shard " + dir + ": commit after replay failed; the WAL keeps the data", e);
+      }
     }
     refresh();
+  }
+
+  private static long committedSeqOf(IndexWriter w) {
+    Map<String, String> data = new HashMap<>();
+    w.getLiveCommitData().forEach(e -> data.put(e.getKey(), e.getValue()));
+    return Long.parseLong(data.getOrDefault(WAL_SEQ, "0"));
+  }
+
+  /** Applies the WAL above {@code afterSeq} to {@code w}; returns the last sequence applied. */
+  private long replay(IndexWriter w, long afterSeq) throws IOException {
+    long[] last = {afterSeq, 0};
+    wal.replay(afterSeq, (seq, payload) -> {
+      apply(w, codec.decode(payload), seq);
+      last[0] = seq;
+      last[1]++;
+    });
+    if (last[1] > 0) {
+      log.log(System.Logger.Level.INFO, "Shard {0}: replayed {1} WAL record(s) above committed sequence {2}",
+          dir, last[1], afterSeq);
+    }
+    return last[0];
   }
 
   public CollectionSchema schema() {
@@ -171,17 +230,27 @@ public final class Shard implements Closeable {
   public long write(Planner planner, boolean wait) throws IOException {
     ensureOpen();
     long seq;
+    WriteAheadLog journal;
     synchronized (writeLock) {
+      ensureOpen();
+      heal();
       List<Action> actions = planner.plan(new View(this));
+      journal = wal;
       if (actions.isEmpty()) {
-        return wal.lastSequence();
+        return journal.lastSequence();
       }
-      seq = wal.append(codec.encode(actions));
-      apply(actions, seq);
+      // A failed append leaves no frame behind: nothing to undo.
+      seq = journal.append(codec.encode(actions));
+      try {
+        apply(writer, actions, seq);
+      } catch (IOException | RuntimeException e) {
+        undo(seq, e);
+        throw e;
+      }
       appliedSeq = seq;
     }
     if (syncEachWrite) {
-      wal.sync(seq);
+      journal.sync(seq);
     }
     if (wait) {
       refresh();
@@ -189,13 +258,104 @@ public final class Shard implements Closeable {
     return seq;
   }
 
-  private void apply(List<Action> actions, long seq) throws IOException {
+  private void apply(IndexWriter w, List<Action> actions, long seq) throws IOException {
     CollectionSchema s = schema;
     for (Action a : actions) {
       Term term = new Term(Fields.ID, a.id().term());
       switch (a) {
-        case Action.Put put -> writer.updateDocument(term, mapper.toDocument(put.point(), s, seq));
-        case Action.Delete del -> writer.deleteDocuments(term);
+        case Action.Put put -> w.updateDocument(term, mapper.toDocument(put.point(), s, seq));
+        case Action.Delete del -> w.deleteDocuments(term);
+      }
+    }
+  }
+
+  /**
+   * The frame {@code seq} is logged but the index may hold part of it: drops the frame and rebuilds
+   * the index from the last commit plus the WAL, so the refused update leaves no trace. Caller holds
+   * writeLock; a failure here is added to {@code cause} and the rebuild is retried later.
+   */
+  private void undo(long seq, Exception cause) {
+    try {
+      wal.discardAfter(seq - 1);
+      reopen("a write could not be applied to the index: " + cause);
+    } catch (IOException | RuntimeException e) {
+      cause.addSuppressed(e);
+      reopenPending = true;
+      log.log(System.Logger.Level.WARNING, "Shard " + dir + ": the index cannot be rebuilt yet (" + e
+          + "); retrying in the background and on the next access");
+    }
+  }
+
+  /** Reopens what a failure has closed; caller holds writeLock. */
+  private void heal() throws IOException {
+    if (reopenPending || !wal.isWritable() || !writer.isOpen()) {
+      Throwable tragedy = writer.getTragicException();
+      reopen(tragedy != null ? "the index writer hit " + tragedy
+          : !wal.isWritable() ? "the WAL failed" : "an earlier reopen did not finish");
+    }
+  }
+
+  /**
+   * Throws the index writer's uncommitted state away and rebuilds it from the last commit plus the
+   * WAL, reopening the WAL first if it failed. Readers keep their searchers until the new ones are
+   * in place. Caller holds writeLock; on failure the shard stays marked and the next access retries.
+   */
+  private void reopen(String why) throws IOException {
+    synchronized (commitLock) {
+      reopenPending = true;
+      log.log(System.Logger.Level.WARNING, "Shard {0}: reopening from the last commit and the WAL, because {1}", dir, why);
+      try {
+        writer.rollback();
+      } catch (IOException | RuntimeException e) {
+        log.log(System.Logger.Level.DEBUG, "Shard " + dir + ": rollback of the old writer failed", e);
+      }
+      if (!wal.isWritable()) {
+        try {
+          wal.close();
+        } catch (IOException e) {
+          log.log(System.Logger.Level.DEBUG, "Shard " + dir + ": closing the failed WAL", e);
+        }
+        wal = WriteAheadLog.open(dir.resolve("wal"), options.wal(), io.wal());
+      }
+      IndexWriter next = new IndexWriter(directory, writerConfig(schemaRef));
+      SearcherManager nextSearchers;
+      long committed;
+      long applied;
+      try {
+        committed = committedSeqOf(next);
+        applied = replay(next, committed);
+        nextSearchers = new SearcherManager(next, null);
+      } catch (IOException | RuntimeException e) {
+        try {
+          next.rollback();
+        } catch (IOException | RuntimeException suppressed) {
+          e.addSuppressed(suppressed);
+        }
+        throw e;
+      }
+      SearcherManager old = searchers;
+      writer = next;
+      searchers = nextSearchers;
+      committedSeq = committed;
+      appliedSeq = applied;
+      synchronized (this) {
+        visibleSeq = applied;
+      }
+      reopenPending = false;
+      try {
+        old.close();
+      } catch (IOException | RuntimeException e) {
+        log.log(System.Logger.Level.DEBUG, "Shard " + dir + ": closing the old searchers", e);
+      }
+      log.log(System.Logger.Level.INFO, "Shard {0}: reopened at WAL sequence {1} (committed {2})", dir, applied, committed);
+    }
+  }
+
+  /** For the background tasks and readers: reopens at once if a failure has closed the writer or the WAL. */
+  private void healNow() throws IOException {
+    synchronized (writeLock) {
+      if (!closed) {
+        heal();
       }
     }
   }
@@ -215,6 +375,10 @@ public final class Shard implements Closeable {
   /** Commits the index with the applied WAL sequence and truncates the WAL below it. */
   public void commit() throws IOException {
     synchronized (commitLock) {
+      IndexWriter writer = this.writer;
+      if (!writer.isOpen()) {
+        return; // a tragic event closed it; heal() reopens from the last commit plus the WAL
+      }
       long seq = appliedSeq;
       if (seq == committedSeq && !writer.hasUncommittedChanges()) {
         return;
@@ -229,6 +393,9 @@ public final class Shard implements Closeable {
   private void refreshQuietly() {
     try {
       if (!closed) {
+        if (reopenPending || !writer.isOpen() || !wal.isWritable()) {
+          healNow();
+        }
         refresh();
         // also when no write is pending: background merges replace segments, and searchers should
         // move to the merged ones (fewer segments to search, old files released)
@@ -259,12 +426,53 @@ public final class Shard implements Closeable {
    */
   public <T> T read(ReadFn<T> fn) throws IOException {
     ensureOpen();
-    refresh();
-    IndexSearcher searcher = searchers.acquire();
+    for (int attempt = 0; ; attempt++) {
+      freshen();
+      SearcherManager manager = searchers;
+      IndexSearcher searcher;
+      try {
+        searcher = manager.acquire();
+      } catch (AlreadyClosedException e) {
+        if (closed || attempt >= 2) {
+          throw e;
+        }
+        continue; // a reopen replaced the searchers meanwhile
+      }
+      try {
+        return fn.apply(new Reader(searcher, mapper, schema));
+      } finally {
+        manager.release(searcher);
+      }
+    }
+  }
+
+  /**
+   * Makes every applied write visible before a read. When a failure prevents that (the index cannot
+   * flush on a full disk, or its writer is closed and cannot be reopened yet), the read is served
+   * from the last searcher instead of failing: reads keep working, possibly without the writes of
+   * the last second, until the disk has room again.
+   */
+  private void freshen() {
     try {
-      return fn.apply(new Reader(searcher, mapper, schema));
-    } finally {
-      searchers.release(searcher);
+      if (reopenPending || !writer.isOpen() || !wal.isWritable()) {
+        long now = System.currentTimeMillis();
+        if (now - lastReadHealMs < 1000) {
+          return;
+        }
+        lastReadHealMs = now;
+        healNow();
+      }
+      refresh();
+    } catch (IOException | RuntimeException e) {
+      if (closed) {
+        throw new IllegalStateException("shard is closed", e);
+      }
+      long now = System.currentTimeMillis();
+      if (now - lastDegradedLogMs > 10_000) {
+        lastDegradedLogMs = now;
+        log.log(System.Logger.Level.WARNING, "Shard " + dir + ": serving reads from the last searcher; the index "
+            + "cannot take the latest writes now (" + e + ")");
+      }
     }
   }
 
@@ -447,12 +655,24 @@ public final class Shard implements Closeable {
       closed = true;
     }
     tasks.forEach(t -> t.cancel(false));
-    try {
-      commit();
-      searchers.close();
-      writer.close();
-    } finally {
-      wal.close();
+    synchronized (writeLock) {
+      try {
+        try {
+          commit(); // if this fails (a full disk), the WAL replays the rest at the next open
+        } finally {
+          try {
+            searchers.close();
+          } finally {
+            writer.close(); // without commitOnClose this is a rollback: it writes nothing
+          }
+        }
+      } finally {
+        try {
+          wal.close();
+        } finally {
+          directory.close();
+        }
+      }
     }
   }
 
@@ -462,11 +682,17 @@ public final class Shard implements Closeable {
       closed = true;
     }
     tasks.forEach(t -> t.cancel(false));
-    try {
-      searchers.close();
-      writer.rollback();
-    } finally {
-      wal.close();
+    synchronized (writeLock) {
+      try {
+        searchers.close();
+        writer.rollback();
+      } finally {
+        try {
+          wal.close();
+        } finally {
+          directory.close();
+        }
+      }
     }
   }
 
@@ -477,6 +703,11 @@ public final class Shard implements Closeable {
 
   long committedSeq() {
     return committedSeq;
+  }
+
+  /** For tests: the current index writer. */
+  IndexWriter writer() {
+    return writer;
   }
 
 }

@@ -123,7 +123,7 @@ public final class WriteAheadLog implements Closeable {
   private Path activePath;
   private long activeFirstSeq;
   private long activeBytes;
-  private boolean closed;
+  private volatile boolean closed; // written under appendLock
 
   // Written under appendLock, read without it.
   private volatile long lastSeq;
@@ -479,6 +479,14 @@ public final class WriteAheadLog implements Closeable {
         syncLock.unlock();
       }
     }
+  }
+
+  /**
+   * False once the log is closed or has failed (a write that could not be cut back, a failed
+   * fsync): then it must be reopened to take writes again. Thread-safe, lock-free.
+   */
+  public boolean isWritable() {
+    return !closed && failure == null;
   }
 
   /** Total size of the segment files in bytes. Thread-safe, lock-free; still answers after close. */
