@@ -31,7 +31,7 @@ final class LockEndpoint implements Endpoint {
     return List.of(
         Route.get("/locks", Access.READ, req -> clusterScope(req)
             ? cluster.get(timeoutMs(req)).map(ClusterLocks.Report::toResult)
-            : lock.get().map(s -> locksOption(s.getBoolean("write"), s.getString("error_message")))),
+            : lock.get().map(LockEndpoint::current)),
         Route.post("/locks", Access.ADMIN, req -> {
           LockState next = parse(req.body(JsonNode.class));
           return clusterScope(req)
@@ -77,6 +77,24 @@ final class LockEndpoint implements Endpoint {
       throw ApiException.formatError("error_message: expected a string");
     }
     return new LockState(write.booleanValue(), message == null || message.isNull() ? null : message.textValue());
+  }
+
+  /**
+   * Qdrant's {@code LocksOption} for the manual lock, so that saving and restoring it stays safe;
+   * while the automatic disk write block is on, a {@code disk_write_block} object is added (the
+   * spec's {@code LocksOption} allows extra properties), never folded into {@code write}.
+   */
+  private static Map<String, Object> current(io.vertx.core.json.JsonObject state) {
+    Map<String, Object> m = locksOption(state.getBoolean("write"), state.getString("error_message"));
+    io.vertx.core.json.JsonObject disk = state.getJsonObject("disk");
+    if (disk != null && disk.getBoolean("blocked", false)) {
+      Map<String, Object> block = new LinkedHashMap<>();
+      block.put("error_message", disk.getString("error_message"));
+      block.put("free_bytes", disk.getLong("free_bytes"));
+      block.put("resume_above_bytes", disk.getLong("resume_above_bytes"));
+      m.put("disk_write_block", block);
+    }
+    return m;
   }
 
   private static Map<String, Object> locksOption(boolean write, String message) {

@@ -88,6 +88,7 @@ final class ServiceEndpoint implements Endpoint {
       counterHeader(out, "quiver_rejected_writes_total", "writes refused by the write lock since start");
       out.append("quiver_rejected_writes_total ").append(lockState.getLong("rejected_writes", 0L)).append('\n');
       gauge(out, "quiver_writes_in_flight", "writes holding a permit of the write lock", "", lockState.getLong("writes_in_flight", 0L));
+      diskMetrics(out, lockState.getJsonObject("disk", new JsonObject()));
       var heap = java.lang.management.ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
       gauge(out, "quiver_jvm_heap_used_bytes", "JVM heap in use", "", heap.getUsed());
       gauge(out, "quiver_jvm_heap_max_bytes", "JVM heap limit", "", heap.getMax());
@@ -99,6 +100,20 @@ final class ServiceEndpoint implements Endpoint {
           .append(labels(endpoint, code)).append(' ').append(micros / 1e6).append('\n'));
       return new Route.PlainText(200, "text/plain; version=0.0.4; charset=utf-8", out.toString());
     });
+  }
+
+  /** The automatic disk write block, a cause distinct from the manual lock ({@code quiver_write_locked}). */
+  private static void diskMetrics(StringBuilder out, JsonObject disk) {
+    gauge(out, "quiver_disk_write_block", "1 while writes are blocked automatically for lack of disk space", "",
+        disk.getBoolean("blocked", false) ? 1 : 0);
+    gauge(out, "quiver_disk_free_bytes", "usable space on the storage volume at the last check (-1 unknown)", "",
+        disk.getLong("free_bytes", -1L));
+    gauge(out, "quiver_disk_block_below_bytes", "writes are blocked below this much free space", "",
+        disk.getLong("block_below_bytes", 0L));
+    gauge(out, "quiver_disk_resume_above_bytes", "a disk write block lifts from this much free space", "",
+        disk.getLong("resume_above_bytes", 0L));
+    counterHeader(out, "quiver_disk_rejected_writes_total", "writes refused by the disk write block since start");
+    out.append("quiver_disk_rejected_writes_total ").append(disk.getLong("rejected_writes", 0L)).append('\n');
   }
 
   private static String labels(String endpoint, int status) {

@@ -7,6 +7,8 @@ import io.quiver.cluster.ClusterPeers;
 import io.quiver.cluster.Peer;
 import io.quiver.cluster.Peers;
 import io.quiver.bus.Addresses;
+import io.quiver.lock.DiskGuard;
+import io.quiver.lock.DiskProbe;
 import io.quiver.lock.LockVerticle;
 import io.quiver.storage.StorageClient;
 import io.quiver.storage.StorageVerticle;
@@ -111,7 +113,10 @@ public final class DeploymentVerticle extends VerticleBase {
           peers = clusterManager == null ? Peers.single(peerId, null) : new ClusterPeers(vertx, clusterManager, peerId);
           StorageClient.registerCodecs(vertx);
           log.info("Node {} with storage at {}", peerId, config.storage().storagePath().toAbsolutePath().normalize());
-          return step("lock verticle", new LockVerticle(node.addresses()));
+          var marks = config.storage().diskWatermarks();
+          return step("lock verticle", new LockVerticle(node.addresses(),
+              new DiskGuard(marks.blockBelowBytes(), marks.resumeAboveBytes()),
+              DiskProbe.of(config.storage().storagePath()), marks.checkIntervalMs()));
         })
         .compose(v -> deployStorage())
         .compose(v -> step("JSON storage bus verticle", new StorageBusVerticle(node.addresses())))

@@ -40,10 +40,26 @@ public record QuiverConfig(
       int walFsyncIntervalMs,
       int walCapacityMb,
       int commitIntervalSec,
-      int maxSearchThreads) {
+      int maxSearchThreads,
+      DiskWatermarks diskWatermarks) {
 
     public boolean recoveryModeOn() {
       return recoveryMode != null && !recoveryMode.isEmpty();
+    }
+  }
+
+  /**
+   * The automatic disk write block: on below {@code blockBelowMb} free on the storage volume (or
+   * when a write fails for lack of space), off again from {@code resumeAboveMb}; the free space is
+   * read every {@code checkIntervalMs}.
+   */
+  public record DiskWatermarks(int blockBelowMb, int resumeAboveMb, int checkIntervalMs) {
+    public long blockBelowBytes() {
+      return blockBelowMb * 1024L * 1024L;
+    }
+
+    public long resumeAboveBytes() {
+      return resumeAboveMb * 1024L * 1024L;
     }
   }
 
@@ -73,6 +89,8 @@ public record QuiverConfig(
                 .put("allow_recovery_mode", false)
                 .put("wal", new JsonObject().put("fsync", "always").put("fsync_interval_ms", 100).put("wal_capacity_mb", 32))
                 .put("commit_interval_sec", 5)
+                .put("disk_watermarks", new JsonObject()
+                    .put("block_below_mb", 256).put("resume_above_mb", 512).put("check_interval_ms", 1000))
                 .put("performance", new JsonObject().put("max_search_threads", 0)))
         .put(
             "cluster",
@@ -109,7 +127,15 @@ public record QuiverConfig(
             r.integer("storage.wal.fsync_interval_ms", 1, 60_000),
             r.integer("storage.wal.wal_capacity_mb", 1, 4096),
             r.integer("storage.commit_interval_sec", 1, 3600),
-            r.integer("storage.performance.max_search_threads", 0, 1024));
+            r.integer("storage.performance.max_search_threads", 0, 1024),
+            new DiskWatermarks(
+                r.integer("storage.disk_watermarks.block_below_mb", 0, 1 << 20),
+                r.integer("storage.disk_watermarks.resume_above_mb", 0, 1 << 20),
+                r.integer("storage.disk_watermarks.check_interval_ms", 10, 60_000)));
+    if (storage.diskWatermarks().resumeAboveMb() < storage.diskWatermarks().blockBelowMb()) {
+      throw r.invalid("storage.disk_watermarks.resume_above_mb",
+          "at least storage.disk_watermarks.block_below_mb (" + storage.diskWatermarks().blockBelowMb() + ")");
+    }
     var cluster =
         new Cluster(
             r.bool("cluster.enabled"),

@@ -29,8 +29,10 @@ public final class Addresses {
 
   /**
    * Public. Write-permission query. Body: {@code {"operation": "<name>"}} (optional). Reply: {@code
-   * {"allowed": true, "permit": <long>}} or {@code {"allowed": false, "error_message": "..."}}. A
-   * granted permit must be returned on {@link #lockRelease()} when the write has finished.
+   * {"allowed": true, "permit": <long>}} or {@code {"allowed": false, "code": 403|507, "cause":
+   * "lock"|"disk", "error_message": "..."}} (403 for the manual lock, 507 for the automatic disk
+   * write block). A granted permit must be returned on {@link #lockRelease()} when the write has
+   * finished.
    */
   public String lockPermission() {
     return prefix + "lock.permission";
@@ -41,7 +43,12 @@ public final class Addresses {
     return prefix + "lock.release";
   }
 
-  /** Public. Reads the lock: reply {@code {"write": bool, "error_message": string|null}}. */
+  /**
+   * Public. Reads the lock: reply {@code {"write": bool, "error_message": string|null,
+   * "rejected_writes": n, "writes_in_flight": n, "disk": {...}}}, where {@code disk} is the
+   * automatic disk write block ({@code blocked}, {@code error_message}, {@code free_bytes}, {@code
+   * block_below_bytes}, {@code resume_above_bytes}, {@code rejected_writes}).
+   */
   public String lockGet() {
     return prefix + "lock.get";
   }
@@ -52,6 +59,15 @@ public final class Addresses {
    */
   public String lockSet() {
     return prefix + "lock.set";
+  }
+
+  /**
+   * Public. Fire-and-forget: {@code {"error_message": "..."}} reports a write that failed for lack
+   * of disk space; the automatic disk write block turns on until the free space is back above its
+   * resume watermark.
+   */
+  public String lockDisk() {
+    return prefix + "lock.disk";
   }
 
   /** Local. Storage commands ({@code io.quiver.storage.StorageCommand}), answered by either storage verticle. */

@@ -59,6 +59,18 @@ public class ApiException extends RuntimeException {
     return new ApiException(403, message);
   }
 
+  /**
+   * 507 for a write refused for lack of disk space, whether it failed on a full disk or was turned
+   * away by the automatic disk write block. {@code detail} follows Qdrant's "No space left on
+   * device: ..." wording.
+   */
+  public static ApiException insufficientStorage(String detail) {
+    return new ApiException(507, INSUFFICIENT_STORAGE + detail);
+  }
+
+  /** The prefix of every 507 message. */
+  public static final String INSUFFICIENT_STORAGE = "Insufficient storage: ";
+
   public static ApiException unavailable(String message) {
     return new ApiException(503, message);
   }

@@ -18,21 +18,29 @@ public final class LockClient {
     this.addresses = addresses;
   }
 
-  /** A permit for one write, or a failed future with a 403 {@link ApiException} when locked. */
+  /**
+   * A permit for one write, or a failed future with an {@link ApiException}: 403 when the manual
+   * lock is on, 507 when the automatic disk write block is.
+   */
   public Future<Long> acquire() {
     return bus.<JsonObject>request(addresses.lockPermission(), QUERY).compose(reply -> {
       JsonObject body = reply.body();
       return body.getBoolean("allowed", false)
           ? Future.succeededFuture(body.getLong("permit"))
-          : Future.failedFuture(ApiException.forbidden(body.getString("error_message")));
+          : Future.failedFuture(new ApiException(body.getInteger("code", 403), body.getString("error_message")));
     });
+  }
+
+  /** Tells the lock verticle that a write failed for lack of space: the disk write block turns on. */
+  public void reportNoSpace(String message) {
+    bus.send(addresses.lockDisk(), new JsonObject().put("error_message", message));
   }
 
   public void release(long permit) {
     bus.send(addresses.lockRelease(), new JsonObject().put("permit", permit));
   }
 
-  /** Current state, plus {@code rejected_writes} and {@code writes_in_flight}. */
+  /** Current state, plus {@code rejected_writes}, {@code writes_in_flight} and the disk block under {@code disk}. */
   public Future<JsonObject> get() {
     return bus.<JsonObject>request(addresses.lockGet(), QUERY).map(m -> m.body());
   }

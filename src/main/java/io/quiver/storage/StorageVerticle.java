@@ -3,6 +3,7 @@ package io.quiver.storage;
 import io.quiver.bus.Addresses;
 import io.quiver.bus.LocalCodec;
 import io.quiver.error.ApiException;
+import io.quiver.lock.LockClient;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -33,6 +34,7 @@ public class StorageVerticle extends VerticleBase {
   private final Promise<Void> loaded = Promise.promise();
   private volatile StorageService service;
   private MessageConsumer<StorageCommand> consumer;
+  private LockClient lock;
 
   /**
    * @param opener opens the service; runs on a worker thread and may take long
@@ -51,6 +53,7 @@ public class StorageVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     StorageClient.registerCodecs(vertx);
+    lock = new LockClient(vertx, addresses);
     consumer = vertx.eventBus().consumer(addresses.storage(), this::handle);
     long t0 = System.nanoTime();
     vertx.executeBlocking(opener, false).onComplete(ar -> {
@@ -82,6 +85,9 @@ public class StorageVerticle extends VerticleBase {
       } else {
         Throwable cause = err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err;
         if (cause instanceof ApiException api) {
+          if (api.status() == 507) {
+            lock.reportNoSpace(api.getMessage()); // the automatic disk write block turns on
+          }
           message.fail(api.status(), api.getMessage());
         } else {
           log.error("Storage operation {} on {} failed", command.op(), command.collection(), cause);

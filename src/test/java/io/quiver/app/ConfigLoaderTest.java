@@ -124,4 +124,18 @@ class ConfigLoaderTest {
     Throwable t = failure(null, Map.of());
     assertTrue(t.getMessage().contains("config.yaml"), t.getMessage());
   }
+
+  @Test
+  void diskWatermarks() throws Exception {
+    var defaults = load(null, Map.of()).storage().diskWatermarks();
+    assertEquals(new QuiverConfig.DiskWatermarks(256, 512, 1000), defaults);
+    Files.writeString(dir.resolve("config.yaml"), "storage:\n  disk_watermarks:\n    block_below_mb: 10\n    resume_above_mb: 20\n");
+    var fromFile = load(null, Map.of()).storage().diskWatermarks();
+    assertEquals(10L << 20, fromFile.blockBelowBytes());
+    assertEquals(20L << 20, fromFile.resumeAboveBytes());
+    Throwable e = failure(null, Map.of("QDRANT__STORAGE__DISK_WATERMARKS__RESUME_ABOVE_MB", "5"));
+    assertInstanceOf(ConfigException.class, e);
+    assertTrue(e.getMessage().contains("storage.disk_watermarks.resume_above_mb"), e.getMessage());
+    assertTrue(e.getMessage().contains("environment variable"), e.getMessage());
+  }
 }

@@ -12,7 +12,9 @@ import io.quiver.engine.CollectionSchema;
 import io.quiver.engine.DocMapper;
 import io.quiver.engine.Point;
 import io.quiver.engine.PointId;
+import io.quiver.engine.NoSpace;
 import io.quiver.engine.Shard;
+import io.quiver.engine.StorageIo;
 import io.quiver.engine.filter.Datetimes;
 import io.quiver.engine.filter.Facets;
 import io.quiver.engine.filter.FieldIndex;
@@ -69,6 +71,7 @@ public final class EngineStorageService implements StorageService {
   private final ActionCodec codec = new ActionCodec(Json.MAPPER);
   private final DocMapper docs = new DocMapper(Json.MAPPER);
   private final Shard.Options shardOptions;
+  private final StorageIo storageIo;
   private final ExecutorService reads;
   private final ExecutorService writes;
   private final ScheduledExecutorService maintenance;
@@ -80,7 +83,8 @@ public final class EngineStorageService implements StorageService {
     Object handle(StorageCommand c) throws IOException;
   }
 
-  private EngineStorageService(QuiverConfig config) throws IOException {
+  private EngineStorageService(QuiverConfig config, StorageIo io) throws IOException {
+    this.storageIo = io;
     var s = config.storage();
     int cores = Runtime.getRuntime().availableProcessors();
     int readThreads = s.maxSearchThreads() > 0 ? s.maxSearchThreads() : cores;
@@ -98,7 +102,12 @@ public final class EngineStorageService implements StorageService {
 
   /** Opens every collection of the storage directory; fails (closing what it opened) if one cannot load. */
   public static EngineStorageService open(QuiverConfig config) throws IOException {
-    var service = new EngineStorageService(config);
+    return open(config, StorageIo.REAL);
+  }
+
+  /** As {@link #open(QuiverConfig)}, with the shards' files reached through {@code io} (a test seam). */
+  public static EngineStorageService open(QuiverConfig config, StorageIo io) throws IOException {
+    var service = new EngineStorageService(config, io);
     try {
       for (String name : StorageLayout.collectionNames(config.storage().storagePath())) {
         long t0 = System.nanoTime();
@@ -127,7 +136,7 @@ public final class EngineStorageService implements StorageService {
   }
 
   private Shard openShard(Path dir, CollectionSchema schema) throws IOException {
-    return Shard.open(dir, schema, shardOptions, codec, docs, maintenance);
+    return Shard.open(dir, schema, shardOptions, codec, docs, maintenance, storageIo);
   }
 
   private void registerHandlers() {
@@ -592,13 +601,28 @@ public final class EngineStorageService implements StorageService {
       return CompletableFuture.supplyAsync(() -> {
         try {
           return h.handle(command);
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
+        } catch (ApiException e) {
+          throw e;
+        } catch (IOException | RuntimeException e) {
+          throw noSpaceOr(e);
         }
       }, isWrite.get(command.op()) ? writes : reads);
     } catch (RejectedExecutionException e) {
       return CompletableFuture.failedFuture(ApiException.unavailable("Service overloaded: too many requests in the queue"));
     }
+  }
+
+  /**
+   * A failure caused by a full disk becomes 507 (the storage verticle then turns the automatic
+   * disk write block on); anything else passes unchanged.
+   */
+  private static RuntimeException noSpaceOr(Exception e) {
+    if (NoSpace.causedBy(e)) {
+      log.warn("An operation failed for lack of disk space and was not applied: {}", e.toString());
+      return ApiException.insufficientStorage(NoSpace.message(e)
+          + ": the operation was not applied; writes are blocked until the disk has room again");
+    }
+    return e instanceof IOException failure ? new UncheckedIOException(failure) : (RuntimeException) e;
   }
 
   @Override
