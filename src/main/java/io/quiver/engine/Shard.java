@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.apache.lucene.index.IndexWriter;
 import org.apache.lucene.index.IndexWriterConfig;
 import org.apache.lucene.index.LeafReader;
@@ -89,6 +90,8 @@ public final class Shard implements Closeable {
   private volatile boolean reopenPending; // written under writeLock: a reopen failed half-way and must be retried
   private volatile long lastReadHealMs; // readers try to heal at most once a second
   private volatile long lastDegradedLogMs;
+  private volatile long lastReportMs;
+  private volatile Consumer<String> noSpaceListener = message -> { };
   private final ActionCodec codec;
   private final DocMapper mapper;
   private final boolean syncEachWrite;
@@ -223,9 +226,13 @@ public final class Shard implements Closeable {
   }
 
   /**
-   * Applies one update: plans it under the write lock, logs and applies the actions.
+   * Applies one update: plans it under the write lock, logs and applies the actions. With {@code
+   * wait}, also makes it visible; if that alone fails (the index cannot flush on a full disk), the
+   * write still stands, durable in the WAL, and becomes visible once the index can take it: check
+   * {@link #isVisible}.
    *
    * @return the operation id (the WAL sequence number of the frame, or the last one if nothing changed)
+   * @throws IOException if the write was not applied (a full disk among other causes); it left no trace
    */
   public long write(Planner planner, boolean wait) throws IOException {
     ensureOpen();
@@ -253,9 +260,48 @@ public final class Shard implements Closeable {
       journal.sync(seq);
     }
     if (wait) {
-      refresh();
+      try {
+        refresh();
+      } catch (IOException | RuntimeException e) {
+        if (closed) {
+          throw e;
+        }
+        noticed(e, "the write is durable but not yet visible");
+      }
     }
     return seq;
+  }
+
+  /** Whether the write with this operation id is visible to readers. */
+  public boolean isVisible(long seq) {
+    return visibleSeq >= seq;
+  }
+
+  /**
+   * Registers who hears of failures for lack of disk space that no caller sees (background commits
+   * and refreshes, refreshes after a write): the storage service, which turns the disk write block
+   * on. Called on the thread that saw the failure.
+   */
+  public void onNoSpace(Consumer<String> listener) {
+    noSpaceListener = listener;
+  }
+
+  /** A failure no caller will see: logged (a full disk on one line, at most every 10 s) and reported. */
+  private void noticed(Throwable e, String consequence) {
+    String noSpace = NoSpace.message(e);
+    long now = System.currentTimeMillis();
+    if (noSpace == null) {
+      log.log(System.Logger.Level.WARNING, "Shard " + dir + ": " + consequence, e);
+    } else {
+      if (now - lastReportMs >= 1000) { // reads may notice it many times a second
+        lastReportMs = now;
+        noSpaceListener.accept(noSpace);
+      }
+      if (now - lastDegradedLogMs > 10_000) {
+        lastDegradedLogMs = now;
+        log.log(System.Logger.Level.WARNING, "Shard " + dir + ": " + noSpace + "; " + consequence);
+      }
+    }
   }
 
   private void apply(IndexWriter w, List<Action> actions, long seq) throws IOException {
@@ -401,12 +447,10 @@ public final class Shard implements Closeable {
         // move to the merged ones (fewer segments to search, old files released)
         searchers.maybeRefresh();
       }
-    } catch (org.apache.lucene.store.AlreadyClosedException e) {
-      if (!closed) {
-        log.log(System.Logger.Level.WARNING, "Shard " + dir + ": refresh failed", e);
-      }
     } catch (Exception e) {
-      log.log(System.Logger.Level.WARNING, "Shard " + dir + ": refresh failed", e);
+      if (!closed) {
+        noticed(e, "refresh failed");
+      }
     }
   }
 
@@ -416,7 +460,9 @@ public final class Shard implements Closeable {
         commit();
       }
     } catch (Exception e) {
-      log.log(System.Logger.Level.ERROR, "Shard " + dir + ": commit failed; the WAL keeps the data", e);
+      if (!closed) {
+        noticed(e, "commit failed; the WAL keeps the data");
+      }
     }
   }
 
@@ -467,12 +513,7 @@ public final class Shard implements Closeable {
       if (closed) {
         throw new IllegalStateException("shard is closed", e);
       }
-      long now = System.currentTimeMillis();
-      if (now - lastDegradedLogMs > 10_000) {
-        lastDegradedLogMs = now;
-        log.log(System.Logger.Level.WARNING, "Shard " + dir + ": serving reads from the last searcher; the index "
-            + "cannot take the latest writes now (" + e + ")");
-      }
+      noticed(e, "serving reads from the last searcher until the index can take the latest writes");
     }
   }
 

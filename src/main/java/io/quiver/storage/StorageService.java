@@ -10,6 +10,13 @@ import java.util.concurrent.CompletionStage;
 public interface StorageService extends AutoCloseable {
   CompletionStage<Object> execute(StorageCommand command);
 
+  /**
+   * Registers who hears of failures for lack of disk space that no request sees (background
+   * commits, for instance); the storage verticle turns the disk write block on with it. May be
+   * called from any thread. The default hears nothing.
+   */
+  default void onNoSpace(java.util.function.Consumer<String> listener) {}
+
   /** "normal" or "recovery". */
   String mode();
 

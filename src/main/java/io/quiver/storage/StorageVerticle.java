@@ -59,6 +59,7 @@ public class StorageVerticle extends VerticleBase {
     vertx.executeBlocking(opener, false).onComplete(ar -> {
       if (ar.succeeded()) {
         service = ar.result();
+        service.onNoSpace(lock::reportNoSpace);
         log.info("Storage ready ({}) in {} ms", description, (System.nanoTime() - t0) / 1_000_000);
         loaded.complete();
       } else {

@@ -72,6 +72,7 @@ public final class EngineStorageService implements StorageService {
   private final DocMapper docs = new DocMapper(Json.MAPPER);
   private final Shard.Options shardOptions;
   private final StorageIo storageIo;
+  private volatile java.util.function.Consumer<String> noSpaceListener = message -> { };
   private final ExecutorService reads;
   private final ExecutorService writes;
   private final ScheduledExecutorService maintenance;
@@ -136,7 +137,14 @@ public final class EngineStorageService implements StorageService {
   }
 
   private Shard openShard(Path dir, CollectionSchema schema) throws IOException {
-    return Shard.open(dir, schema, shardOptions, codec, docs, maintenance, storageIo);
+    Shard shard = Shard.open(dir, schema, shardOptions, codec, docs, maintenance, storageIo);
+    shard.onNoSpace(message -> noSpaceListener.accept(message));
+    return shard;
+  }
+
+  @Override
+  public void onNoSpace(java.util.function.Consumer<String> listener) {
+    noSpaceListener = listener;
   }
 
   private void registerHandlers() {
@@ -709,7 +717,7 @@ public final class EngineStorageService implements StorageService {
     boolean wait = flag(c, "wait");
     return col.use(() -> {
       PointOps.Op op = PointOps.parse(kind, body(c), col.schema());
-      return updateResult(col.shard.write(view -> {
+      return updateResult(col.shard, col.shard.write(view -> {
         var changes = new Changes(view);
         op.apply(changes);
         return changes.actions();
@@ -743,7 +751,7 @@ public final class EngineStorageService implements StorageService {
       }, wait);
       List<Object> results = new ArrayList<>();
       for (int i = 0; i < ops.size(); i++) {
-        results.add(updateResult(seq, wait));
+        results.add(updateResult(col.shard, seq, wait));
       }
       return results;
     });
@@ -769,7 +777,7 @@ public final class EngineStorageService implements StorageService {
       } catch (IllegalArgumentException e) {
         throw ApiException.formatError(e.getMessage());
       }
-      return updateResult(reindex(col, next, wait), wait);
+      return updateResult(col.shard, reindex(col, next, wait), wait);
     });
   }
 
@@ -777,7 +785,7 @@ public final class EngineStorageService implements StorageService {
     Collection col = catalogue.resolve(c.collection());
     boolean wait = flag(c, "wait");
     String field = c.param("field_name");
-    return col.use(() -> updateResult(reindex(col, col.schema().payload().without(field), wait), wait));
+    return col.use(() -> updateResult(col.shard, reindex(col, col.schema().payload().without(field), wait), wait));
   }
 
   /** Switches the payload schema and rewrites every point so its index fields follow it. */
@@ -794,10 +802,15 @@ public final class EngineStorageService implements StorageService {
     }
   }
 
-  private static Map<String, Object> updateResult(long seq, boolean wait) {
+  /**
+   * Qdrant's UpdateResult. With {@code wait}, "completed" once the write is visible; a write that is
+   * durable but could not be made visible yet (the index cannot flush on a full disk) stays
+   * "acknowledged", as Qdrant answers for a logged but not yet applied operation.
+   */
+  private static Map<String, Object> updateResult(Shard shard, long seq, boolean wait) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("operation_id", seq);
-    m.put("status", wait ? "completed" : "acknowledged");
+    m.put("status", wait && shard.isVisible(seq) ? "completed" : "acknowledged");
     return m;
   }
 
