@@ -217,6 +217,15 @@ class DiskFullApiTest {
     assertInsufficientStorage(upsert(8));
     assertEquals(List.of(1L, 2L, 3L, 7L), ids());
     assertEquals(200, send("GET", "/collections/c/points/7", null).status());
+    // a payload index that cannot be built is not half made: the schema goes back too
+    Response index = null;
+    for (int i = 0; i < 50 && (index == null || !index.error().contains("not applied")); i++) {
+      awaitLocks(l -> !l.has("disk_write_block")); // past the block, so that the storage itself refuses
+      index = send("PUT", "/collections/c/index?wait=true", "{\"field_name\": \"n\", \"field_schema\": \"integer\"}");
+      assertInsufficientStorage(index);
+    }
+    assertTrue(index.error().contains("not applied"), index.error());
+    assertFalse(send("GET", "/collections/c", null).result().get("payload_schema").has("n"));
     faults.indexFull = false;
     awaitLocks(l -> !l.has("disk_write_block")); // the probe reads plenty of space: lifted again
     assertEquals(200, upsert(8).status());

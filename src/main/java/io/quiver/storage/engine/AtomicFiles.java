@@ -22,6 +22,14 @@ final class AtomicFiles {
         ch.write(buf);
       }
       ch.force(true);
+    } catch (IOException e) {
+      // a full disk, typically: the target keeps its old content, and the partial copy must not take space
+      try {
+        Files.deleteIfExists(tmp);
+      } catch (IOException cleanup) {
+        e.addSuppressed(cleanup);
+      }
+      throw e;
     }
     Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     syncDir(dir);

@@ -59,7 +59,15 @@ final class Collection implements Closeable {
     ObjectNode config = StorageLayout.readConfig(dir, mapper);
     PayloadSchema payload = readPayloadSchema(dir, mapper);
     Path mark = dir.resolve(LOADING_MARK);
-    Files.writeString(mark, Long.toString(System.currentTimeMillis()));
+    try {
+      Files.writeString(mark, Long.toString(System.currentTimeMillis()));
+    } catch (IOException e) {
+      if (!io.quiver.engine.NoSpace.causedBy(e)) {
+        throw e;
+      }
+      // The mark only helps to diagnose a load that kills the process; a full disk must not stop the load.
+      Files.deleteIfExists(mark);
+    }
     Shard shard = opener.open(dir.resolve("shards").resolve("0"), CollectionConfigs.schema(config, payload));
     Files.deleteIfExists(mark);
     return new Collection(name, dir, config, shard, mapper);

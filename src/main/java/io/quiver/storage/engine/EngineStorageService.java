@@ -791,14 +791,26 @@ public final class EngineStorageService implements StorageService {
   /** Switches the payload schema and rewrites every point so its index fields follow it. */
   private long reindex(Collection col, PayloadSchema next, boolean wait) throws IOException {
     synchronized (col) {
+      PayloadSchema previous = col.schema().payload();
       col.updatePayloadSchema(next);
-      return col.shard.write(view -> {
-        var changes = new Changes(view);
-        for (Point p : view.read(r -> r.scroll(null, null, Integer.MAX_VALUE - 1, DocMapper.Selector.ALL).points())) {
-          changes.put(p);
+      try {
+        return col.shard.write(view -> {
+          var changes = new Changes(view);
+          for (Point p : view.read(r -> r.scroll(null, null, Integer.MAX_VALUE - 1, DocMapper.Selector.ALL).points())) {
+            changes.put(p);
+          }
+          return changes.actions();
+        }, wait);
+      } catch (IOException | RuntimeException e) {
+        // the shard left no trace of the rewrite (a full disk, say): the schema goes back too
+        try {
+          col.updatePayloadSchema(previous);
+        } catch (IOException | RuntimeException restore) {
+          e.addSuppressed(restore);
+          log.error("Collection {}: could not restore the payload schema after a failed reindex", col.name, restore);
         }
-        return changes.actions();
-      }, wait);
+        throw e;
+      }
     }
   }
 
