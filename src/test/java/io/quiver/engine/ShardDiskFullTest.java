@@ -125,6 +125,25 @@ class ShardDiskFullTest {
   }
 
   @Test
+  void aFailedWalFsyncFailsTheWriteAndTheShardReopensItsWal() throws IOException {
+    try (Shard shard = open()) {
+      put(shard, 1);
+      faults.walFsyncFails = true;
+      assertThrows(IOException.class, () -> put(shard, 2)); // not acknowledged; its outcome is unknown
+      assertThrows(IOException.class, () -> put(shard, 3)); // the WAL refuses until reopened, and cannot be yet
+      assertTrue(ids(shard).contains(1L), "reads go on");
+      faults.walFsyncFails = false;
+      put(shard, 4); // reopens the WAL and rebuilds the index from the commit plus the WAL
+      List<Long> ids = ids(shard);
+      assertTrue(ids.containsAll(List.of(1L, 4L)) && !ids.contains(3L), ids.toString());
+    }
+    try (Shard shard = open()) {
+      List<Long> ids = ids(shard);
+      assertTrue(ids.containsAll(List.of(1L, 4L)) && !ids.contains(3L), ids.toString());
+    }
+  }
+
+  @Test
   void anUpdateTheIndexRejectsIsUndoneWhole() throws IOException {
     try (Shard shard = open()) {
       put(shard, 1);

@@ -29,6 +29,8 @@ public final class DiskFaults {
   /** Bytes the WAL may still write; {@link Long#MAX_VALUE} means no limit. */
   public final AtomicLong walBytesLeft = new AtomicLong(Long.MAX_VALUE);
   public volatile boolean indexFull;
+  /** WAL fsyncs fail while set, as they do on some volumes that run out of space late. */
+  public volatile boolean walFsyncFails;
 
   public void walUnlimited() {
     walBytesLeft.set(Long.MAX_VALUE);
@@ -190,6 +192,9 @@ public final class DiskFaults {
 
     @Override
     public void force(boolean metaData) throws IOException {
+      if (walFsyncFails) {
+        throw new IOException(ENOSPC);
+      }
       in.force(metaData);
     }
 
