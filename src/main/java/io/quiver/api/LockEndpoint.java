@@ -86,12 +86,8 @@ final class LockEndpoint implements Endpoint {
    */
   private static Map<String, Object> current(io.vertx.core.json.JsonObject state) {
     Map<String, Object> m = locksOption(state.getBoolean("write"), state.getString("error_message"));
-    io.vertx.core.json.JsonObject disk = state.getJsonObject("disk");
-    if (disk != null && disk.getBoolean("blocked", false)) {
-      Map<String, Object> block = new LinkedHashMap<>();
-      block.put("error_message", disk.getString("error_message"));
-      block.put("free_bytes", disk.getLong("free_bytes"));
-      block.put("resume_above_bytes", disk.getLong("resume_above_bytes"));
+    Map<String, Object> block = io.quiver.lock.DiskGuard.summary(state.getJsonObject("disk"));
+    if (block != null) {
       m.put("disk_write_block", block);
     }
     return m;

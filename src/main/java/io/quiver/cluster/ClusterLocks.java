@@ -77,6 +77,10 @@ public final class ClusterLocks {
             m.put("uri", p.uri());
             m.put("write", f.result().getBoolean("write", false));
             m.put("error_message", f.result().getString("error_message"));
+            Map<String, Object> diskBlock = io.quiver.lock.DiskGuard.summary(f.result().getJsonObject("disk"));
+            if (diskBlock != null) {
+              m.put("disk_write_block", diskBlock); // that node's automatic disk write block, while on
+            }
             answered.put(Long.toString(p.peerId()), m);
           } else {
             String why = describe(f.cause(), timeoutMs);

@@ -94,6 +94,21 @@ public final class DiskGuard {
         .put("rejected_writes", rejected);
   }
 
+  /**
+   * What {@code GET /locks} shows of the block, from the {@code disk} object of a {@code lock.get}
+   * reply: {@code {"error_message", "free_bytes", "resume_above_bytes"}}, or null when it is off.
+   */
+  public static java.util.Map<String, Object> summary(JsonObject disk) {
+    if (disk == null || !disk.getBoolean("blocked", false)) {
+      return null;
+    }
+    java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+    m.put("error_message", disk.getString("error_message"));
+    m.put("free_bytes", disk.getLong("free_bytes"));
+    m.put("resume_above_bytes", disk.getLong("resume_above_bytes"));
+    return m;
+  }
+
   private static String mib(long bytes) {
     return bytes < 0 ? "unknown" : bytes % MIB == 0 ? bytes / MIB + " MiB" : String.format("%.1f MiB", bytes / (double) MIB);
   }

@@ -1,9 +1,11 @@
 package io.quiver.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.quiver.bus.Addresses;
+import io.quiver.lock.DiskGuard;
 import io.quiver.lock.LockState;
 import io.quiver.lock.LockVerticle;
 import io.vertx.core.Vertx;
@@ -28,13 +30,9 @@ class ClusterLocksTest {
     return f.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 
-  @Test
-  void locksEveryAnsweringNodeAndNamesTheOthers() throws Exception {
-    get(vertx.deployVerticle(new LockVerticle(new Addresses("1"))));
-    get(vertx.deployVerticle(new LockVerticle(new Addresses("2"))));
-    // node 3 is listed but has no lock verticle: it cannot answer
-    List<Peer> live = List.of(new Peer(1, "http://a:6333", "n1"), new Peer(2, "http://b:6333", "n2"), new Peer(3, "http://c:6333", "n3"));
-    Peers peers = new Peers() {
+  /** The given nodes, all live. */
+  static Peers peers(List<Peer> live) {
+    return new Peers() {
       @Override
       public boolean clustered() {
         return true;
@@ -60,8 +58,16 @@ class ClusterLocksTest {
         return io.vertx.core.Future.succeededFuture();
       }
     };
+  }
+
+  @Test
+  void locksEveryAnsweringNodeAndNamesTheOthers() throws Exception {
+    get(vertx.deployVerticle(new LockVerticle(new Addresses("1"))));
+    get(vertx.deployVerticle(new LockVerticle(new Addresses("2"))));
+    // node 3 is listed but has no lock verticle: it cannot answer
+    List<Peer> live = List.of(new Peer(1, "http://a:6333", "n1"), new Peer(2, "http://b:6333", "n2"), new Peer(3, "http://c:6333", "n3"));
     var failures = new SendFailures();
-    var locks = new ClusterLocks(vertx, peers, failures);
+    var locks = new ClusterLocks(vertx, peers(live), failures);
 
     var report = get(locks.set(new LockState(true, "maintenance"), 2000));
     assertEquals(List.of("1", "2"), List.copyOf(report.answered().keySet()));
@@ -79,5 +85,24 @@ class ClusterLocksTest {
     });
     assertTrue(now.toResult().containsKey("not_answered"));
     assertEquals(2L, ((Map<?, ?>) failures.snapshot().get("http://c:6333")).get("count"));
+  }
+
+  @Test
+  void showsEachNodesDiskWriteBlockWhileItIsOn() throws Exception {
+    get(vertx.deployVerticle(new LockVerticle(new Addresses("1"))));
+    // node 2 has no room left: its probe reads 0 bytes free
+    get(vertx.deployVerticle(new LockVerticle(new Addresses("2"), new DiskGuard(1 << 20, 2 << 20), () -> 0L, 20)));
+    var locks = new ClusterLocks(vertx, peers(List.of(new Peer(1, "http://a:6333", "n1"), new Peer(2, "http://b:6333", "n2"))),
+        new SendFailures());
+    long deadline = System.currentTimeMillis() + 10_000;
+    ClusterLocks.Report report;
+    do {
+      report = get(locks.get(2000));
+    } while (!report.answered().get("2").containsKey("disk_write_block") && System.currentTimeMillis() < deadline);
+    @SuppressWarnings("unchecked")
+    var block = (Map<String, Object>) report.answered().get("2").get("disk_write_block");
+    assertTrue(((String) block.get("error_message")).startsWith("Insufficient storage:"), block.toString());
+    assertEquals(false, report.answered().get("2").get("write"), "the disk block is not the manual lock");
+    assertFalse(report.answered().get("1").containsKey("disk_write_block"));
   }
 }
