@@ -40,6 +40,7 @@ public final class HttpRouterVerticle extends VerticleBase {
   private List<Route> routes;
   private LockClient lock;
   private HttpServer server;
+  private long reloadTimer = -1;
 
   public HttpRouterVerticle(Node node) {
     this(node, Peers.single(node.peerId(), null));
@@ -71,9 +72,11 @@ public final class HttpRouterVerticle extends VerticleBase {
         .setPort(service.httpPort())
         .setCompressionSupported(true)
         .setDecompressionSupported(true);
-    return vertx.createHttpServer(options).requestHandler(router()).listen().onSuccess(s -> {
+    var tls = node.config().tls();
+    return vertx.createHttpServer(Https.apply(options, tls)).requestHandler(router()).listen().onSuccess(s -> {
       server = s;
-      log.info("REST API listening on {}:{}", service.host(), s.actualPort());
+      reloadTimer = Https.scheduleReload(vertx, s, tls);
+      log.info("REST API listening on {}:{} ({})", service.host(), s.actualPort(), tls == null ? "TLS disabled" : "TLS enabled");
     });
   }
 
@@ -183,6 +186,9 @@ public final class HttpRouterVerticle extends VerticleBase {
   /** Stops accepting connections and lets requests in flight finish (graceful shutdown). */
   @Override
   public Future<?> stop() {
+    if (reloadTimer >= 0) {
+      vertx.cancelTimer(reloadTimer);
+    }
     return server == null ? Future.succeededFuture() : server.shutdown(SHUTDOWN_GRACE_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
   }
 }

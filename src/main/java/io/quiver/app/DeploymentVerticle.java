@@ -132,7 +132,7 @@ public final class DeploymentVerticle extends VerticleBase {
     if (host.equals("0.0.0.0") || host.equals("::")) {
       host = peers.advertisedHost() != null ? peers.advertisedHost() : "localhost";
     }
-    String uri = "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + router.actualPort();
+    String uri = (config.tls() == null ? "http://" : "https://") + (host.contains(":") ? "[" + host + "]" : host) + ":" + router.actualPort();
     Peer self = new Peer(node.peerId(), uri, clusterManager == null ? null : clusterManager.getNodeId());
     return peers.register(self).onSuccess(v -> {
       if (peers.clustered()) {

@@ -2,6 +2,7 @@ package io.quiver.app;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,7 +15,7 @@ import java.util.Set;
  * Keys follow Qdrant's {@code config.yaml}. Build it with {@link ConfigLoader}.
  */
 public record QuiverConfig(
-    Service service, Storage storage, Cluster cluster, String logLevel, List<String> sources) {
+    Service service, Storage storage, Cluster cluster, String logLevel, List<String> sources, Tls tls) {
 
   public record Service(
       String host,
@@ -25,6 +26,14 @@ public record QuiverConfig(
       String readOnlyApiKey,
       boolean enableTls,
       int maxWorkers) {}
+
+  /**
+   * The REST listener's TLS material ({@code tls.*}), PEM files; null when {@code
+   * service.enable_tls} is off. {@code caCert} is set only with {@code
+   * service.verify_https_client_certificate}, and then every client must present a certificate it
+   * signed. {@code certTtlSec} (0: never) is how often the certificate and key are re-read from disk.
+   */
+  public record Tls(Path cert, Path key, Path caCert, int certTtlSec) {}
 
   public enum FsyncMode {
     ALWAYS,
@@ -80,6 +89,7 @@ public record QuiverConfig(
                 .put("max_request_size_mb", 32)
                 .put("enable_cors", true)
                 .put("enable_tls", false)
+                .put("verify_https_client_certificate", false)
                 .put("max_workers", 0))
         .put(
             "storage",
@@ -147,7 +157,20 @@ public record QuiverConfig(
     if (!LOG_LEVELS.contains(level)) {
       throw r.invalid("log_level", "one of " + LOG_LEVELS);
     }
-    return new QuiverConfig(service, storage, cluster, level, List.copyOf(sources));
+    return new QuiverConfig(service, storage, cluster, level, List.copyOf(sources), tls(r, service.enableTls()));
+  }
+
+  /** With TLS on, the certificate and key (and the CA when clients are verified) must be readable files. */
+  private static Tls tls(Reader r, boolean enabled) {
+    boolean verifyClients = r.bool("service.verify_https_client_certificate");
+    if (!enabled) {
+      return null;
+    }
+    Path cert = r.readableFile("tls.cert", "service.enable_tls");
+    Path key = r.readableFile("tls.key", "service.enable_tls");
+    Path ca = verifyClients ? r.readableFile("tls.ca_cert", "service.verify_https_client_certificate") : null;
+    Object ttl = r.raw("tls.cert_ttl");
+    return new Tls(cert, key, ca, ttl == null || "".equals(ttl) ? 0 : r.integer("tls.cert_ttl", 1, 365 * 24 * 3600));
   }
 
   /** Typed access to dotted keys; values from the environment arrive as strings and are coerced here. */
@@ -214,6 +237,15 @@ public record QuiverConfig(
         throw invalid(key, "an integer from " + min + " to " + max);
       }
       return (int) value;
+    }
+
+    /** A path that must name a readable regular file because {@code because} is on. */
+    Path readableFile(String key, String because) {
+      String s = optionalString(key);
+      if (s == null || !Files.isRegularFile(Path.of(s)) || !Files.isReadable(Path.of(s))) {
+        throw invalid(key, "a readable PEM file, since " + because + " is true");
+      }
+      return Path.of(s);
     }
 
     boolean bool(String key) {
