@@ -4,6 +4,7 @@ import io.quiver.error.ApiException;
 import io.vertx.core.Handler;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.HttpException;
 import org.slf4j.Logger;
@@ -16,7 +17,12 @@ import org.slf4j.LoggerFactory;
  */
 final class FailureHandler implements Handler<RoutingContext> {
   private static final Logger log = LoggerFactory.getLogger(FailureHandler.class);
-  private static final String TOO_LARGE = "Payload too large: the request body exceeds service.max_request_size_mb";
+  private final long bodyLimit;
+
+  /** @param bodyLimit {@code service.max_request_size_mb} in bytes, for the 413 message */
+  FailureHandler(long bodyLimit) {
+    this.bodyLimit = bodyLimit;
+  }
 
   @Override
   public void handle(RoutingContext ctx) {
@@ -28,10 +34,57 @@ final class FailureHandler implements Handler<RoutingContext> {
       ctx.response().reset();
       return;
     }
+    if (error.status() == 413) {
+      closeAfterRequest(ctx);
+    }
     Envelope.error(ctx, error.status(), error.getMessage());
   }
 
-  private static ApiException toApiException(RoutingContext ctx) {
+  /**
+   * A body that is too large is answered at once (from its Content-Length, or as soon as a chunked
+   * or compressed body goes over the limit); what follows is read and dropped, never kept, so that
+   * a client still sending sees the 413 rather than a reset. Over HTTP/1.x the connection closes
+   * once the request has ended.
+   */
+  private static void closeAfterRequest(RoutingContext ctx) {
+    if (ctx.request().version() == HttpVersion.HTTP_2) {
+      return;
+    }
+    ctx.response().putHeader("connection", "close");
+    var connection = ctx.request().connection();
+    if (ctx.request().isEnded()) {
+      ctx.addEndHandler(v -> connection.close());
+    } else {
+      ctx.request().endHandler(v -> {
+        if (ctx.response().ended()) {
+          connection.close();
+        } else {
+          ctx.addEndHandler(x -> connection.close());
+        }
+      });
+    }
+  }
+
+  /**
+   * Qdrant's (actix') wording: the announced length when there is one, else the limit that a
+   * chunked or compressed body went over.
+   */
+  private String tooLarge(RoutingContext ctx) {
+    String announced = ctx.request().getHeader("content-length");
+    if (announced != null && ctx.request().getHeader("content-encoding") == null) {
+      try {
+        long length = Long.parseLong(announced.trim());
+        if (length > bodyLimit) {
+          return "Payload error: JSON payload (" + length + " bytes) is larger than allowed (limit: " + bodyLimit + " bytes).";
+        }
+      } catch (NumberFormatException e) {
+        // fall through to the generic wording
+      }
+    }
+    return "Payload error: JSON payload has exceeded limit (" + bodyLimit + " bytes).";
+  }
+
+  private ApiException toApiException(RoutingContext ctx) {
     Throwable failure = ctx.failure();
     if (failure instanceof ApiException api) {
       return api;
@@ -47,14 +100,14 @@ final class FailureHandler implements Handler<RoutingContext> {
       return ApiException.unavailable("Service unavailable: " + reply.failureType().name().toLowerCase());
     }
     if (failure instanceof HttpException http) {
-      return new ApiException(http.getStatusCode(), describe(http));
+      return new ApiException(http.getStatusCode(), http.getStatusCode() == 413 ? tooLarge(ctx) : describe(http));
     }
     if (failure == null) {
       int status = ctx.statusCode() > 0 ? ctx.statusCode() : 500;
       return new ApiException(status, switch (status) {
         case 404 -> "Not found: " + ctx.request().path();
         case 405 -> "Method not allowed: " + ctx.request().method() + " " + ctx.request().path();
-        case 413 -> TOO_LARGE;
+        case 413 -> tooLarge(ctx);
         default -> "Error " + status;
       });
     }
@@ -64,7 +117,6 @@ final class FailureHandler implements Handler<RoutingContext> {
 
   private static String describe(HttpException http) {
     return switch (http.getStatusCode()) {
-      case 413 -> TOO_LARGE;
       case 400 -> "Format error in JSON body: " + (http.getPayload() == null ? "bad request" : http.getPayload());
       default -> http.getPayload() != null ? http.getPayload() : "Error " + http.getStatusCode();
     };

@@ -111,11 +111,13 @@ public final class HttpRouterVerticle extends VerticleBase {
         }
       });
     }
-    router.route().handler(BodyHandler.create(false).setBodyLimit(service.maxRequestSizeMb() * 1024L * 1024L));
+    long bodyLimit = service.maxRequestSizeMb() * 1024L * 1024L;
+    // refuses a larger announced Content-Length at once, and stops keeping a chunked body past the limit
+    router.route().handler(BodyHandler.create(false).setBodyLimit(bodyLimit));
     for (Route route : routes) {
       router.route(route.method(), route.vertxPath()).handler(ctx -> dispatch(route, ctx));
     }
-    var failures = new FailureHandler();
+    var failures = new FailureHandler(bodyLimit);
     router.route().failureHandler(failures);
     router.errorHandler(404, failures);
     router.errorHandler(405, failures);

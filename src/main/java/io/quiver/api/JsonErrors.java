@@ -1,6 +1,7 @@
 package io.quiver.api;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import io.quiver.error.ApiException;
 import java.io.IOException;
@@ -22,8 +23,26 @@ final class JsonErrors {
     return ApiException.formatError(describe(e));
   }
 
+  private static StreamConstraintsException constraint(Throwable e) {
+    for (Throwable t = e; t != null && t.getCause() != t; t = t.getCause()) {
+      if (t instanceof StreamConstraintsException s) {
+        return s;
+      }
+    }
+    return null;
+  }
+
   private static String describe(IOException e) {
     String message = e instanceof JsonProcessingException jpe ? jpe.getOriginalMessage() : e.getMessage();
+    StreamConstraintsException limit = constraint(e);
+    if (limit != null) {
+      message = limit.getOriginalMessage();
+      // Qdrant's wording for deep nesting; Jackson's own for the other limits, without its API hint
+      message = message.startsWith("Document nesting depth") ? "recursion limit exceeded"
+          : message.replaceFirst(", from `StreamReadConstraints\\.[A-Za-z]+\\(\\)`", "");
+      // Jackson raises these without a location
+      return message;
+    }
     Throwable cause = e.getCause();
     if (cause instanceof IllegalArgumentException && cause.getMessage() != null) {
       message = cause.getMessage();

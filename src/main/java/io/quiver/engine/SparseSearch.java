@@ -43,7 +43,7 @@ public final class SparseSearch {
     SparseVector weighted = !spec.idf() ? query : idfWeighted(query, filter == null ? vectors : all(searcher, spec));
     Comparator<VectorSearch.Hit> best = Comparator.comparingDouble(VectorSearch.Hit::score).reversed()
         .thenComparingInt(VectorSearch.Hit::doc);
-    PriorityQueue<VectorSearch.Hit> heap = new PriorityQueue<>(k + 1, best.reversed());
+    PriorityQueue<VectorSearch.Hit> heap = new PriorityQueue<>(Math.min(k, docs.size()) + 1, best.reversed());
     for (int i = 0; i < docs.size(); i++) {
       SparseVector v = vectors.get(i);
       if (!overlaps(weighted, v)) {

@@ -380,7 +380,7 @@ public final class VectorSearch {
     }
     Comparator<Hit> byScore = Comparator.comparingDouble(Hit::score);
     Comparator<Hit> best = (higherIsBetter ? byScore.reversed() : byScore).thenComparingInt(Hit::doc);
-    PriorityQueue<Hit> heap = new PriorityQueue<>(k + 1, best.reversed());
+    PriorityQueue<Hit> heap = new PriorityQueue<>(Math.min(k, searcher.getIndexReader().maxDoc()) + 1, best.reversed());
     Weight weight = Matching.weight(searcher, filter);
     boolean multi = field.startsWith(Fields.MULTI_PREFIX);
     for (LeafReaderContext ctx : searcher.getIndexReader().leaves()) {

@@ -20,9 +20,45 @@ public final class FilterParser {
 
   private static final Set<String> FILTER_FIELDS = Set.of("should", "min_should", "must", "must_not");
 
+  /**
+   * How deeply a filter's JSON may nest (objects and arrays, e.g. {@code must} in {@code should} in
+   * {@code nested}): parsing, querying and matching recurse along it, so a bound here bounds the stack
+   * they use whoever built the tree. Qdrant's JSON parser stops at 128 levels for a whole body.
+   */
+  public static final int MAX_DEPTH = 128;
+
   /** The filter of {@code node}; a missing or null filter matches everything. */
   public static Filter parse(JsonNode node) {
-    return node == null || node.isNull() || node.isMissingNode() ? Filter.ALL : filter(node, "filter");
+    if (node == null || node.isNull() || node.isMissingNode()) {
+      return Filter.ALL;
+    }
+    if (deeperThan(node, MAX_DEPTH)) {
+      throw error("filter", "nested deeper than " + MAX_DEPTH + " levels");
+    }
+    return filter(node, "filter");
+  }
+
+  /** Whether {@code root} nests more than {@code max} containers; iterative, so any depth is safe to measure. */
+  static boolean deeperThan(JsonNode root, int max) {
+    var stack = new java.util.ArrayDeque<JsonNode>();
+    var depths = new java.util.ArrayDeque<Integer>();
+    stack.push(root);
+    depths.push(1);
+    while (!stack.isEmpty()) {
+      JsonNode n = stack.pop();
+      int d = depths.pop();
+      if (!n.isContainerNode()) {
+        continue;
+      }
+      if (d > max) {
+        return true;
+      }
+      for (JsonNode child : n) {
+        stack.push(child);
+        depths.push(d + 1);
+      }
+    }
+    return false;
   }
 
   static Filter filter(JsonNode n, String at) {

@@ -60,7 +60,7 @@ public final class OrderBy {
     boolean floats = index.type() == PayloadType.FLOAT;
     Comparator<Entry> ascending = Comparator.comparingDouble(Entry::value).thenComparing(Entry::id);
     Comparator<Entry> best = descending ? ascending.reversed() : ascending;
-    PriorityQueue<Entry> heap = new PriorityQueue<>(limit + 1, best.reversed());
+    PriorityQueue<Entry> heap = new PriorityQueue<>(Math.min(limit, searcher.getIndexReader().maxDoc()) + 1, best.reversed());
     Weight weight = Matching.weight(searcher, filter);
     for (LeafReaderContext ctx : searcher.getIndexReader().leaves()) {
       SortedNumericDocValues values = DocValues.getSortedNumeric(ctx.reader(), field);

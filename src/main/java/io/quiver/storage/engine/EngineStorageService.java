@@ -213,6 +213,7 @@ public final class EngineStorageService implements StorageService {
     if (searches == null || !searches.isArray()) {
       throw ApiException.formatError("missing field `searches`");
     }
+    Limits.atMost(searches, Limits.MAX_BATCH_SEARCHES, "searches");
     return col.use(() -> {
       ArrayNode out = F.arrayNode();
       for (int i = 0; i < searches.size(); i++) {
@@ -732,6 +733,7 @@ public final class EngineStorageService implements StorageService {
     if (operations == null || !operations.isArray()) {
       throw ApiException.formatError("missing field `operations`");
     }
+    Limits.atMost(operations, Limits.MAX_BATCH_OPERATIONS, "operations");
     return col.use(() -> {
       List<PointOps.Op> ops = new ArrayList<>();
       for (int i = 0; i < operations.size(); i++) {

@@ -161,6 +161,7 @@ final class PointOps {
     if (points == null || !points.isArray()) {
       throw ApiException.formatError("missing field `points`");
     }
+    Limits.atMost(points, Limits.MAX_POINTS, "points");
     List<PointId> ids = new ArrayList<>();
     List<PointRequests.Vectors> vectors = new ArrayList<>();
     for (int i = 0; i < points.size(); i++) {

@@ -39,6 +39,7 @@ final class PointRequests {
     if (arr == null || !arr.isArray()) {
       throw ApiException.formatError(path + ": expected a list of point ids");
     }
+    Limits.atMost(arr, Limits.MAX_POINTS, path);
     List<PointId> out = new ArrayList<>(arr.size());
     for (int i = 0; i < arr.size(); i++) {
       out.add(id(arr.get(i), path + "[" + i + "]"));
@@ -54,6 +55,7 @@ final class PointRequests {
       if (!points.isArray()) {
         throw ApiException.formatError("points: expected a list of points");
       }
+      Limits.atMost(points, Limits.MAX_POINTS, "points");
       List<Point> out = new ArrayList<>(points.size());
       for (int i = 0; i < points.size(); i++) {
         String path = "points[" + i + "]";

@@ -153,6 +153,7 @@ final class QueryOps {
     if (searches == null || !searches.isArray()) {
       throw ApiException.formatError("missing field `searches`");
     }
+    Limits.atMost(searches, Limits.MAX_BATCH_SEARCHES, "searches");
     var v = Validation.body();
     List<Request> requests = new ArrayList<>();
     for (int i = 0; i < searches.size(); i++) {
