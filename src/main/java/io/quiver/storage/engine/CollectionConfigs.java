@@ -477,6 +477,9 @@ final class CollectionConfigs {
   }
 
   static ObjectNode object(JsonNode n, String path) {
+    if (n == null && path.equals("body")) {
+      throw ApiException.formatError("EOF while parsing a value at line 1 column 0"); // no body at all
+    }
     if (!(n instanceof ObjectNode o)) {
       throw ApiException.formatError(path + ": invalid type: " + Validation.kind(n) + ", expected a map");
     }

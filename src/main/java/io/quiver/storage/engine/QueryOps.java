@@ -653,8 +653,12 @@ final class QueryOps {
     }
   }
 
+  /**
+   * Requests Qdrant itself answers with a 500 "Service internal error" (no inference service, bad
+   * formula variables): here they are the client's to fix, so 400 with Qdrant's own words.
+   */
   private static ApiException serviceError(String message) {
-    return new ApiException(500, "Service internal error: " + message);
+    return new ApiException(400, "Bad request: " + message);
   }
 
   /** A double as Rust's {@code Display} prints it: no exponent, no trailing {@code .0}, {@code inf}, {@code NaN}. */

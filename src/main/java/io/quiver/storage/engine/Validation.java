@@ -81,6 +81,9 @@ final class Validation {
   }
 
   static String kind(JsonNode n) {
+    if (n == null) {
+      return "null";
+    }
     return switch (n.getNodeType()) {
       case STRING -> "string \"" + n.asText() + "\"";
       case NUMBER -> (n.isIntegralNumber() ? "integer `" : "floating point `") + n.asText() + "`";
