@@ -22,6 +22,9 @@ export const node = {
   onChange(listener) {
     this.listeners.push(listener);
   },
+  offChange(listener) {
+    this.listeners = this.listeners.filter((l) => l !== listener);
+  },
 };
 
 let keyDialogOpen = false;

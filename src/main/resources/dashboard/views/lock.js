@@ -9,7 +9,27 @@ export function title() {
   return 'Write lock';
 }
 
+let watcher = null;
+
+export function leave() {
+  if (watcher) watcher.node.offChange(watcher.listener);
+  watcher = null;
+}
+
+/** Someone else may lock or unlock meanwhile: the view follows the node's status. */
+function follow(root, ctx, shown) {
+  leave();
+  const listener = (node) => {
+    if (node.lock && (node.lock.write !== shown.write || node.lock.rejected_writes !== shown.rejected)) {
+      show(root, null, ctx).catch(() => {});
+    }
+  };
+  watcher = { node: ctx.node, listener };
+  ctx.node.onChange(listener);
+}
+
 export async function show(root, _arg, ctx) {
+  leave();
   const [state, history] = await Promise.all([
     api('GET', '/locks'),
     api('GET', '/locks/history').catch((e) => (e.status === 401 ? Promise.reject(e) : e)),
@@ -30,13 +50,13 @@ export async function show(root, _arg, ctx) {
             locked ? badge('Writes locked', 'warn') : badge('Writes open', 'good')),
           h('div', { class: 'muted', 'data-test': 'lock-message' },
             locked ? `Writes answer 403 "Storage locked: ${state.error_message || DEFAULT_MESSAGE}"` : 'Creating collections and adding data are allowed.'))),
-      h('p', { class: 'muted' },
-        `Writes refused since start: ${count(rejected)}. Reads, searches and deletes are never locked. `
-        + 'The lock is per node and in memory: a restart starts unlocked.')),
+      h('p', { class: 'muted' }, 'Writes refused since start: ', h('span', { 'data-test': 'rejected-writes' }, count(rejected)),
+        '. Reads, searches and deletes are never locked. The lock is per node and in memory: a restart starts unlocked.')),
     card('Changes since start',
       history instanceof ApiError
         ? errorBox(new Error(`History not available on this node: ${history.message}`))
         : historyTable(history)));
+  follow(root, ctx, { write: locked, rejected });
 }
 
 function historyTable(history) {
