@@ -28,6 +28,8 @@ export const node = {
 };
 
 let keyDialogOpen = false;
+// once the user cancels the prompt, background polling stops asking; the API key button asks again
+let keyDismissed = false;
 let current = null;
 
 export async function refreshStatus() {
@@ -76,9 +78,10 @@ function renderStatus() {
     h('div', {}, `peer ${node.peerId}`), h('div', {}, `API ${node.version}`));
 }
 
-function askForKey(reason) {
-  if (keyDialogOpen) return;
+function askForKey(reason, { automatic = false } = {}) {
+  if (keyDialogOpen || (automatic && keyDismissed)) return;
   keyDialogOpen = true;
+  let accepted = false;
   const input = h('input', {
     type: 'password', class: 'input', 'data-test': 'api-key-input', autocomplete: 'off', placeholder: 'api key', value: apiKey(),
   });
@@ -92,13 +95,18 @@ function askForKey(reason) {
     confirm: {
       label: 'Use this key',
       onConfirm: async () => {
+        accepted = true;
+        keyDismissed = false;
         setApiKey(input.value.trim());
         route();
         refreshStatus();
       },
     },
   });
-  d.addEventListener('close', () => { keyDialogOpen = false; });
+  d.addEventListener('close', () => {
+    keyDialogOpen = false;
+    if (!accepted) keyDismissed = true;
+  });
   input.addEventListener('keydown', (e) => {
     if (e.key === 'Enter') d.querySelector('[data-test=confirm-button]').click();
   });
@@ -125,7 +133,7 @@ function route() {
 
 onUnauthorized((message) => askForKey(message.includes('Invalid')
   ? 'The key was refused. Type a valid API key.'
-  : undefined));
+  : undefined, { automatic: true }));
 document.getElementById('key-button').addEventListener('click', () => askForKey());
 window.addEventListener('hashchange', route);
 window.addEventListener('unhandledrejection', (e) => {

@@ -63,7 +63,9 @@ export async function show(root, _arg, ctx) {
     if (e.status === 401) throw e;
     lockNote = `Cluster-wide lock state not available (${e.message}); only this node's lock is shown.`;
   }
-  const self = String(status.peer_id);
+  // peer ids are 64-bit: JSON.parse rounds the number `peer_id`, so this node is found by the string
+  // id of its telemetry (the keys of `peers` are strings too)
+  const self = String(node.peerId);
   const ids = Object.keys(status.peers || {}).sort();
   const modes = await Promise.all(ids.map((id) => (id === self ? thisMode : remoteMode(status.peers[id].uri))));
   const rows = ids.map((id, i) => h('tr', { 'data-test': 'peer-row' },
