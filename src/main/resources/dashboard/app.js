@@ -34,7 +34,7 @@ let current = null;
 
 export async function refreshStatus() {
   try {
-    const [telemetry, ready] = await Promise.all([api('GET', '/telemetry'), apiText('/readyz')]);
+    const [telemetry, ready, locks] = await Promise.all([api('GET', '/telemetry'), apiText('/readyz'), api('GET', '/locks')]);
     node.loaded = true;
     node.peerId = telemetry.id;
     node.version = telemetry.app && telemetry.app.version;
@@ -43,6 +43,8 @@ export async function refreshStatus() {
     const m = /recovery mode: (.*)\)$/s.exec(ready.text);
     node.recoveryMessage = node.recovery ? (m ? m[1] : 'recovery mode') : null;
     node.lock = telemetry.locks || null;
+    // the automatic disk write block (507), a cause separate from the manual lock; GET /locks shows it while on
+    node.diskBlock = locks.disk_write_block || null;
   } catch (e) {
     node.loaded = false;
     node.error = e;
@@ -65,8 +67,8 @@ function renderStatus() {
   mode.textContent = node.recovery ? 'recovery mode' : 'ready';
   mode.className = `pill ${node.recovery ? 'bad' : 'good'}`;
   const locked = node.lock && node.lock.write;
-  lockPill.textContent = locked ? 'writes locked' : 'writes open';
-  lockPill.className = `pill ${locked ? 'warn' : 'good'}`;
+  lockPill.textContent = locked ? 'writes locked' : node.diskBlock ? 'writes blocked: disk' : 'writes open';
+  lockPill.className = `pill ${locked ? 'warn' : node.diskBlock ? 'bad' : 'good'}`;
   lockPill.dataset.locked = locked ? 'true' : 'false';
   banner.hidden = !node.recovery;
   banner.replaceChildren();

@@ -10,7 +10,8 @@ export function title() {
 function lockBadge(lock) {
   if (!lock) return h('span', { class: 'muted' }, 'unknown');
   if (lock.error) return badge(`no answer: ${lock.error}`, 'bad');
-  return lock.write ? badge(`locked: ${lock.error_message || 'Write operations are forbidden'}`, 'warn') : badge('open', 'good');
+  const manual = lock.write ? badge(`locked: ${lock.error_message || 'Write operations are forbidden'}`, 'warn') : badge('open', 'good');
+  return lock.disk_write_block ? [manual, ' ', badge('disk write block', 'bad')] : manual;
 }
 
 function modeBadge(mode) {

@@ -47,9 +47,12 @@ export async function show(root, _arg, ctx) {
         toggle,
         h('div', {},
           h('div', { class: 'lock-title', 'data-test': 'lock-state', 'data-locked': String(locked) },
-            locked ? badge('Writes locked', 'warn') : badge('Writes open', 'good')),
+            locked ? badge('Writes locked', 'warn') : state.disk_write_block ? badge('Manual lock off', 'muted') : badge('Writes open', 'good')),
           h('div', { class: 'muted', 'data-test': 'lock-message' },
-            locked ? `Writes answer 403 "Storage locked: ${state.error_message || DEFAULT_MESSAGE}"` : 'Creating collections and adding data are allowed.'))),
+            locked ? `Writes answer 403 "Storage locked: ${state.error_message || DEFAULT_MESSAGE}"`
+              : state.disk_write_block ? 'The disk write block below refuses writes meanwhile.'
+                : 'Creating collections and adding data are allowed.'))),
+      state.disk_write_block ? diskBlock(state.disk_write_block) : null,
       h('p', { class: 'muted' }, 'Writes refused since start: ', h('span', { 'data-test': 'rejected-writes' }, count(rejected)),
         '. Reads, searches and deletes are never locked. The lock is per node and in memory: a restart starts unlocked.')),
     card('Changes since start',
@@ -57,6 +60,13 @@ export async function show(root, _arg, ctx) {
         ? errorBox(new Error(`History not available on this node: ${history.message}`))
         : historyTable(history)));
   follow(root, ctx, { write: locked, rejected });
+}
+
+/** The automatic disk write block: a separate cause (507), lifted by the node itself once space is back. */
+function diskBlock(block) {
+  return h('div', { class: 'error', 'data-test': 'disk-write-block' },
+    h('strong', {}, 'Automatic disk write block (507): '), block.error_message || 'no space left on device',
+    '. It lifts by itself once space is back; the toggle does not change it.');
 }
 
 function historyTable(history) {

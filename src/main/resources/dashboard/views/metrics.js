@@ -40,6 +40,8 @@ function summarize(text) {
       locked: scalar(parsed, 'quiver_write_locked'),
       rejected: scalar(parsed, 'quiver_rejected_writes_total'),
       inFlight: scalar(parsed, 'quiver_writes_in_flight'),
+      diskFree: scalar(parsed, 'quiver_disk_free_bytes'),
+      diskBlock: scalar(parsed, 'quiver_disk_write_block'),
     },
   };
 }
@@ -138,7 +140,9 @@ function draw(root) {
       stat('vectors', count(g.vectors)),
       stat('heap in use', `${bytes(g.heapUsed)} / ${bytes(g.heapMax)}`),
       stat('writes refused by the lock', count(g.rejected)),
-      stat('writes in flight', count(g.inFlight))),
+      stat('writes in flight', count(g.inFlight)),
+      g.diskFree === undefined ? null
+        : stat(g.diskBlock ? 'disk free: writes BLOCKED' : 'disk free', g.diskFree < 0 ? 'unknown' : bytes(g.diskFree))),
     h('div', { class: 'grid2' },
       card('Request rate', h('p', { class: 'muted' }, `Every ${PERIOD_MS / 1000} s, without the dashboard's own /metrics calls`),
         lineChart(rateSeries, { windowMs: WINDOW_MS }), legend(rateSeries)),
