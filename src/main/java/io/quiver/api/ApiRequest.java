@@ -3,6 +3,7 @@ package io.quiver.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import io.quiver.error.ApiException;
+import io.quiver.lock.LockOrigin;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
 import java.io.IOException;
@@ -24,6 +25,18 @@ public final class ApiRequest {
 
   public String query(String name) {
     return ctx.queryParams().get(name);
+  }
+
+  /**
+   * Who sent this request, for audit records: the TCP peer's address (forwarding headers are not
+   * trusted) and which key it came with, {@code "read-write"}, {@code "read-only"} or {@code "none"}
+   * when no keys are configured. Never the key itself.
+   */
+  public LockOrigin origin() {
+    var remote = ctx.request().remoteAddress();
+    ApiKeys.Grant grant = ctx.get(HttpRouterVerticle.GRANT_KEY);
+    String key = grant == null ? "none" : grant == ApiKeys.Grant.FULL ? "read-write" : "read-only";
+    return new LockOrigin(remote == null ? null : remote.hostAddress(), key);
   }
 
   /** Query parameters, plus the path parameters other than the collection name. */

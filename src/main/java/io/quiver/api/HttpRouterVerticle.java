@@ -31,7 +31,8 @@ import org.slf4j.LoggerFactory;
 public final class HttpRouterVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(HttpRouterVerticle.class);
   private static final String ROUTE_KEY = "quiver.route";
-  private static final String GRANT_KEY = "quiver.grant";
+  /** The {@link ApiKeys.Grant} of a request, absent when no keys are configured. */
+  static final String GRANT_KEY = "quiver.grant";
 
   private final Node node;
   private final Peers peers;
@@ -61,6 +62,7 @@ public final class HttpRouterVerticle extends VerticleBase {
         new ServiceEndpoint(node, storage, lock, stats),
         new LockEndpoint(lock, new ClusterLocks(vertx, peers, sendFailures)),
         new ClusterEndpoint(peers, sendFailures),
+        new LockHistoryEndpoint(lock),
         new CollectionsEndpoint(storage),
         new PointsEndpoint(storage))) {
       routes.addAll(e.routes());
@@ -98,6 +100,11 @@ public final class HttpRouterVerticle extends VerticleBase {
           .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.PATCH, HttpMethod.DELETE))
           .allowedHeaders(Set.of("content-type", "api-key", "authorization")));
     }
+    // the dashboard's files hold no data and are public; the page sends its user's key with each API call
+    new DashboardAssets(vertx).mount(router, ctx -> {
+      ctx.put(ROUTE_KEY, "GET " + DashboardAssets.PATH);
+      ctx.next();
+    });
     var keys = new ApiKeys(service.apiKey(), service.readOnlyApiKey());
     if (keys.enabled()) {
       // before the body is read: a request without a valid key costs nothing more

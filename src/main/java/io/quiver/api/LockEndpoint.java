@@ -35,8 +35,8 @@ final class LockEndpoint implements Endpoint {
         Route.post("/locks", Access.ADMIN, req -> {
           LockState next = parse(req.body(JsonNode.class));
           return clusterScope(req)
-              ? cluster.set(next, timeoutMs(req)).map(ClusterLocks.Report::toResult)
-              : lock.set(next).map(previous -> locksOption(previous.write(), previous.errorMessage()));
+              ? cluster.set(next, req.origin(), timeoutMs(req)).map(ClusterLocks.Report::toResult)
+              : lock.set(next, req.origin()).map(previous -> locksOption(previous.write(), previous.errorMessage()));
         }));
   }
 

@@ -54,7 +54,8 @@ public final class Addresses {
   }
 
   /**
-   * Public. Sets the lock: body {@code {"write": bool, "error_message": string|null}}; reply is the
+   * Public. Sets the lock: body {@code {"write": bool, "error_message": string|null}}, optionally with
+   * {@code "origin": {"client": string|null, "api_key": string}} for the history; reply is the
    * previous state, sent once every write granted before the change has finished.
    */
   public String lockSet() {
@@ -68,6 +69,14 @@ public final class Addresses {
    */
   public String lockDisk() {
     return prefix + "lock.disk";
+  }
+
+  /**
+   * Public. The lock changes since start: reply {@code {"changes": [{"time", "write", "error_message",
+   * "previous", "client", "api_key"}, ...], "forgotten": n}}, oldest first.
+   */
+  public String lockHistory() {
+    return prefix + "lock.history";
   }
 
   /** Local. Storage commands ({@code io.quiver.storage.StorageCommand}), answered by either storage verticle. */

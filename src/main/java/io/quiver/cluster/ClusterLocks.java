@@ -48,7 +48,12 @@ public final class ClusterLocks {
 
   /** Sets {@code next} on every live node; each answer is that node's previous state. */
   public Future<Report> set(LockState next, long timeoutMs) {
-    return fanOut(a -> a.lockSet(), next.toJson(), timeoutMs);
+    return set(next, io.quiver.lock.LockOrigin.UNKNOWN, timeoutMs);
+  }
+
+  /** {@link #set(LockState, long)}, naming who asked in every node's lock history. */
+  public Future<Report> set(LockState next, io.quiver.lock.LockOrigin origin, long timeoutMs) {
+    return fanOut(a -> a.lockSet(), next.toJson().put("origin", origin.toJson()), timeoutMs);
   }
 
   /** Reads every live node's lock. */

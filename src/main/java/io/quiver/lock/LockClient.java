@@ -49,4 +49,15 @@ public final class LockClient {
   public Future<LockState> set(LockState state) {
     return bus.<JsonObject>request(addresses.lockSet(), state.toJson()).map(m -> LockState.fromJson(m.body()));
   }
+
+  /** {@link #set(LockState)}, naming who asked, for the lock's history. */
+  public Future<LockState> set(LockState state, LockOrigin origin) {
+    return bus.<JsonObject>request(addresses.lockSet(), state.toJson().put("origin", origin.toJson()))
+        .map(m -> LockState.fromJson(m.body()));
+  }
+
+  /** The lock changes since start: {@code {"changes": [...], "forgotten": n}} ({@link LockHistory}). */
+  public Future<JsonObject> history() {
+    return bus.<JsonObject>request(addresses.lockHistory(), QUERY).map(m -> m.body());
+  }
 }

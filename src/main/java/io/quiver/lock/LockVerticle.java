@@ -26,6 +26,7 @@ public final class LockVerticle extends VerticleBase {
   private final long checkIntervalMs;
   private boolean probing;
   private boolean probeFailed;
+  private final LockHistory history = new LockHistory();
 
   /** Without a disk watch: the disk block never turns on. */
   public LockVerticle(Addresses addresses) {
@@ -61,7 +62,8 @@ public final class LockVerticle extends VerticleBase {
         bus.<JsonObject>consumer(addresses.lockPermission(), this::permission).completion(),
         bus.<JsonObject>consumer(addresses.lockRelease(), m -> gate.release(m.body().getLong("permit", 0L))).completion(),
         bus.<JsonObject>consumer(addresses.lockGet(), m -> m.reply(stateJson())).completion(),
-        bus.<JsonObject>consumer(addresses.lockSet(), this::set).completion());
+        bus.<JsonObject>consumer(addresses.lockSet(), this::set).completion(),
+        bus.<JsonObject>consumer(addresses.lockHistory(), m -> m.reply(history.toJson())).completion());
   }
 
   private void permission(Message<JsonObject> m) {
@@ -126,6 +128,8 @@ public final class LockVerticle extends VerticleBase {
       m.fail(400, "Format error in JSON body: " + e.getMessage());
       return;
     }
+    history.record(new LockHistory.Change(System.currentTimeMillis(), gate.state(), next,
+        LockOrigin.fromJson(m.body().getValue("origin"))));
     gate.set(next, previous -> {
       log.info("Write lock changed: {} -> {} (node-local, in memory only: a restart starts unlocked)",
           describe(previous), describe(next));

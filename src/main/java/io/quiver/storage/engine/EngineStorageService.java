@@ -675,6 +675,8 @@ public final class EngineStorageService implements StorageService {
       out.put("segments_count", Math.max(1, counts[1]));
       out.set("config", col.config());
       out.set("payload_schema", payloadSchema(col));
+      // a Quiver extension, as in recovery mode: what the collection's folder holds on disk
+      out.put("size_on_disk_bytes", io.quiver.engine.FileSizes.sizeOf(col.dir));
       return out;
     });
   }

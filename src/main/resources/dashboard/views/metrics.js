@@ -1,0 +1,153 @@
+// Request rates and latencies from the node's own /metrics (Prometheus text), sampled every few
+// seconds while the page is open; the charts show the deltas between samples.
+import { apiText } from '../api.js';
+import { lineChart, legend } from '../chart.js';
+import { parseMetrics, scalar } from '../prometheus.js';
+import { bytes, card, count, h, stat, table } from '../ui.js';
+
+const PERIOD_MS = 3000;
+const WINDOW_MS = 5 * 60 * 1000;
+/** The sampler's own calls and the page's files are left out of the rates. */
+const IGNORED = new Set(['GET /metrics', 'GET /dashboard']);
+
+const samples = []; // {t, byEndpoint: Map(key -> {count, seconds, errors}), gauges}
+const points = { rate: [], errors: [], latency: [] };
+let timer = null;
+let redraw = null;
+
+function summarize(text) {
+  const parsed = parseMetrics(text);
+  const byEndpoint = new Map();
+  for (const s of parsed) {
+    if (s.name !== 'rest_responses_total' && s.name !== 'rest_responses_duration_seconds_sum') continue;
+    const key = `${s.labels.method} ${s.labels.endpoint}`;
+    const e = byEndpoint.get(key) || { count: 0, seconds: 0, errors: 0 };
+    if (s.name === 'rest_responses_total') {
+      e.count += s.value;
+      if (Number(s.labels.status) >= 400) e.errors += s.value;
+    } else {
+      e.seconds += s.value;
+    }
+    byEndpoint.set(key, e);
+  }
+  return {
+    byEndpoint,
+    gauges: {
+      collections: scalar(parsed, 'collections_total'),
+      vectors: scalar(parsed, 'collections_vector_total'),
+      heapUsed: scalar(parsed, 'quiver_jvm_heap_used_bytes'),
+      heapMax: scalar(parsed, 'quiver_jvm_heap_max_bytes'),
+      locked: scalar(parsed, 'quiver_write_locked'),
+      rejected: scalar(parsed, 'quiver_rejected_writes_total'),
+      inFlight: scalar(parsed, 'quiver_writes_in_flight'),
+      diskFree: scalar(parsed, 'quiver_disk_free_bytes'),
+      diskBlock: scalar(parsed, 'quiver_disk_write_block'),
+    },
+  };
+}
+
+function totals(sample) {
+  let c = 0;
+  let s = 0;
+  let e = 0;
+  for (const [key, v] of sample.byEndpoint) {
+    if (IGNORED.has(key)) continue;
+    c += v.count;
+    s += v.seconds;
+    e += v.errors;
+  }
+  return { count: c, seconds: s, errors: e };
+}
+
+async function sample() {
+  let r;
+  try {
+    r = await apiText('/metrics');
+  } catch {
+    return; // 401 prompts for a key; the next tick tries again
+  }
+  if (r.status !== 200) return;
+  const now = { t: Date.now(), ...summarize(r.text) };
+  const prev = samples[samples.length - 1];
+  samples.push(now);
+  if (prev) {
+    const a = totals(prev);
+    const b = totals(now);
+    const dt = (now.t - prev.t) / 1000;
+    const dc = b.count - a.count;
+    if (dc >= 0 && dt > 0) {
+      points.rate.push([now.t, dc / dt]);
+      points.errors.push([now.t, (b.errors - a.errors) / dt]);
+      points.latency.push([now.t, dc > 0 ? ((b.seconds - a.seconds) / dc) * 1000 : null]);
+    }
+  }
+  const cutoff = Date.now() - WINDOW_MS - PERIOD_MS;
+  while (samples.length > 2 && samples[0].t < cutoff) samples.shift();
+  for (const list of Object.values(points)) while (list.length && list[0][0] < cutoff) list.shift();
+  if (redraw) redraw();
+}
+
+export function startSampling() {
+  if (!timer) {
+    sample();
+    timer = setInterval(sample, PERIOD_MS);
+  }
+}
+
+export function title() {
+  return 'Metrics';
+}
+
+export async function show(root) {
+  redraw = () => draw(root);
+  draw(root);
+}
+
+export function leave() {
+  redraw = null;
+}
+
+function draw(root) {
+  const last = samples[samples.length - 1];
+  const prev = samples[samples.length - 2];
+  if (!last) {
+    root.replaceChildren(h('div', { class: 'muted' }, 'Waiting for the first sample of /metrics…'));
+    return;
+  }
+  const g = last.gauges;
+  const rateSeries = [
+    { name: 'requests/s', cls: 's1', points: points.rate },
+    { name: 'errors/s (4xx, 5xx)', cls: 's2', points: points.errors },
+  ];
+  const latencySeries = [{ name: 'mean latency (ms)', cls: 's3', points: points.latency }];
+  const dt = prev ? (last.t - prev.t) / 1000 : 0;
+  const rows = [...last.byEndpoint.entries()]
+    .filter(([key]) => key !== 'unmatched ' && !key.startsWith(' '))
+    .sort((a, b) => b[1].count - a[1].count)
+    .map(([key, v]) => {
+      const before = prev && prev.byEndpoint.get(key);
+      const rate = before && dt > 0 ? (v.count - before.count) / dt : null;
+      return h('tr', {},
+        h('td', { class: 'mono' }, key),
+        h('td', { class: 'num' }, count(v.count)),
+        h('td', { class: 'num' }, count(v.errors)),
+        h('td', { class: 'num' }, rate === null ? '—' : rate.toFixed(2)),
+        h('td', { class: 'num' }, v.count ? ((v.seconds / v.count) * 1000).toFixed(2) : '—'));
+    });
+  root.replaceChildren(
+    h('div', { class: 'stats' },
+      stat('collections', count(g.collections)),
+      stat('vectors', count(g.vectors)),
+      stat('heap in use', `${bytes(g.heapUsed)} / ${bytes(g.heapMax)}`),
+      stat('writes refused by the lock', count(g.rejected)),
+      stat('writes in flight', count(g.inFlight)),
+      g.diskFree === undefined ? null
+        : stat(g.diskBlock ? 'disk free: writes BLOCKED' : 'disk free', g.diskFree < 0 ? 'unknown' : bytes(g.diskFree))),
+    h('div', { class: 'grid2' },
+      card('Request rate', h('p', { class: 'muted' }, `Every ${PERIOD_MS / 1000} s, without the dashboard's own /metrics calls`),
+        lineChart(rateSeries, { windowMs: WINDOW_MS }), legend(rateSeries)),
+      card('Latency', h('p', { class: 'muted' }, 'Mean time to answer over each interval'),
+        lineChart(latencySeries, { windowMs: WINDOW_MS, unit: ' ms' }), legend(latencySeries))),
+    card('Endpoints since start',
+      table(['Endpoint', 'Responses', 'Errors', 'Now (req/s)', 'Mean latency (ms)'], rows, { 'data-test': 'endpoint-table' })));
+}

@@ -1,0 +1,180 @@
+package io.quiver.dashboard;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.quiver.testing.Browser;
+import io.quiver.testing.TestNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The dashboard in headless Chromium against a real node: a collection created through the API shows
+ * on the page, the write lock is set and released from the page (and an upsert is refused between),
+ * with and without an API key; in recovery mode the banner shows and a collection is deleted after
+ * confirmation. Screenshots are kept in {@code target/dashboard-artifacts/}. Skipped when chromium or
+ * chromedriver is missing; {@code .ci/run} installs them and sets {@code QUIVER_REQUIRE_BROWSER} so
+ * that CI never skips it.
+ */
+@Timeout(300)
+class DashboardIT {
+  static final Path ARTIFACTS = artifacts();
+  static final String KEY = "dashboard-secret";
+  static final String UPSERT = "{\"points\": [{\"id\": 10, \"vector\": [0.5, 0.5, 0, 0], \"payload\": {\"city\": \"Lyon\"}}]}";
+
+  @TempDir Path dir;
+
+  @BeforeAll
+  static void browserInstalled() {
+    if (System.getenv("QUIVER_REQUIRE_BROWSER") != null) {
+      assertTrue(Browser.installation().isPresent(), "QUIVER_REQUIRE_BROWSER is set but chromium or chromedriver is missing");
+    }
+    Assumptions.assumeTrue(Browser.installation().isPresent(),
+        "DashboardIT skipped: chromium and chromedriver are not installed (Debian: apt-get install chromium chromium-driver)");
+  }
+
+  static Path artifacts() {
+    String jar = System.getProperty("quiver.jar");
+    return (jar == null ? Path.of("target") : Path.of(jar).getParent()).resolve("dashboard-artifacts");
+  }
+
+  static void ok(TestNode.Response r) {
+    assertEquals(200, r.status(), r.body());
+  }
+
+  @ParameterizedTest(name = "api key set: {0}")
+  @ValueSource(booleans = {false, true})
+  void lockAndUnlockWritesFromThePage(boolean withKey) throws Exception {
+    Map<String, String> env = withKey ? Map.of("QDRANT__SERVICE__API_KEY", KEY) : Map.of();
+    Map<String, String> auth = withKey ? Map.of("api-key", KEY) : Map.of();
+    String name = withKey ? "with-key" : "no-key";
+    try (TestNode node = TestNode.start(dir.resolve("storage"), env);
+        Browser browser = Browser.start(ARTIFACTS.resolve("chromedriver-" + name + ".log"))) {
+      ok(node.send("PUT", "/collections/cities", "{\"vectors\": {\"size\": 4, \"distance\": \"Cosine\"}}", auth));
+      ok(node.send("PUT", "/collections/cities/points?wait=true", """
+          {"points": [
+            {"id": 1, "vector": [1, 0, 0, 0], "payload": {"city": "Berlin"}},
+            {"id": 2, "vector": [0.9, 0.1, 0, 0], "payload": {"city": "Paris"}},
+            {"id": 3, "vector": [0, 1, 0, 0], "payload": {"city": "Rome"}}
+          ]}""", auth));
+      ok(node.send("PUT", "/collections/cities/index?wait=true", "{\"field_name\": \"city\", \"field_schema\": \"keyword\"}", auth));
+      try {
+        browser.open("http://127.0.0.1:" + node.port() + "/dashboard");
+        if (withKey) {
+          // the page is public; its first API call answers 401 and the page asks for the key
+          browser.find("[data-test=key-dialog]");
+          browser.type("[data-test=api-key-input]", KEY);
+          browser.click("[data-test=key-dialog] [data-test=confirm-button]");
+        }
+
+        String row = "[data-test=collection-row][data-name=cities]";
+        browser.find(row);
+        assertEquals("3", browser.textOf(row + " [data-test=points-count]"));
+        assertTrue(browser.textOf(row).contains("city: keyword"), browser.textOf(row));
+
+        browser.click(row + " [data-test=collection-link]");
+        browser.waitUntil("three points in the browser", () -> browser.all("[data-test=point-row]").size() == 3);
+        browser.type("[data-test=scroll-filter]", "{\"must\": [{\"key\": \"city\", \"match\": {\"value\": \"Rome\"}}]}");
+        browser.click("[data-test=scroll-button]");
+        browser.waitUntil("the filtered page", () -> browser.all("[data-test=point-row]").size() == 1
+            && browser.textOf("[data-test=point-row]").contains("Rome"));
+        browser.type("[data-test=search-id]", "1");
+        browser.click("[data-test=search-button]");
+        browser.waitUntil("neighbours of point 1", () -> !browser.all("[data-test=search-row]").isEmpty());
+        assertTrue(browser.textOf("[data-test=search-row]").startsWith("2"), "Paris is nearest to Berlin");
+
+        browser.click("[data-test=nav-lock]");
+        browser.click("[data-test=lock-toggle]");
+        browser.find("[data-test=lock-dialog]");
+        browser.type("[data-test=lock-message-input]", "backup from the dashboard");
+        assertFalse(browser.enabled(browser.find("[data-test=lock-dialog] [data-test=confirm-button]")),
+            "locking waits for the confirmation");
+        browser.click("[data-test=confirm-check]");
+        browser.click("[data-test=lock-dialog] [data-test=confirm-button]");
+        browser.waitUntil("the page to show the lock",
+            () -> "true".equals(browser.attribute(browser.find("[data-test=lock-state]"), "data-locked")));
+
+        var refused = node.send("PUT", "/collections/cities/points?wait=true", UPSERT, auth);
+        assertEquals(403, refused.status(), refused.body());
+        assertEquals("Storage locked: backup from the dashboard", refused.error());
+        browser.waitUntil("the change in the history", () -> browser.textOf("[data-test=history-table]").contains("backup from the dashboard"));
+        assertTrue(browser.textOf("[data-test=history-row]").contains(withKey ? "read-write key" : "no keys configured"));
+        browser.waitUntil("the refused write counted on the page", () -> browser.textOf("[data-test=rejected-writes]").equals("1"));
+        browser.waitUntil("the top bar to show the lock",
+            () -> "true".equals(browser.attribute(browser.find("[data-test=lock-pill]"), "data-locked")));
+        browser.screenshot(ARTIFACTS.resolve("dashboard-locked-" + name + ".png"));
+
+        browser.click("[data-test=lock-toggle]");
+        browser.click("[data-test=confirm-check]");
+        browser.click("[data-test=unlock-dialog] [data-test=confirm-button]");
+        browser.waitUntil("the page to show writes open",
+            () -> "false".equals(browser.attribute(browser.find("[data-test=lock-state]"), "data-locked")));
+        ok(node.send("PUT", "/collections/cities/points?wait=true", UPSERT, auth));
+        assertEquals(4, node.send("GET", "/collections/cities", null, auth).result().get("points_count").asInt());
+
+        browser.click("[data-test=nav-collections]");
+        browser.waitUntil("the new count", () -> browser.textOf(row + " [data-test=points-count]").equals("4"));
+        browser.screenshot(ARTIFACTS.resolve("dashboard-collections-" + name + ".png"));
+      } catch (Throwable e) {
+        keepFailure(browser, "lock-" + name);
+        throw e;
+      }
+    }
+  }
+
+  @Test
+  void recoveryModeShowsTheBannerAndDeletesAfterConfirmation() throws Exception {
+    Path storage = dir.resolve("storage");
+    try (TestNode node = TestNode.start(storage)) {
+      for (String c : new String[] {"a", "b"}) {
+        ok(node.send("PUT", "/collections/" + c, "{\"vectors\": {\"size\": 3, \"distance\": \"Dot\"}}"));
+        ok(node.send("PUT", "/collections/" + c + "/points?wait=true", "{\"points\": [{\"id\": 1, \"vector\": [1, 2, 3]}]}"));
+      }
+    }
+    Map<String, String> env = new HashMap<>();
+    env.put("QDRANT__STORAGE__RECOVERY_MODE", "collection b ran out of memory");
+    try (TestNode node = TestNode.start(storage, env);
+        Browser browser = Browser.start(ARTIFACTS.resolve("chromedriver-recovery.log"))) {
+      try {
+        browser.open("http://127.0.0.1:" + node.port() + "/dashboard/");
+        browser.waitUntil("the recovery banner", () -> browser.textOf("[data-test=recovery-message]").equals("collection b ran out of memory"));
+        String rowB = "[data-test=collection-row][data-name=b]";
+        browser.waitUntil("a size on disk", () -> browser.textOf(rowB + " [data-test=size-on-disk]").matches("[0-9.]+ (B|KiB|MiB)"));
+        browser.click(rowB + " [data-test=delete-collection]");
+        browser.find("[data-test=delete-dialog]");
+        browser.type("[data-test=delete-name]", "b");
+        browser.click("[data-test=confirm-check]");
+        browser.screenshot(ARTIFACTS.resolve("dashboard-recovery-delete.png"));
+        browser.click("[data-test=delete-dialog] [data-test=confirm-button]");
+        browser.waitUntil("b gone from the page", () -> browser.all(rowB).isEmpty());
+        assertEquals(1, browser.all("[data-test=collection-row]").size());
+        assertEquals(1, node.get("/collections").result().get("collections").size());
+        assertEquals(404, node.get("/collections/b").status());
+        assertTrue(Files.notExists(storage.resolve("collections").resolve("b")));
+      } catch (Throwable e) {
+        keepFailure(browser, "recovery");
+        throw e;
+      }
+    }
+  }
+
+  /** What the page looked like when a step failed, to read in CI's artifacts. */
+  static void keepFailure(Browser browser, String name) {
+    try {
+      browser.screenshot(ARTIFACTS.resolve("failure-" + name + ".png"));
+      Files.writeString(ARTIFACTS.resolve("failure-" + name + ".html"), browser.pageSource());
+    } catch (Exception | AssertionError ignored) {
+      // the original failure matters more
+    }
+  }
+}
