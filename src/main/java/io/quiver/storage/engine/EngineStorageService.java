@@ -67,6 +67,7 @@ public final class EngineStorageService implements StorageService {
 
   private final Catalogue catalogue;
   private final QueryOps queries;
+  private final SnapshotOps snapshots;
   private final ObjectMapper mapper = Json.MAPPER;
   private final ActionCodec codec = new ActionCodec(Json.MAPPER);
   private final DocMapper docs = new DocMapper(Json.MAPPER);
@@ -98,6 +99,7 @@ public final class EngineStorageService implements StorageService {
         s.commitIntervalSec() * 1000L, 1000);
     catalogue = new Catalogue(s.storagePath(), mapper);
     queries = new QueryOps(catalogue);
+    snapshots = new SnapshotOps(catalogue, mapper, s.storagePath(), s.snapshotsPath(), this::openShard);
     registerHandlers();
   }
 
@@ -195,6 +197,7 @@ public final class EngineStorageService implements StorageService {
     read(StorageOp.SEARCH_MATRIX_OFFSETS, c -> batchOf(c, false, (col, b) -> matrix(col, b, true)));
     read(StorageOp.QUERY_BATCH, c -> batchOf(c, false, queries::batch));
     read(StorageOp.QUERY_GROUPS, c -> batchOf(c, false, queries::groups));
+    SnapshotHandlers.register(snapshots, (op, h) -> read(op, h::handle), (op, h) -> write(op, h::handle));
   }
 
   @FunctionalInterface
