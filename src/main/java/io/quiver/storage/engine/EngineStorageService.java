@@ -708,7 +708,23 @@ public final class EngineStorageService implements StorageService {
     for (Collection col : catalogue.all()) {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("id", col.name);
-      m.put("points", (long) col.shard.read(Shard.Reader::numDocs));
+      long points = col.shard.read(Shard.Reader::numDocs);
+      m.put("points", points);
+      // for /telemetry's details levels: estimates, as Qdrant's are
+      long vectors = 0;
+      long vectorBytes = 0;
+      for (var spec : col.schema().dense().values()) {
+        long n = col.shard.read(r -> r.count(new org.apache.lucene.search.TermQuery(
+            new org.apache.lucene.index.Term(io.quiver.engine.Fields.HAS_VECTOR, spec.name()))));
+        vectors += n;
+        vectorBytes += n * spec.size() * 4L;
+      }
+      long disk = col.shard.sizeOnDisk();
+      m.put("vectors", vectors);
+      m.put("vectors_size_bytes", vectorBytes);
+      m.put("payloads_size_bytes", Math.max(0, disk - vectorBytes));
+      m.put("disk_usage_bytes", disk);
+      m.put("config", col.config());
       out.add(m);
     }
     return out;
