@@ -68,6 +68,7 @@ public final class EngineStorageService implements StorageService {
   private final Catalogue catalogue;
   private final QueryOps queries;
   private final SnapshotOps snapshots;
+  private final StrictMode strictMode = new StrictMode();
   private final ObjectMapper mapper = Json.MAPPER;
   private final ActionCodec codec = new ActionCodec(Json.MAPPER);
   private final DocMapper docs = new DocMapper(Json.MAPPER);
@@ -612,6 +613,7 @@ public final class EngineStorageService implements StorageService {
     try {
       return CompletableFuture.supplyAsync(() -> {
         try {
+          checkStrictMode(command);
           return h.handle(command);
         } catch (ApiException e) {
           throw e;
@@ -621,6 +623,22 @@ public final class EngineStorageService implements StorageService {
       }, isWrite.get(command.op()) ? writes : reads);
     } catch (RejectedExecutionException e) {
       return CompletableFuture.failedFuture(ApiException.unavailable("Service overloaded: too many requests in the queue"));
+    }
+  }
+
+  /** Strict mode, for operations on a collection that has it enabled (one place for every limit). */
+  private void checkStrictMode(StorageCommand command) throws IOException {
+    if (command.collection() == null || command.op() == StorageOp.CREATE_COLLECTION || command.op() == StorageOp.DELETE_COLLECTION) {
+      return;
+    }
+    Collection col;
+    try {
+      col = catalogue.resolve(command.collection());
+    } catch (ApiException missing) {
+      return; // the operation answers it
+    }
+    if (StrictMode.enabled(col) != null) {
+      strictMode.check(col, command);
     }
   }
 
