@@ -51,6 +51,11 @@ public final class ApiRequest {
     return out;
   }
 
+  /** Paths of the files of a multipart upload, as the router stored them. */
+  public java.util.List<String> uploadedFiles() {
+    return ctx.fileUploads().stream().map(io.vertx.ext.web.FileUpload::uploadedFileName).toList();
+  }
+
   /** The body parsed as {@code type}; a missing or malformed body is a 400 format error. */
   public <T> T body(Class<T> type) {
     Buffer buffer = ctx.body().buffer();

@@ -21,6 +21,13 @@ final class Envelope {
     send(ctx, 200, body);
   }
 
+  static void accepted(RoutingContext ctx) {
+    Map<String, Object> body = new LinkedHashMap<>(4);
+    body.put("status", "accepted");
+    body.put("time", seconds(ctx));
+    send(ctx, 202, body);
+  }
+
   static void bare(RoutingContext ctx, Object body) {
     send(ctx, 200, body);
   }

@@ -37,6 +37,11 @@ final class FailureHandler implements Handler<RoutingContext> {
     if (error.status() == 413) {
       closeAfterRequest(ctx);
     }
+    Integer retryAfter = ctx.failure() instanceof io.quiver.storage.RateLimitedReply r ? Integer.valueOf(r.retryAfterSeconds())
+        : error.retryAfterSeconds();
+    if (retryAfter != null) {
+      ctx.response().putHeader("retry-after", Integer.toString(retryAfter));
+    }
     Envelope.error(ctx, error.status(), error.getMessage());
   }
 

@@ -64,7 +64,8 @@ public final class HttpRouterVerticle extends VerticleBase {
         new ClusterEndpoint(peers, sendFailures),
         new LockHistoryEndpoint(lock),
         new CollectionsEndpoint(storage),
-        new PointsEndpoint(storage))) {
+        new PointsEndpoint(storage),
+        new SnapshotsEndpoint(storage))) {
       routes.addAll(e.routes());
     }
     routes = List.copyOf(routes);
@@ -119,6 +120,12 @@ public final class HttpRouterVerticle extends VerticleBase {
       });
     }
     long bodyLimit = service.maxRequestSizeMb() * 1024L * 1024L;
+    // snapshot uploads are streamed to disk, without the JSON size limit (a second BodyHandler is a no-op)
+    String uploads = node.config().storage().snapshotsPath().resolve("uploads_temp").toString();
+    for (String path : SnapshotsEndpoint.UPLOAD_PATHS) {
+      router.post(new Route(HttpMethod.POST, path, Access.CREATE, null).vertxPath())
+          .handler(BodyHandler.create(uploads).setBodyLimit(-1).setDeleteUploadedFilesOnEnd(true));
+    }
     // refuses a larger announced Content-Length at once, and stops keeping a chunked body past the limit
     router.route().handler(BodyHandler.create(false).setBodyLimit(bodyLimit));
     for (Route route : routes) {
@@ -182,6 +189,15 @@ public final class HttpRouterVerticle extends VerticleBase {
           .putHeader("content-type", text.contentType())
           .putHeader("server", Node.SERVER_HEADER)
           .end(text.body());
+    } else if (result == Route.Accepted.INSTANCE) {
+      Envelope.accepted(ctx);
+    } else if (result instanceof Route.FileDownload file) {
+      ctx.response()
+          .putHeader("content-type", "application/octet-stream")
+          .putHeader("content-disposition", "attachment; filename=\"" + file.name() + "\"")
+          .putHeader("server", Node.SERVER_HEADER)
+          .sendFile(file.path())
+          .onFailure(ctx::fail);
     } else if (result instanceof Route.Bare bare) {
       Envelope.bare(ctx, bare.body());
     } else {

@@ -44,6 +44,12 @@ public record Route(HttpMethod method, String path, Access access, Handler handl
     }
   }
 
+  /** 202 {@code {"status": "accepted", "time": ...}}: the operation goes on in the background. */
+  public enum Accepted { INSTANCE }
+
+  /** A file streamed as {@code application/octet-stream} (snapshot downloads). */
+  public record FileDownload(String path, String name) {}
+
   /** A JSON response sent as is, without the envelope (Qdrant's {@code GET /}). */
   public record Bare(Object body) {}
 

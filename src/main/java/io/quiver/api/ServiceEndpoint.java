@@ -39,7 +39,10 @@ final class ServiceEndpoint implements Endpoint {
         Route.get("/livez", Access.READ, req -> Future.succeededFuture(Route.PlainText.ok(HEALTHY))),
         Route.get("/readyz", Access.READ, req -> status().map(ServiceEndpoint::readiness)),
         Route.get("/metrics", Access.READ, req -> metrics()),
-        Route.get("/telemetry", Access.READ, req -> telemetry(detailsLevel(req.query("details_level")))));
+        Route.get("/telemetry", Access.READ, req -> telemetry(Telemetry.Level.parse(req.query("details_level"), req.query("anonymize")))),
+        // Quiver detects no performance or configuration issues yet: the report is always empty
+        Route.get("/issues", Access.READ, req -> Future.succeededFuture(Map.of("issues", List.of()))),
+        Route.delete("/issues", Access.ADMIN, req -> Future.succeededFuture(true)));
   }
 
   private static Map<String, Object> version() {
@@ -134,22 +137,10 @@ final class ServiceEndpoint implements Endpoint {
         .append("# TYPE ").append(name).append(" counter\n");
   }
 
-  private static int detailsLevel(String raw) {
-    if (raw == null) {
-      return 0;
-    }
-    try {
-      return Math.max(0, Integer.parseInt(raw));
-    } catch (NumberFormatException e) {
-      throw io.quiver.error.ApiException.badRequest("details_level must be a non-negative integer");
-    }
-  }
-
-  private Future<Map<String, Object>> telemetry(int detailsLevel) {
-    return Future.all(status(), collectionTelemetry(), lock.get()).map(all -> {
+  private Future<Map<String, Object>> telemetry(Telemetry.Level level) {
+    return Future.all(status(), collectionTelemetry()).map(all -> {
       Map<String, Object> status = all.resultAt(0);
       List<Map<String, Object>> collections = all.resultAt(1);
-      JsonObject lockState = all.resultAt(2);
       boolean recovery = "recovery".equals(status.get("mode"));
 
       Map<String, Object> features = new LinkedHashMap<>();
@@ -164,23 +155,17 @@ final class ServiceEndpoint implements Endpoint {
       app.put("features", features);
       app.put("startup", Instant.ofEpochMilli(node.startedAtMillis()).toString());
 
-      Map<String, Object> colls = new LinkedHashMap<>();
-      colls.put("number_of_collections", collections.size());
-      if (detailsLevel >= 1) {
-        colls.put("collections", collections.stream().map(c -> Map.of("id", c.get("id"))).toList());
-      }
-
       Map<String, Object> out = new LinkedHashMap<>();
       out.put("id", Long.toString(node.peerId()));
       out.put("app", app);
-      out.put("collections", colls);
+      out.put("collections", Telemetry.collections(collections, level));
       out.put("cluster", Map.of("enabled", node.config().cluster().enabled()));
-      out.put("requests", Map.of("rest", Map.of("responses", stats.snapshot()), "grpc", Map.of("responses", Map.of())));
-      Map<String, Object> lockInfo = new LinkedHashMap<>();
-      lockInfo.put("write", lockState.getBoolean("write"));
-      lockInfo.put("error_message", lockState.getString("error_message"));
-      lockInfo.put("rejected_writes", lockState.getLong("rejected_writes", 0L));
-      out.put("locks", lockInfo);
+      out.put("requests", Map.of("rest", Map.of("responses", Telemetry.requests(stats.snapshot(), level.details())),
+          "grpc", Map.of("responses", Map.of())));
+      if (level.details() >= 1) {
+        out.put("memory", Telemetry.memory());
+        out.put("hardware", Telemetry.hardware());
+      }
       return out;
     });
   }

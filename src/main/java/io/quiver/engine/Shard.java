@@ -397,6 +397,53 @@ public final class Shard implements Closeable {
     }
   }
 
+  /**
+   * Takes a consistent copy of the index at one WAL point: writes are held off only while the index
+   * is committed and the commit's files are hard-linked (copied where links are impossible) into
+   * {@code target}, which must not exist yet; writes continue while the caller archives them.
+   * The commit holds every applied write, so the copy needs no WAL. Thread-safe.
+   *
+   * @return the WAL sequence number the copy holds everything up to
+   * @throws IOException if the commit or the copy fails; {@code target} may then hold part of it
+   */
+  public long snapshotInto(Path target) throws IOException {
+    ensureOpen();
+    synchronized (writeLock) {
+      ensureOpen();
+      heal();
+      synchronized (commitLock) {
+        IndexWriter w = writer;
+        w.setLiveCommitData(Map.of(WAL_SEQ, Long.toString(appliedSeq)).entrySet());
+        w.commit();
+        committedSeq = appliedSeq;
+        Files.createDirectories(target);
+        Path index = dir.resolve("index");
+        for (String file : org.apache.lucene.index.SegmentInfos.readLatestCommit(directory).files(true)) {
+          try {
+            Files.createLink(target.resolve(file), index.resolve(file));
+          } catch (UnsupportedOperationException | IOException e) {
+            Files.copy(index.resolve(file), target.resolve(file));
+          }
+        }
+        return committedSeq;
+      }
+    }
+  }
+
+  /**
+   * Prepares an index copied by {@link #snapshotInto} to be opened with a fresh, empty WAL in
+   * {@code shardDir}: its commit then claims no WAL sequence, so the new log's numbering (from 1)
+   * is replayed in full after a crash. Call before {@link #open}; not while the shard is open.
+   */
+  public static void rebaseOnEmptyWal(Path shardDir, CollectionSchema schema) throws IOException {
+    try (Directory directory = FSDirectory.open(shardDir.resolve("index"));
+        IndexWriter w = new IndexWriter(directory, writerConfig(new CollectionSchema[] {schema})
+            .setOpenMode(IndexWriterConfig.OpenMode.APPEND))) {
+      w.setLiveCommitData(Map.of(WAL_SEQ, "0").entrySet());
+      w.commit();
+    }
+  }
+
   /** For the background tasks and readers: reopens at once if a failure has closed the writer or the WAL. */
   private void healNow() throws IOException {
     synchronized (writeLock) {

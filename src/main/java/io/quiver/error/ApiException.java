@@ -75,6 +75,24 @@ public class ApiException extends RuntimeException {
     return new ApiException(503, message);
   }
 
+  /**
+   * 429 for a request refused by a strict-mode rate limiter ("Rate limiting exceeded: ...").
+   *
+   * @param retryAfterSeconds when a retry can succeed, for the {@code Retry-After} header; null when it never can
+   */
+  public static ApiException rateLimited(String description, Integer retryAfterSeconds) {
+    var e = new ApiException(429, "Rate limiting exceeded: " + description);
+    e.retryAfterSeconds = retryAfterSeconds;
+    return e;
+  }
+
+  private Integer retryAfterSeconds;
+
+  /** Seconds until a retry can succeed (429 only), or null. */
+  public Integer retryAfterSeconds() {
+    return retryAfterSeconds;
+  }
+
   public static ApiException notImplemented(String what) {
     return new ApiException(501, "Not implemented: " + what + " is not supported by this server yet");
   }

@@ -176,6 +176,9 @@ public final class MetadataOnlyStorageService implements StorageService {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("id", name);
       m.put("points", 0L);
+      if (configs.get(name) != null) {
+        m.put("config", configs.get(name));
+      }
       out.add(m);
     }
     return out;

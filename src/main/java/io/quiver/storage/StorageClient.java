@@ -35,4 +35,9 @@ public final class StorageClient {
   public Future<Object> send(StorageCommand command) {
     return bus.request(address, command, OPTIONS).map(m -> m.body());
   }
+
+  /** As {@link #send(StorageCommand)}, waiting up to {@code timeoutMs} (snapshots of large collections). */
+  public Future<Object> send(StorageCommand command, long timeoutMs) {
+    return bus.request(address, command, new DeliveryOptions(OPTIONS).setSendTimeout(timeoutMs)).map(m -> m.body());
+  }
 }

@@ -42,5 +42,17 @@ public enum StorageOp {
   RECOMMEND_GROUPS,
   SEARCH_MATRIX_PAIRS,
   SEARCH_MATRIX_OFFSETS,
-  QUERY_GROUPS
+  QUERY_GROUPS,
+  /** Collection snapshots; with param {@code shard_id}, the shard's. */
+  LIST_SNAPSHOTS,
+  CREATE_SNAPSHOT,
+  DELETE_SNAPSHOT,
+  /** The file of a snapshot, for download: {@code {"path": "...", "name": "..."}}. */
+  GET_SNAPSHOT,
+  /** Body {@code {"location", "checksum", "priority", "api_key"}}, or param {@code upload_file} (a local file). */
+  RECOVER_SNAPSHOT,
+  LIST_FULL_SNAPSHOTS,
+  CREATE_FULL_SNAPSHOT,
+  DELETE_FULL_SNAPSHOT,
+  GET_FULL_SNAPSHOT
 }

@@ -89,7 +89,11 @@ public class StorageVerticle extends VerticleBase {
           if (api.status() == 507) {
             lock.reportNoSpace(api.getMessage()); // the automatic disk write block turns on
           }
-          message.fail(api.status(), api.getMessage());
+          if (api.retryAfterSeconds() != null) {
+            message.reply(new RateLimitedReply(api.status(), api.getMessage(), api.retryAfterSeconds()), REPLY);
+          } else {
+            message.fail(api.status(), api.getMessage());
+          }
         } else {
           log.error("Storage operation {} on {} failed", command.op(), command.collection(), cause);
           message.fail(500, "Service internal error: " + cause.getClass().getSimpleName());

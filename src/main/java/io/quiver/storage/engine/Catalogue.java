@@ -97,6 +97,67 @@ final class Catalogue {
     }
   }
 
+  /**
+   * Puts the collection prepared (closed, complete, verified) in {@code prepared} under {@code
+   * name}, replacing the collection of that name if there is one; its aliases stay. Operations on
+   * the old collection finish first; later ones see the new one. If the new one does not open, the
+   * old one is put back and opened again, and {@code prepared} is left as it was.
+   *
+   * @param trash an unused path on the same file system, where the old directory is moved before it is deleted
+   */
+  Collection replace(String name, Path prepared, Path trash, Collection.ShardOpener opener) throws IOException {
+    Names.check(name);
+    synchronized (changes) {
+      if (aliases.containsKey(name)) {
+        throw ApiException.wrongInput("Alias with name `" + name + "` already exists");
+      }
+      Path dir = root.resolve(name);
+      Collection old = collections.remove(name);
+      if (old != null) {
+        old.close();
+      }
+      boolean moved = false;
+      try {
+        if (Files.exists(dir)) {
+          Files.move(dir, trash, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+          moved = true;
+        }
+        Files.move(prepared, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        AtomicFiles.syncDir(root);
+      } catch (IOException | RuntimeException e) {
+        if (moved) {
+          Files.move(trash, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        }
+        reopen(name, dir, old, opener, e);
+        throw e;
+      }
+      try {
+        Collection c = Collection.open(name, dir, mapper, opener);
+        collections.put(name, c);
+        AtomicFiles.deleteTree(trash);
+        return c;
+      } catch (IOException | RuntimeException e) {
+        Files.move(dir, prepared, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        if (moved) {
+          Files.move(trash, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        }
+        reopen(name, dir, old, opener, e);
+        throw e;
+      }
+    }
+  }
+
+  private void reopen(String name, Path dir, Collection old, Collection.ShardOpener opener, Exception failure) {
+    if (old == null) {
+      return;
+    }
+    try {
+      collections.put(name, Collection.open(name, dir, mapper, opener));
+    } catch (IOException | RuntimeException e) {
+      failure.addSuppressed(e);
+    }
+  }
+
   /** Deletes a collection and its aliases; false when there is none. */
   boolean delete(String name) throws IOException {
     Names.check(name);

@@ -160,7 +160,10 @@ final class CollectionConfigs {
     }
     if (req.has("strict_mode_config") && !req.get("strict_mode_config").isNull()) {
       ObjectNode base = config.get("strict_mode_config") instanceof ObjectNode o ? o : F.objectNode();
-      config.set("strict_mode_config", merge(base, object(req.get("strict_mode_config"), "strict_mode_config")));
+      // a null leaves the option as it is: Qdrant does not unset strict-mode options either
+      ObjectNode diff = object(req.get("strict_mode_config"), "strict_mode_config").deepCopy();
+      diff.properties().removeIf(e -> e.getValue().isNull());
+      config.set("strict_mode_config", merge(base.deepCopy(), diff));
     }
     JsonNode metadata = req.get("metadata");
     if (metadata != null && !metadata.isNull()) {

@@ -67,6 +67,8 @@ public final class EngineStorageService implements StorageService {
 
   private final Catalogue catalogue;
   private final QueryOps queries;
+  private final SnapshotOps snapshots;
+  private final StrictMode strictMode = new StrictMode();
   private final ObjectMapper mapper = Json.MAPPER;
   private final ActionCodec codec = new ActionCodec(Json.MAPPER);
   private final DocMapper docs = new DocMapper(Json.MAPPER);
@@ -98,6 +100,7 @@ public final class EngineStorageService implements StorageService {
         s.commitIntervalSec() * 1000L, 1000);
     catalogue = new Catalogue(s.storagePath(), mapper);
     queries = new QueryOps(catalogue);
+    snapshots = new SnapshotOps(catalogue, mapper, s.storagePath(), s.snapshotsPath(), this::openShard);
     registerHandlers();
   }
 
@@ -195,6 +198,7 @@ public final class EngineStorageService implements StorageService {
     read(StorageOp.SEARCH_MATRIX_OFFSETS, c -> batchOf(c, false, (col, b) -> matrix(col, b, true)));
     read(StorageOp.QUERY_BATCH, c -> batchOf(c, false, queries::batch));
     read(StorageOp.QUERY_GROUPS, c -> batchOf(c, false, queries::groups));
+    SnapshotHandlers.register(snapshots, (op, h) -> read(op, h::handle), (op, h) -> write(op, h::handle));
   }
 
   @FunctionalInterface
@@ -609,6 +613,7 @@ public final class EngineStorageService implements StorageService {
     try {
       return CompletableFuture.supplyAsync(() -> {
         try {
+          checkStrictMode(command);
           return h.handle(command);
         } catch (ApiException e) {
           throw e;
@@ -618,6 +623,22 @@ public final class EngineStorageService implements StorageService {
       }, isWrite.get(command.op()) ? writes : reads);
     } catch (RejectedExecutionException e) {
       return CompletableFuture.failedFuture(ApiException.unavailable("Service overloaded: too many requests in the queue"));
+    }
+  }
+
+  /** Strict mode, for operations on a collection that has it enabled (one place for every limit). */
+  private void checkStrictMode(StorageCommand command) throws IOException {
+    if (command.collection() == null || command.op() == StorageOp.CREATE_COLLECTION || command.op() == StorageOp.DELETE_COLLECTION) {
+      return;
+    }
+    Collection col;
+    try {
+      col = catalogue.resolve(command.collection());
+    } catch (ApiException missing) {
+      return; // the operation answers it
+    }
+    if (StrictMode.enabled(col) != null) {
+      strictMode.check(col, command);
     }
   }
 
@@ -707,7 +728,23 @@ public final class EngineStorageService implements StorageService {
     for (Collection col : catalogue.all()) {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("id", col.name);
-      m.put("points", (long) col.shard.read(Shard.Reader::numDocs));
+      long points = col.shard.read(Shard.Reader::numDocs);
+      m.put("points", points);
+      // for /telemetry's details levels: estimates, as Qdrant's are
+      long vectors = 0;
+      long vectorBytes = 0;
+      for (var spec : col.schema().dense().values()) {
+        long n = col.shard.read(r -> r.count(new org.apache.lucene.search.TermQuery(
+            new org.apache.lucene.index.Term(io.quiver.engine.Fields.HAS_VECTOR, spec.name()))));
+        vectors += n;
+        vectorBytes += n * spec.size() * 4L;
+      }
+      long disk = col.shard.sizeOnDisk();
+      m.put("vectors", vectors);
+      m.put("vectors_size_bytes", vectorBytes);
+      m.put("payloads_size_bytes", Math.max(0, disk - vectorBytes));
+      m.put("disk_usage_bytes", disk);
+      m.put("config", col.config());
       out.add(m);
     }
     return out;
