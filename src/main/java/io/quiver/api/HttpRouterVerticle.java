@@ -123,8 +123,15 @@ public final class HttpRouterVerticle extends VerticleBase {
     // snapshot uploads are streamed to disk, without the JSON size limit (a second BodyHandler is a no-op)
     String uploads = node.config().storage().snapshotsPath().resolve("uploads_temp").toString();
     for (String path : SnapshotsEndpoint.UPLOAD_PATHS) {
-      router.post(new Route(HttpMethod.POST, path, Access.CREATE, null).vertxPath())
-          .handler(BodyHandler.create(uploads).setBodyLimit(-1).setDeleteUploadedFilesOnEnd(true));
+      String vertxPath = new Route(HttpMethod.POST, path, Access.CREATE, null).vertxPath();
+      router.post(vertxPath).handler(ctx -> {
+        if (ctx.get(GRANT_KEY) == ApiKeys.Grant.READ_ONLY) { // refused before the upload reaches the disk
+          ctx.fail(new ApiException(403, "Forbidden: Global manage access is required"));
+        } else {
+          ctx.next();
+        }
+      });
+      router.post(vertxPath).handler(BodyHandler.create(uploads).setBodyLimit(-1).setDeleteUploadedFilesOnEnd(true));
     }
     // refuses a larger announced Content-Length at once, and stops keeping a chunked body past the limit
     router.route().handler(BodyHandler.create(false).setBodyLimit(bodyLimit));

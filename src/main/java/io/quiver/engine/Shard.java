@@ -408,6 +408,9 @@ public final class Shard implements Closeable {
    */
   public long snapshotInto(Path target) throws IOException {
     ensureOpen();
+    // Most of the flushing (HNSW graphs of buffered documents) happens here, while writes go on;
+    // the commit under the write lock below then only has what arrived meanwhile.
+    commit();
     synchronized (writeLock) {
       ensureOpen();
       heal();

@@ -146,6 +146,7 @@ final class SnapshotOps {
       long[] seq = new long[1];
       ObjectNode[] config = new ObjectNode[1];
       byte[][] payloadIndex = new byte[1][];
+      long held = System.nanoTime();
       col.use(() -> {
         synchronized (col) { // no config or payload-index change between the files and the commit
           seq[0] = col.shard.snapshotInto(index);
@@ -154,6 +155,7 @@ final class SnapshotOps {
         }
         return null;
       });
+      held = (System.nanoTime() - held) / 1_000_000;
       List<Path> files;
       try (Stream<Path> s = Files.list(index)) {
         files = s.sorted().toList();
@@ -162,8 +164,8 @@ final class SnapshotOps {
       for (Path f : files) {
         total += Files.size(f);
       }
-      log.info("Creating {} snapshot {} of collection {} at WAL sequence {} ({} files, {} bytes)",
-          kind, target.getFileName(), col.name, seq[0], files.size(), total);
+      log.info("Creating {} snapshot {} of collection {} at WAL sequence {} ({} files, {} bytes; writes held for {} ms)",
+          kind, target.getFileName(), col.name, seq[0], files.size(), total, held);
       MessageDigest digest = SnapshotFiles.sha256();
       try (OutputStream out = new DigestOutputStream(new BufferedOutputStream(Files.newOutputStream(partial), 1 << 16), digest)) {
         var tar = new Tar.Writer(out);
@@ -471,7 +473,14 @@ final class SnapshotOps {
         } catch (ApiException gone) {
           continue;
         }
-        write(col, staging.resolve(c + SnapshotFiles.SUFFIX), "collection");
+        try {
+          write(col, staging.resolve(c + SnapshotFiles.SUFFIX), "collection");
+        } catch (ApiException deleted) {
+          if (deleted.status() != 404) {
+            throw deleted;
+          }
+          continue; // deleted meanwhile
+        }
         names.add(c);
       }
       MessageDigest digest = SnapshotFiles.sha256();

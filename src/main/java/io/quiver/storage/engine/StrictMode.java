@@ -54,7 +54,7 @@ final class StrictMode {
 
   private record Limiters(JsonNode config, RateLimiter read, RateLimiter write) {}
 
-  /** Collection size estimates, recomputed at most once a second (as Qdrant caches its own). */
+  /** Collection size estimates; {@code computedAtNanos} is when the payload bytes were counted. */
   private record SizeStats(long computedAtNanos, long points, long vectorBytes, long payloadBytes) {}
 
   /** The strict-mode config when strict mode is enabled, else null. */
@@ -664,16 +664,16 @@ final class StrictMode {
     }
 
     /**
-     * Points, vector bytes (dimensions × 4 per stored vector) and payload bytes (per point 4, plus
-     * each top-level key and its JSON value, as Qdrant estimates an in-memory payload), at most a
-     * second old.
+     * Points and vector bytes (dimensions × 4 per stored vector), counted afresh over every write
+     * acknowledged so far; payload bytes (per point 4, plus each top-level key and its JSON value, as
+     * Qdrant estimates an in-memory payload), which cost a pass over the payloads, at most a second old.
      */
     private SizeStats stats() throws IOException {
-      SizeStats s = stats.get(col);
+      col.shard.refresh(); // writes acknowledged without wait count too
       long now = System.nanoTime();
-      if (s != null && now - s.computedAtNanos() < 1_000_000_000L) {
-        return s;
-      }
+      SizeStats cached = stats.get(col);
+      boolean payloadFresh = cached != null && now - cached.computedAtNanos() < 1_000_000_000L;
+      boolean wantPayload = cfg.has("max_collection_payload_size_bytes") && !payloadFresh;
       long[] out = col.shard.read(r -> {
         long points = r.numDocs();
         long vectorBytes = 0;
@@ -681,7 +681,7 @@ final class StrictMode {
           vectorBytes += (long) r.count(new TermQuery(new Term(Fields.HAS_VECTOR, spec.name()))) * spec.size() * 4L;
         }
         long payloadBytes = 0;
-        if (cfg.has("max_collection_payload_size_bytes")) {
+        if (wantPayload) {
           var page = r.scroll(null, null, Integer.MAX_VALUE - 1, new io.quiver.engine.DocMapper.Selector(true, false, Set.of()));
           for (var p : page.points()) {
             payloadBytes += 4;
@@ -696,7 +696,9 @@ final class StrictMode {
         }
         return new long[] {points, vectorBytes, payloadBytes};
       });
-      s = new SizeStats(now, out[0], out[1], out[2]);
+      SizeStats s = wantPayload || cached == null
+          ? new SizeStats(now, out[0], out[1], out[2])
+          : new SizeStats(cached.computedAtNanos(), out[0], out[1], cached.payloadBytes());
       stats.put(col, s);
       return s;
     }
