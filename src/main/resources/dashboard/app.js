@@ -1,5 +1,6 @@
 // The dashboard's shell: navigation, the node's status in the top bar, the API key prompt.
 import { api, apiKey, apiText, onUnauthorized, setApiKey } from './api.js';
+import { parseMetrics, scalar } from './prometheus.js';
 import { dialog, h, toast } from './ui.js';
 import * as collections from './views/collections.js';
 import * as collection from './views/collection.js';
@@ -34,7 +35,8 @@ let current = null;
 
 export async function refreshStatus() {
   try {
-    const [telemetry, ready, locks] = await Promise.all([api('GET', '/telemetry'), apiText('/readyz'), api('GET', '/locks')]);
+    const [telemetry, ready, locks, metricsText] = await Promise.all([api('GET', '/telemetry'), apiText('/readyz'),
+      api('GET', '/locks'), apiText('/metrics')]);
     node.loaded = true;
     node.peerId = telemetry.id;
     node.version = telemetry.app && telemetry.app.version;
@@ -42,7 +44,9 @@ export async function refreshStatus() {
     // /readyz is the one place that names the recovery reason: "all shards are ready (recovery mode: why)"
     const m = /recovery mode: (.*)\)$/s.exec(ready.text);
     node.recoveryMessage = node.recovery ? (m ? m[1] : 'recovery mode') : null;
-    node.lock = telemetry.locks || null;
+    // the manual lock from GET /locks, and the writes it refused since start from the node's metrics
+    node.lock = { write: !!locks.write, error_message: locks.error_message ?? null,
+      rejected_writes: scalar(parseMetrics(metricsText.text || ''), 'quiver_rejected_writes_total') };
     // the automatic disk write block (507), a cause separate from the manual lock; GET /locks shows it while on
     node.diskBlock = locks.disk_write_block || null;
   } catch (e) {

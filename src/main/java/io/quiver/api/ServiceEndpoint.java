@@ -138,10 +138,9 @@ final class ServiceEndpoint implements Endpoint {
   }
 
   private Future<Map<String, Object>> telemetry(Telemetry.Level level) {
-    return Future.all(status(), collectionTelemetry(), lock.get()).map(all -> {
+    return Future.all(status(), collectionTelemetry()).map(all -> {
       Map<String, Object> status = all.resultAt(0);
       List<Map<String, Object>> collections = all.resultAt(1);
-      JsonObject lockState = all.resultAt(2);
       boolean recovery = "recovery".equals(status.get("mode"));
 
       Map<String, Object> features = new LinkedHashMap<>();
@@ -167,12 +166,6 @@ final class ServiceEndpoint implements Endpoint {
         out.put("memory", Telemetry.memory());
         out.put("hardware", Telemetry.hardware());
       }
-      // a Quiver extension (the contract allows extra properties): the dashboard reads it
-      Map<String, Object> lockInfo = new LinkedHashMap<>();
-      lockInfo.put("write", lockState.getBoolean("write"));
-      lockInfo.put("error_message", lockState.getString("error_message"));
-      lockInfo.put("rejected_writes", lockState.getLong("rejected_writes", 0L));
-      out.put("locks", lockInfo);
       return out;
     });
   }
