@@ -58,7 +58,9 @@ public final class DocMapper {
       doc.add(new StoredField(Fields.sparse(e.getKey()), encodeSparse(e.getValue())));
       doc.add(new StringField(Fields.HAS_VECTOR, e.getKey(), Field.Store.NO));
     }
-    doc.add(new StoredField(Fields.PAYLOAD, mapper.writeValueAsBytes(p.payload())));
+    byte[] payload = mapper.writeValueAsBytes(p.payload());
+    doc.add(new StoredField(Fields.PAYLOAD, payload));
+    doc.add(new NumericDocValuesField(Fields.PAYLOAD_SIZE, payload.length));
     PayloadFields.addTo(doc, p.payload(), schema.payload());
     return doc;
   }

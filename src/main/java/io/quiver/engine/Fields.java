@@ -11,6 +11,8 @@ public final class Fields {
   public static final String VERSION = "_ver";
   /** Stored: the payload as JSON bytes. */
   public static final String PAYLOAD = "_p";
+  /** Numeric doc values: the length in bytes of {@link #PAYLOAD} (payload storage accounting). */
+  public static final String PAYLOAD_SIZE = "_ps";
   /** Indexed terms: names of the vectors the point has ("" for the unnamed default vector). */
   public static final String HAS_VECTOR = "_hv";
   /** Prefix of dense vector fields: {@code v.<name>}. */

@@ -103,6 +103,8 @@ public final class Shard implements Closeable {
   private volatile long visibleSeq;
   private volatile long committedSeq;
   private volatile boolean closed;
+  /** Per WAL frame applied since the last commit: {sequence, payload storage bytes it wrote}. */
+  private final java.util.ArrayDeque<long[]> payloadWrites = new java.util.ArrayDeque<>();
 
   private Shard(Path dir, Options options, StorageIo io, Directory directory, WriteAheadLog wal, IndexWriter writer,
       ActionCodec codec, DocMapper mapper, CollectionSchema schema, boolean syncEachWrite) throws IOException {
@@ -306,11 +308,58 @@ public final class Shard implements Closeable {
 
   private void apply(IndexWriter w, List<Action> actions, long seq) throws IOException {
     CollectionSchema s = schema;
+    long payloadBytes = 0;
     for (Action a : actions) {
       Term term = new Term(Fields.ID, a.id().term());
       switch (a) {
-        case Action.Put put -> w.updateDocument(term, mapper.toDocument(put.point(), s, seq));
+        case Action.Put put -> {
+          var doc = mapper.toDocument(put.point(), s, seq);
+          payloadBytes += payloadStorageBytes(doc.getField(Fields.PAYLOAD).binaryValue().length);
+          w.updateDocument(term, doc);
+        }
         case Action.Delete del -> w.deleteDocuments(term);
+      }
+    }
+    if (payloadBytes > 0) {
+      synchronized (payloadWrites) {
+        payloadWrites.addLast(new long[] {seq, payloadBytes});
+      }
+    }
+  }
+
+  /**
+   * Payload storage bytes of one stored payload of {@code length} bytes, counted as Qdrant's on-disk
+   * payload storage counts them: whole blocks of 128 bytes. Strict mode's
+   * {@code max_collection_payload_size_bytes} compares against this count, so a limit means the same
+   * on both servers.
+   */
+  public static long payloadStorageBytes(long length) {
+    return Math.max(1, (length + 127) / 128) * 128;
+  }
+
+  /**
+   * The payload storage written since the last commit: {committed sequence, bytes of the payloads
+   * that frames above it wrote}. Payloads those writes replaced still count until the commit, as
+   * replaced values keep their blocks until Qdrant flushes its payload storage.
+   */
+  public long[] payloadWrittenSinceCommit() {
+    synchronized (payloadWrites) {
+      long committed = committedSeq;
+      long bytes = 0;
+      for (long[] w : payloadWrites) {
+        if (w[0] > committed) {
+          bytes += w[1];
+        }
+      }
+      return new long[] {committed, bytes};
+    }
+  }
+
+  /** Forgets the payload writes a commit at {@code seq} made durable; call after committedSeq moved. */
+  private void committedPayloadWrites(long seq) {
+    synchronized (payloadWrites) {
+      while (!payloadWrites.isEmpty() && payloadWrites.peekFirst()[0] <= seq) {
+        payloadWrites.pollFirst();
       }
     }
   }
@@ -364,6 +413,9 @@ public final class Shard implements Closeable {
         wal = WriteAheadLog.open(dir.resolve("wal"), options.wal(), io.wal());
       }
       IndexWriter next = new IndexWriter(directory, writerConfig(schemaRef));
+      synchronized (payloadWrites) {
+        payloadWrites.clear(); // the replay below logs the frames above the commit again
+      }
       SearcherManager nextSearchers;
       long committed;
       long applied;
@@ -419,6 +471,7 @@ public final class Shard implements Closeable {
         w.setLiveCommitData(Map.of(WAL_SEQ, Long.toString(appliedSeq)).entrySet());
         w.commit();
         committedSeq = appliedSeq;
+        committedPayloadWrites(committedSeq);
         Files.createDirectories(target);
         Path index = dir.resolve("index");
         for (String file : org.apache.lucene.index.SegmentInfos.readLatestCommit(directory).files(true)) {
@@ -482,6 +535,7 @@ public final class Shard implements Closeable {
       writer.setLiveCommitData(Map.of(WAL_SEQ, Long.toString(seq)).entrySet());
       writer.commit();
       committedSeq = seq;
+      committedPayloadWrites(seq);
       wal.truncateUpTo(seq);
     }
   }

@@ -54,8 +54,11 @@ final class StrictMode {
 
   private record Limiters(JsonNode config, RateLimiter read, RateLimiter write) {}
 
-  /** Collection size estimates; {@code computedAtNanos} is when the payload bytes were counted. */
-  private record SizeStats(long computedAtNanos, long points, long vectorBytes, long payloadBytes) {}
+  /**
+   * Collection size estimates; {@code computedAtNanos} is when the payload bytes were counted, and
+   * {@code checks} how many checks used that count since.
+   */
+  private record SizeStats(long computedAtNanos, int checks, long points, long vectorBytes, long payloadBytes) {}
 
   /** The strict-mode config when strict mode is enabled, else null. */
   static ObjectNode enabled(Collection col) {
@@ -665,42 +668,71 @@ final class StrictMode {
 
     /**
      * Points and vector bytes (dimensions × 4 per stored vector), counted afresh over every write
-     * acknowledged so far; payload bytes (per point 4, plus each top-level key and its JSON value, as
-     * Qdrant estimates an in-memory payload), which cost a pass over the payloads, at most a second old.
+     * acknowledged so far, and payload storage bytes, counted again every {@value #PAYLOAD_RECOUNT_CHECKS}
+     * checks or after a second (a pass over the payload sizes' doc values), as Qdrant counts them: with
+     * {@code on_disk_payload}, whole 128-byte blocks per stored payload, and the blocks of payloads
+     * replaced since the last flush (commit) too; in memory, 4 bytes per point plus its JSON.
      */
     private SizeStats stats() throws IOException {
       col.shard.refresh(); // writes acknowledged without wait count too
       long now = System.nanoTime();
       SizeStats cached = stats.get(col);
-      boolean payloadFresh = cached != null && now - cached.computedAtNanos() < 1_000_000_000L;
-      boolean wantPayload = cfg.has("max_collection_payload_size_bytes") && !payloadFresh;
+      boolean wantPayload = cfg.has("max_collection_payload_size_bytes")
+          && (cached == null || cached.checks() >= PAYLOAD_RECOUNT_CHECKS - 1 || now - cached.computedAtNanos() >= 1_000_000_000L);
+      boolean onDisk = col.config().path("params").path("on_disk_payload").asBoolean(true);
+      long[] written = col.shard.payloadWrittenSinceCommit();
       long[] out = col.shard.read(r -> {
         long points = r.numDocs();
         long vectorBytes = 0;
         for (var spec : col.schema().dense().values()) {
           vectorBytes += (long) r.count(new TermQuery(new Term(Fields.HAS_VECTOR, spec.name()))) * spec.size() * 4L;
         }
-        long payloadBytes = 0;
-        if (wantPayload) {
-          var page = r.scroll(null, null, Integer.MAX_VALUE - 1, new io.quiver.engine.DocMapper.Selector(true, false, Set.of()));
-          for (var p : page.points()) {
-            payloadBytes += 4;
-            JsonNode payload = p.payload();
-            if (payload != null) {
-              for (var it = payload.properties().iterator(); it.hasNext(); ) {
-                var e = it.next();
-                payloadBytes += e.getKey().length() + e.getValue().toString().length();
-              }
-            }
-          }
-        }
-        return new long[] {points, vectorBytes, payloadBytes};
+        return new long[] {points, vectorBytes, wantPayload ? payloadBytes(r.searcher().getIndexReader(), onDisk, written) : 0};
       });
       SizeStats s = wantPayload || cached == null
-          ? new SizeStats(now, out[0], out[1], out[2])
-          : new SizeStats(cached.computedAtNanos(), out[0], out[1], cached.payloadBytes());
+          ? new SizeStats(now, 0, out[0], out[1], out[2])
+          : new SizeStats(cached.computedAtNanos(), cached.checks() + 1, out[0], out[1], cached.payloadBytes());
       stats.put(col, s);
       return s;
+    }
+
+    /** How many size checks one payload count serves, the one that counted included (Qdrant recounts every 32 requests). */
+    static final int PAYLOAD_RECOUNT_CHECKS = 16;
+
+    /**
+     * The payload storage of the live points, from the payload sizes' doc values (the stored payload's
+     * length for documents written before those existed); on disk, plus the blocks written since the
+     * commit {@code written[0]} ({@code written[1]} bytes) that no live point holds any more.
+     */
+    static long payloadBytes(org.apache.lucene.index.IndexReader reader, boolean onDisk, long[] written) throws IOException {
+      long live = 0;
+      long liveSinceCommit = 0;
+      for (var leaf : reader.leaves()) {
+        var r = leaf.reader();
+        var sizes = r.getNumericDocValues(Fields.PAYLOAD_SIZE);
+        var versions = r.getNumericDocValues(Fields.VERSION);
+        var liveDocs = r.getLiveDocs();
+        org.apache.lucene.index.StoredFields stored = null;
+        for (int doc = 0; doc < r.maxDoc(); doc++) {
+          if (liveDocs != null && !liveDocs.get(doc)) {
+            continue;
+          }
+          long length;
+          if (sizes != null && sizes.advanceExact(doc)) {
+            length = sizes.longValue();
+          } else {
+            stored = stored == null ? r.storedFields() : stored;
+            var bytes = stored.document(doc, java.util.Set.of(Fields.PAYLOAD)).getBinaryValue(Fields.PAYLOAD);
+            length = bytes == null ? 2 : bytes.length;
+          }
+          long bytes = onDisk ? io.quiver.engine.Shard.payloadStorageBytes(length) : 4 + length;
+          live += bytes;
+          if (onDisk && versions != null && versions.advanceExact(doc) && versions.longValue() > written[0]) {
+            liveSinceCommit += bytes;
+          }
+        }
+      }
+      return onDisk ? live + Math.max(0, written[1] - liveSinceCommit) : live;
     }
 
     // ---- vectors of updates ----
