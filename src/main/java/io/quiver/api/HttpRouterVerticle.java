@@ -16,6 +16,7 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import java.nio.file.Path;
 import io.vertx.ext.web.handler.CorsHandler;
 import java.util.ArrayList;
 import java.util.List;
@@ -122,11 +123,17 @@ public final class HttpRouterVerticle extends VerticleBase {
     long bodyLimit = service.maxRequestSizeMb() * 1024L * 1024L;
     // snapshot uploads are streamed to disk, without the JSON size limit (a second BodyHandler is a no-op)
     String uploads = node.config().storage().snapshotsPath().resolve("uploads_temp").toString();
+    long keepFree = node.config().storage().diskWatermarks().blockBelowBytes();
     for (String path : SnapshotsEndpoint.UPLOAD_PATHS) {
       String vertxPath = new Route(HttpMethod.POST, path, Access.CREATE, null).vertxPath();
       router.post(vertxPath).handler(ctx -> {
         if (ctx.get(GRANT_KEY) == ApiKeys.Grant.READ_ONLY) { // refused before the upload reaches the disk
           ctx.fail(new ApiException(403, "Forbidden: Global manage access is required"));
+          return;
+        }
+        String refusal = UploadSpace.refusal(Path.of(uploads), ctx.request().getHeader("content-length"), keepFree);
+        if (refusal != null) {
+          ctx.fail(ApiException.insufficientStorage(refusal));
         } else {
           ctx.next();
         }

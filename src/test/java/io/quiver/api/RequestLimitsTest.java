@@ -63,6 +63,21 @@ class RequestLimitsTest {
   }
 
   @Test
+  void aSnapshotUploadLargerThanTheDiskCanTakeIsRefusedBeforeItIsSent() throws Exception {
+    try (Socket s = socket()) {
+      OutputStream out = s.getOutputStream();
+      out.write(("POST /collections/lim/snapshots/upload HTTP/1.1\r\nHost: x\r\n"
+          + "content-type: multipart/form-data; boundary=b\r\nContent-Length: 4000000000000000\r\n\r\n--b\r\n")
+          .getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      String response = readResponse(s.getInputStream());
+      assertTrue(response.startsWith("HTTP/1.1 507 "), response);
+      assertTrue(response.contains("Insufficient storage: No space left on device: the upload of 4000000000000000 bytes"), response);
+    }
+    assertUnchanged();
+  }
+
+  @Test
   void aChunkedBodyOverTheLimitIsRefusedWhileItIsStillComing() throws Exception {
     try (Socket s = socket()) {
       OutputStream out = s.getOutputStream();
