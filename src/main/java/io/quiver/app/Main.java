@@ -12,7 +12,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Starts a node: {@code java -jar quiver.jar [--config-path FILE] [--conf-dir DIR]}. Reads the
+ * Starts a node: {@code java -jar quiver.jar [--config-path FILE] [--conf-dir DIR] [--storage-snapshot FILE [--force-snapshot]]}. Reads the
  * configuration once on a plain Vert.x; with {@code cluster.enabled} it replaces that instance by a
  * clustered one (Hazelcast), otherwise the node runs on it and pays nothing for clustering.
  */
@@ -29,10 +29,14 @@ public final class Main {
   public static void main(String[] args) {
     String configPath = null;
     Path confDir = Path.of("conf");
+    Path storageSnapshot = null;
+    boolean forceSnapshot = false;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--config-path" -> configPath = value(args, ++i);
         case "--conf-dir" -> confDir = Path.of(value(args, ++i));
+        case "--storage-snapshot" -> storageSnapshot = Path.of(value(args, ++i));
+        case "--force-snapshot" -> forceSnapshot = true;
         default -> usage("unknown argument " + args[i]);
       }
     }
@@ -40,6 +44,9 @@ public final class Main {
     Vertx vertx = Vertx.vertx(options);
     QuiverConfig config = await(ConfigLoader.load(vertx, confDir, configPath, System.getenv()), 60, vertx);
     DeploymentVerticle.applyLogLevel(config.logLevel());
+    if (storageSnapshot != null) {
+      restore(config, storageSnapshot, forceSnapshot, vertx);
+    }
     ClusterManager clusterManager = null;
     if (config.cluster().enabled()) {
       await(vertx.close(), 30, null);
@@ -82,6 +89,26 @@ public final class Main {
     }, "quiver-shutdown"));
   }
 
+  /**
+   * Restores a full snapshot into the storage before anything serves it (as Qdrant's {@code
+   * --storage-snapshot}); a snapshot that cannot be restored stops the start.
+   */
+  private static void restore(QuiverConfig config, Path file, boolean force, Vertx vertx) {
+    if (!java.nio.file.Files.isRegularFile(file)) {
+      log.error("Quiver did not start: --storage-snapshot {} is not a file", file);
+      vertx.close();
+      System.exit(1);
+    }
+    try (var storage = io.quiver.storage.engine.EngineStorageService.open(config)) {
+      var restored = storage.restoreFullSnapshot(file, force);
+      log.info("Full snapshot {} restored: {} collection(s)", file, restored.size());
+    } catch (Exception e) {
+      log.error("Quiver did not start: the full snapshot {} could not be restored: {}", file, e.getMessage());
+      vertx.close();
+      System.exit(1);
+    }
+  }
+
   /** Waits for a start-up step; a failure ends the process with 1 and a clear log line. */
   private static <T> T await(Future<T> future, long seconds, Vertx toClose) {
     try {
@@ -105,7 +132,7 @@ public final class Main {
   }
 
   private static void usage(String problem) {
-    System.err.println("quiver: " + problem + "\nusage: quiver [--config-path FILE] [--conf-dir DIR]");
+    System.err.println("quiver: " + problem + "\nusage: quiver [--config-path FILE] [--conf-dir DIR] [--storage-snapshot FILE [--force-snapshot]]");
     System.exit(2);
   }
 }

@@ -30,11 +30,15 @@ import org.junit.jupiter.api.io.TempDir;
  * was: collections, their configs, points with payloads and vectors, aliases, payload schema, lock.
  *
  * <p>Seeded and reproducible: the seed is printed; rerun with {@code -Dquiver.fuzz.seed=N}, and
- * {@code -Dquiver.fuzz.tries=N} for a longer run.
+ * {@code -Dquiver.fuzz.tries=N} for a longer run. The build uses a fixed seed, so that a build
+ * passes or fails for its code alone; explore with {@code -Dquiver.fuzz.seed=random}, and keep any
+ * seed that finds something as a case of its own.
  */
 @Timeout(600)
 class RouteFuzzTest {
   static final JsonNodeFactory F = JsonNodeFactory.instance;
+  /** The seed of the build's run (the one that found the strict-mode rate limit case). */
+  static final long BUILD_SEED = 31095122388070L;
   /** The longest request line the server reads (Vert.x's default); longer ones get 414. */
   static final int MAX_URI = 4000;
 
@@ -45,7 +49,8 @@ class RouteFuzzTest {
 
   @Test
   void mutatedRequestsNeverFailTheServerNorChangeDataWhenRefused() throws Exception {
-    long seed = Long.getLong("quiver.fuzz.seed", System.nanoTime());
+    String seedProperty = System.getProperty("quiver.fuzz.seed", Long.toString(BUILD_SEED));
+    long seed = seedProperty.equals("random") ? System.nanoTime() : Long.parseLong(seedProperty);
     int tries = Integer.getInteger("quiver.fuzz.tries", 1500);
     System.out.println("RouteFuzzTest seed " + seed + " (rerun with -Dquiver.fuzz.seed=" + seed + ")");
     random = new Random(seed);

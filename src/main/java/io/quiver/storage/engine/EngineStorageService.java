@@ -104,6 +104,16 @@ public final class EngineStorageService implements StorageService {
     registerHandlers();
   }
 
+  /**
+   * Restores a full snapshot taken by Quiver into this storage (the start-up option {@code
+   * --storage-snapshot}); existing collections are kept unless {@code force}.
+   *
+   * @return the collections restored
+   */
+  public List<String> restoreFullSnapshot(Path file, boolean force) throws IOException {
+    return snapshots.restoreFull(file, force);
+  }
+
   /** Opens every collection of the storage directory; fails (closing what it opened) if one cannot load. */
   public static EngineStorageService open(QuiverConfig config) throws IOException {
     return open(config, StorageIo.REAL);

@@ -454,8 +454,9 @@ final class SnapshotOps {
 
   /**
    * A snapshot of every collection (each a collection snapshot inside, under {@code
-   * collections/<name>.snapshot}) with the aliases. Qdrant restores such snapshots at start-up, not
-   * through the API; so does not Quiver yet: its collection snapshots can be recovered one by one.
+   * collections/<name>.snapshot}) with the aliases. As Qdrant's, restored at start-up ({@code
+   * --storage-snapshot}, {@link #restoreFull}), not through the API; its collection snapshots can
+   * also be recovered one by one.
    */
   Map<String, Object> createFull() throws IOException {
     Files.createDirectories(snapshots);
@@ -506,6 +507,87 @@ final class SnapshotOps {
       throw e;
     } finally {
       AtomicFiles.deleteTree(staging);
+    }
+  }
+
+  /**
+   * Restores a full snapshot into this storage, before the node serves: each collection in it is
+   * recovered as from its collection snapshot (all or nothing per collection), then its aliases are
+   * set. A collection that exists already is kept, and named in the log, unless {@code force}.
+   *
+   * @return the names of the collections restored
+   */
+  List<String> restoreFull(Path file, boolean force) throws IOException {
+    Path work = temp.resolve("restore-" + UUID.randomUUID());
+    Files.createDirectories(work);
+    try {
+      ObjectNode[] manifest = new ObjectNode[1];
+      List<String> unpacked = new ArrayList<>();
+      try (InputStream in = new java.io.BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
+        Tar.read(in, (name, size, body) -> {
+          if (manifest[0] == null) {
+            if (!name.equals(MANIFEST) || size > (1 << 20)) {
+              throw invalid("it has no " + MANIFEST + "; only full snapshots taken by Quiver can be restored");
+            }
+            manifest[0] = readObject(body.readAllBytes(), MANIFEST);
+            if (!FORMAT.equals(manifest[0].path("format").asText()) || manifest[0].path("version").asInt(-1) != VERSION
+                || !manifest[0].path("kind").asText().equals("full")) {
+              throw invalid("it is not a full snapshot of this format version (" + manifest[0].path("kind").asText() + ", version "
+                  + manifest[0].path("version") + ")");
+            }
+            return;
+          }
+          String prefix = "collections/";
+          if (!name.startsWith(prefix) || !name.endsWith(SnapshotFiles.SUFFIX)) {
+            throw invalid("unexpected entry " + name);
+          }
+          String collection = name.substring(prefix.length(), name.length() - SnapshotFiles.SUFFIX.length());
+          Names.check(collection);
+          if (unpacked.contains(collection)) {
+            throw invalid("entry " + name + " appears twice");
+          }
+          Files.copy(body, work.resolve(collection + SnapshotFiles.SUFFIX));
+          unpacked.add(collection);
+        });
+      } catch (Tar.InvalidArchive e) {
+        throw invalid(e.getMessage());
+      }
+      if (manifest[0] == null) {
+        throw invalid("it is empty");
+      }
+      List<String> restored = new ArrayList<>();
+      for (int i = 0; i < unpacked.size(); i++) {
+        String collection = unpacked.get(i);
+        if (catalogue.exists(collection) && !force) {
+          log.warn("Full snapshot {}: collection {} exists already and is kept (--force-snapshot replaces it)",
+              file.getFileName(), collection);
+          continue;
+        }
+        recover(collection, null, new Source(null, work.resolve(collection + SnapshotFiles.SUFFIX), null, null, null));
+        restored.add(collection);
+      }
+      var actions = mapper.createObjectNode();
+      var list = actions.putArray("actions");
+      Map<String, String> current = catalogue.aliases();
+      manifest[0].path("aliases").properties().forEach(e -> {
+        String alias = e.getKey();
+        String target = e.getValue().asText();
+        boolean free = !current.containsKey(alias) || force;
+        if (free && restored.contains(target) && !catalogue.exists(alias)) {
+          if (current.containsKey(alias)) {
+            list.addObject().putObject("delete_alias").put("alias_name", alias);
+          }
+          list.addObject().putObject("create_alias").put("alias_name", alias).put("collection_name", target);
+        }
+      });
+      if (!list.isEmpty()) {
+        catalogue.updateAliases(actions);
+      }
+      log.info("Restored full snapshot {}: {} collection(s) {}, {} alias action(s)", file.getFileName(), restored.size(), restored,
+          list.size());
+      return restored;
+    } finally {
+      AtomicFiles.deleteTree(work);
     }
   }
 }
