@@ -103,8 +103,14 @@ public final class Shard implements Closeable {
   private volatile long visibleSeq;
   private volatile long committedSeq;
   private volatile boolean closed;
-  /** Per WAL frame applied since the last commit: {sequence, payload storage bytes it wrote}. */
-  private final java.util.ArrayDeque<long[]> payloadWrites = new java.util.ArrayDeque<>();
+  /**
+   * Payload storage bytes the frames up to {@code seq} wrote since the shard opened: as of the last
+   * applied frame, and as of the last commit. Their difference is what the frames since the commit wrote.
+   */
+  private record PayloadMark(long seq, long bytes) {}
+
+  private volatile PayloadMark payloadApplied = new PayloadMark(0, 0);
+  private volatile PayloadMark payloadCommitted = new PayloadMark(0, 0);
 
   private Shard(Path dir, Options options, StorageIo io, Directory directory, WriteAheadLog wal, IndexWriter writer,
       ActionCodec codec, DocMapper mapper, CollectionSchema schema, boolean syncEachWrite) throws IOException {
@@ -202,12 +208,14 @@ public final class Shard implements Closeable {
 
   /** Applies the WAL above {@code afterSeq} to {@code w}; returns the last sequence applied. */
   private long replay(IndexWriter w, long afterSeq) throws IOException {
-    long[] last = {afterSeq, 0};
+    long[] last = {afterSeq, 0, 0};
     wal.replay(afterSeq, (seq, payload) -> {
-      apply(w, codec.decode(payload), seq);
+      last[2] += apply(w, codec.decode(payload), seq);
       last[0] = seq;
       last[1]++;
     });
+    payloadCommitted = new PayloadMark(afterSeq, 0);
+    payloadApplied = new PayloadMark(last[0], last[2]);
     if (last[1] > 0) {
       log.log(System.Logger.Level.INFO, "Shard {0}: replayed {1} WAL record(s) above committed sequence {2}",
           dir, last[1], afterSeq);
@@ -250,12 +258,14 @@ public final class Shard implements Closeable {
       }
       // A failed append leaves no frame behind: nothing to undo.
       seq = journal.append(codec.encode(actions));
+      long payloadBytes;
       try {
-        apply(writer, actions, seq);
+        payloadBytes = apply(writer, actions, seq);
       } catch (IOException | RuntimeException e) {
         undo(seq, e);
         throw e;
       }
+      payloadApplied = new PayloadMark(seq, payloadApplied.bytes() + payloadBytes);
       appliedSeq = seq;
     }
     if (syncEachWrite) {
@@ -306,7 +316,8 @@ public final class Shard implements Closeable {
     }
   }
 
-  private void apply(IndexWriter w, List<Action> actions, long seq) throws IOException {
+  /** Applies one frame's actions; returns the payload storage bytes it wrote. */
+  private long apply(IndexWriter w, List<Action> actions, long seq) throws IOException {
     CollectionSchema s = schema;
     long payloadBytes = 0;
     for (Action a : actions) {
@@ -320,11 +331,7 @@ public final class Shard implements Closeable {
         case Action.Delete del -> w.deleteDocuments(term);
       }
     }
-    if (payloadBytes > 0) {
-      synchronized (payloadWrites) {
-        payloadWrites.addLast(new long[] {seq, payloadBytes});
-      }
-    }
+    return payloadBytes;
   }
 
   /**
@@ -343,25 +350,9 @@ public final class Shard implements Closeable {
    * replaced values keep their blocks until Qdrant flushes its payload storage.
    */
   public long[] payloadWrittenSinceCommit() {
-    synchronized (payloadWrites) {
-      long committed = committedSeq;
-      long bytes = 0;
-      for (long[] w : payloadWrites) {
-        if (w[0] > committed) {
-          bytes += w[1];
-        }
-      }
-      return new long[] {committed, bytes};
-    }
-  }
-
-  /** Forgets the payload writes a commit at {@code seq} made durable; call after committedSeq moved. */
-  private void committedPayloadWrites(long seq) {
-    synchronized (payloadWrites) {
-      while (!payloadWrites.isEmpty() && payloadWrites.peekFirst()[0] <= seq) {
-        payloadWrites.pollFirst();
-      }
-    }
+    PayloadMark committed = payloadCommitted;
+    PayloadMark applied = payloadApplied;
+    return new long[] {committed.seq(), Math.max(0, applied.bytes() - committed.bytes())};
   }
 
   /**
@@ -413,9 +404,6 @@ public final class Shard implements Closeable {
         wal = WriteAheadLog.open(dir.resolve("wal"), options.wal(), io.wal());
       }
       IndexWriter next = new IndexWriter(directory, writerConfig(schemaRef));
-      synchronized (payloadWrites) {
-        payloadWrites.clear(); // the replay below logs the frames above the commit again
-      }
       SearcherManager nextSearchers;
       long committed;
       long applied;
@@ -469,9 +457,10 @@ public final class Shard implements Closeable {
       synchronized (commitLock) {
         IndexWriter w = writer;
         w.setLiveCommitData(Map.of(WAL_SEQ, Long.toString(appliedSeq)).entrySet());
+        PayloadMark mark = payloadApplied;
         w.commit();
         committedSeq = appliedSeq;
-        committedPayloadWrites(committedSeq);
+        payloadCommitted = mark;
         Files.createDirectories(target);
         Path index = dir.resolve("index");
         for (String file : org.apache.lucene.index.SegmentInfos.readLatestCommit(directory).files(true)) {
@@ -533,9 +522,10 @@ public final class Shard implements Closeable {
         return;
       }
       writer.setLiveCommitData(Map.of(WAL_SEQ, Long.toString(seq)).entrySet());
+      PayloadMark mark = payloadApplied; // frames up to mark.seq are applied: the commit holds them
       writer.commit();
       committedSeq = seq;
-      committedPayloadWrites(seq);
+      payloadCommitted = mark;
       wal.truncateUpTo(seq);
     }
   }
