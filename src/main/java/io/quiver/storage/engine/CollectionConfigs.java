@@ -74,9 +74,7 @@ final class CollectionConfigs {
     if (metadata != null && !metadata.isNull()) {
       config.set("metadata", object(metadata, "metadata"));
     }
-    if (req.has("init_from") && !req.get("init_from").isNull()) {
-      throw ApiException.badRequest("init_from is deprecated and not supported by this server");
-    }
+    // init_from (the source collection to copy) is read and carried out by the storage service
     v.throwIfAny();
     return config;
   }

@@ -11,6 +11,7 @@ import io.quiver.engine.ActionCodec;
 import io.quiver.engine.CollectionSchema;
 import io.quiver.engine.DocMapper;
 import io.quiver.engine.Point;
+import io.quiver.engine.VectorSpec;
 import io.quiver.engine.PointId;
 import io.quiver.engine.NoSpace;
 import io.quiver.engine.Shard;
@@ -348,7 +349,15 @@ public final class EngineStorageService implements StorageService {
     if (name == null || !name.isTextual()) {
       throw ApiException.formatError("with_lookup: expected a collection name or {collection, with_payload, with_vectors}");
     }
-    Collection lookup = catalogue.resolve(name.textValue());
+    Collection lookup;
+    try {
+      lookup = catalogue.resolve(name.textValue());
+    } catch (ApiException e) {
+      if (e.status() != 404) {
+        throw e;
+      }
+      throw ApiException.notFound("Collection " + name.textValue() + " not found"); // Qdrant's lookup wording
+    }
     JsonNode lookupPayload = withLookup.isObject() ? withLookup.get("with_payload") : null;
     JsonNode lookupVectors = withLookup.isObject() ? withVector(withLookup) : null;
     return new GroupLookup(lookup, PointRequests.selection(lookupPayload == null ? F.booleanNode(true) : lookupPayload,
@@ -674,11 +683,117 @@ public final class EngineStorageService implements StorageService {
 
   private Object createCollection(StorageCommand c) throws IOException {
     timeout(c);
-    ObjectNode config = CollectionConfigs.create(body(c));
-    catalogue.create(c.collection(), config, this::openShard);
+    ObjectNode body = CollectionConfigs.object(body(c), "body");
+    ObjectNode config = CollectionConfigs.create(body);
+    Collection source = initFrom(body, config);
+    Collection created = catalogue.create(c.collection(), config, this::openShard);
     log.info("Created collection {}", c.collection());
+    if (source != null) {
+      try {
+        source.use(() -> {
+          populate(source, created);
+          return null;
+        });
+      } catch (IOException | RuntimeException e) {
+        // all or nothing: a collection that could not be filled is not left behind half full
+        try {
+          catalogue.delete(created.name);
+        } catch (IOException | RuntimeException cleanup) {
+          e.addSuppressed(cleanup);
+        }
+        log.warn("Collection {} could not be initialized from {}, and was deleted: {}", created.name, source.name, e.toString());
+        throw e;
+      }
+    }
     return true;
   }
+
+  /**
+   * The collection {@code init_from} names (aliases resolve), after checking that its vectors fit
+   * the new config as Qdrant checks them: each of its dense vectors exists in the new collection
+   * with the same size and distance, and (Quiver's own condition, since the points are copied as
+   * they are stored) the same datatype and multivector form; each of its sparse vectors exists too.
+   */
+  private Collection initFrom(ObjectNode body, ObjectNode config) {
+    JsonNode initFrom = body.get("init_from");
+    if (initFrom == null || initFrom.isNull()) {
+      return null;
+    }
+    JsonNode name = initFrom.isObject() ? initFrom.get("collection") : null;
+    if (name == null || !name.isTextual()) {
+      throw ApiException.formatError("init_from: missing field `collection`");
+    }
+    Collection source = catalogue.resolve(name.textValue());
+    CollectionSchema from = source.schema();
+    CollectionSchema to = CollectionConfigs.schema(config, io.quiver.engine.filter.PayloadSchema.EMPTY);
+    boolean fromSingle = source.config().path("params").path("vectors").has("size");
+    boolean toSingle = config.path("params").path("vectors").has("size");
+    if (fromSingle != toSingle && !(from.dense().isEmpty() && to.dense().isEmpty())) {
+      throw ApiException.wrongInput("Vectors configuration is not compatible: origin collection have vectors ["
+          + String.join(", ", new java.util.TreeSet<>(from.dense().keySet())) + "], while other vectors ["
+          + String.join(", ", new java.util.TreeSet<>(to.dense().keySet())) + "]");
+    }
+    for (VectorSpec a : new java.util.TreeMap<>(from.dense()).values()) {
+      VectorSpec b = to.dense().get(a.name());
+      String prefix = "Vectors configuration is not compatible: origin vector " + a.name();
+      if (b == null) {
+        throw ApiException.wrongInput("Vectors configuration is not compatible: origin collection have vector " + a.name()
+            + ", while other collection does not");
+      }
+      if (a.size() != b.size()) {
+        throw ApiException.wrongInput(prefix + " size: " + a.size() + ", while other vector size: " + b.size());
+      }
+      if (a.distance() != b.distance()) {
+        throw ApiException.wrongInput(prefix + " distance: " + a.distance().json() + ", while other vector distance: " + b.distance().json());
+      }
+      if (a.datatype() != b.datatype()) {
+        throw ApiException.wrongInput(prefix + " datatype: " + a.datatype() + ", while other vector datatype: " + b.datatype());
+      }
+      if (a.multi() != b.multi()) {
+        throw ApiException.wrongInput(prefix + (a.multi() ? " is" : " is not") + " a multivector, while other vector"
+            + (b.multi() ? " is" : " is not"));
+      }
+    }
+    for (String sparse : new java.util.TreeSet<>(from.sparse().keySet())) {
+      if (!to.sparse().containsKey(sparse)) {
+        throw ApiException.wrongInput("Vectors configuration is not compatible: origin collection have vector " + sparse
+            + ", while other collection does not");
+      }
+    }
+    return source;
+  }
+
+  /** Copies the payload indexes and every point of {@code source} into the new, empty {@code target}. */
+  private void populate(Collection source, Collection target) throws IOException {
+    long t0 = System.nanoTime();
+    synchronized (target) {
+      target.updatePayloadSchema(source.schema().payload());
+    }
+    PointId after = null;
+    long copied = 0;
+    while (true) {
+      PointId from = after;
+      var page = source.shard.read(r -> r.scroll(null, from, INIT_FROM_PAGE, DocMapper.Selector.ALL));
+      if (!page.points().isEmpty()) {
+        List<io.quiver.engine.Action> puts = new ArrayList<>(page.points().size());
+        for (Point p : page.points()) {
+          puts.add(new io.quiver.engine.Action.Put(p));
+        }
+        target.shard.write(view -> puts, false);
+        copied += puts.size();
+      }
+      if (page.next() == null) {
+        break;
+      }
+      after = page.next();
+    }
+    target.shard.refresh();
+    log.info("Collection {} initialized with {} point(s) from {} in {} ms", target.name, copied, source.name,
+        (System.nanoTime() - t0) / 1_000_000);
+  }
+
+  /** Points copied per write when a collection is created {@code init_from} another. */
+  private static final int INIT_FROM_PAGE = 1000;
 
   private Object updateCollection(StorageCommand c) throws IOException {
     timeout(c);
