@@ -63,6 +63,7 @@ public final class HttpRouterVerticle extends VerticleBase {
         new ServiceEndpoint(node, storage, lock, stats),
         new LockEndpoint(lock, new ClusterLocks(vertx, peers, sendFailures)),
         new ClusterEndpoint(peers, sendFailures),
+        new DistributedEndpoint(storage, node.peerId()),
         new LockHistoryEndpoint(lock),
         new CollectionsEndpoint(storage),
         new PointsEndpoint(storage),

@@ -108,4 +108,35 @@ class ClusterApiTest {
       assertTrue(value.has(field), "missing `" + field + "` in " + value);
     }
   }
+
+  @Test
+  void distributedOperationsAnswerAsANodeWithoutDistributedMode() throws Exception {
+    try (TestNode node = TestNode.start(dir.resolve("storage"))) {
+      assertEquals(200, node.send("PUT", "/collections/d", "{\"vectors\": {\"size\": 2, \"distance\": \"Dot\"}}").status());
+      assertEquals(200, node.send("PUT", "/collections/d/points?wait=true",
+          "{\"points\": [{\"id\": 1, \"vector\": [1, 2]}, {\"id\": 2, \"vector\": [2, 1]}]}").status());
+      JsonNode info = node.get("/collections/d/cluster").result();
+      assertEquals(node.deployment.node().peerId(), info.get("peer_id").asLong());
+      assertEquals(1, info.get("shard_count").asInt());
+      assertEquals("[{\"shard_id\":0,\"points_count\":2,\"state\":\"Active\"}]", info.get("local_shards").toString());
+      assertEquals(0, info.get("remote_shards").size());
+      assertEquals(0, info.get("shard_transfers").size());
+      assertEquals(404, node.get("/collections/nope/cluster").status());
+
+      var move = node.send("POST", "/collections/d/cluster",
+          "{\"move_shard\": {\"shard_id\": 0, \"from_peer_id\": 1, \"to_peer_id\": 2}}");
+      assertEquals(400, move.status());
+      assertEquals("Bad request: Distributed mode disabled", move.error());
+      var key = node.send("PUT", "/collections/d/shards", "{\"shard_key\": \"eu\"}");
+      assertEquals(400, key.status());
+      assertEquals("Bad request: Shard Key eu cannot be created with Auto sharding method", key.error());
+      var drop = node.send("POST", "/collections/d/shards/delete", "{\"shard_key\": 7}");
+      assertEquals("Bad request: Shard Key 7 cannot be removed with Auto sharding method", drop.error());
+      assertEquals(404, node.send("PUT", "/collections/nope/shards", "{\"shard_key\": \"eu\"}").status());
+      assertEquals(400, node.send("PUT", "/collections/d/shards", "{}").status());
+      assertEquals("Bad request: Distributed mode disabled.", node.send("POST", "/cluster/recover", null).error());
+      assertEquals("Bad request: Distributed mode disabled.", node.send("DELETE", "/cluster/peer/5", null).error());
+      assertEquals(2, node.send("POST", "/collections/d/points/count", "{\"exact\": true}").result().get("count").asInt());
+    }
+  }
 }

@@ -1,0 +1,95 @@
+package io.quiver.api;
+
+import static io.quiver.api.Access.ADMIN;
+import static io.quiver.api.Access.READ;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.quiver.error.ApiException;
+import io.quiver.storage.StorageClient;
+import io.quiver.storage.StorageCommand;
+import io.quiver.storage.StorageOp;
+import io.vertx.core.Future;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Qdrant's distributed operations, answered as a Qdrant node without distributed mode answers them,
+ * because that is what a Quiver node is for its collections (each node serves its own, in one
+ * shard): {@code GET /collections/{name}/cluster} shows the one local shard; moving or replicating
+ * shards, removing peers and recovering from consensus are refused with Qdrant's "Distributed mode
+ * disabled"; shard keys are refused as on a collection with the automatic sharding method.
+ */
+final class DistributedEndpoint implements Endpoint {
+  private final StorageClient storage;
+  private final long peerId;
+
+  DistributedEndpoint(StorageClient storage, long peerId) {
+    this.storage = storage;
+    this.peerId = peerId;
+  }
+
+  @Override
+  public List<Route> routes() {
+    String c = "/collections/{collection_name}";
+    return List.of(
+        Route.get(c + "/cluster", READ, this::clusterInfo),
+        Route.post(c + "/cluster", ADMIN, req -> collection(req).map(info -> {
+          throw ApiException.badRequest("Distributed mode disabled");
+        })),
+        Route.put(c + "/shards", ADMIN, req -> shardKey(req, "created")),
+        Route.post(c + "/shards/delete", ADMIN, req -> shardKey(req, "removed")),
+        Route.post("/cluster/recover", ADMIN, req -> {
+          throw ApiException.badRequest("Distributed mode disabled.");
+        }),
+        Route.delete("/cluster/peer/{peer_id}", ADMIN, req -> {
+          parsePeerId(req.path("peer_id"));
+          throw ApiException.badRequest("Distributed mode disabled.");
+        }));
+  }
+
+  /** The collection's info (404 if it does not exist). */
+  private Future<JsonNode> collection(ApiRequest req) {
+    return storage.send(new StorageCommand(StorageOp.GET_COLLECTION, req.path("collection_name"), null, Map.of()))
+        .map(JsonNode.class::cast);
+  }
+
+  private Future<Object> clusterInfo(ApiRequest req) {
+    return collection(req).map(info -> {
+      Map<String, Object> shard = new LinkedHashMap<>();
+      shard.put("shard_id", 0);
+      shard.put("points_count", info.path("points_count").asLong(0));
+      shard.put("state", "Active");
+      Map<String, Object> out = new LinkedHashMap<>();
+      out.put("peer_id", peerId);
+      out.put("shard_count", 1);
+      out.put("local_shards", List.of(shard));
+      out.put("remote_shards", List.of());
+      out.put("shard_transfers", List.of());
+      return out;
+    });
+  }
+
+  private Future<Object> shardKey(ApiRequest req, String verb) {
+    JsonNode body = req.bodyTreeOrNull();
+    JsonNode key = body == null || !body.isObject() ? null : body.get("shard_key");
+    if (key == null) {
+      throw ApiException.formatError(body == null || body.isObject() ? "missing field `shard_key`" : "expected a JSON object");
+    }
+    if (!key.isTextual() && !(key.isIntegralNumber() && key.canConvertToLong() && key.asLong() >= 0)) {
+      throw ApiException.formatError("shard_key: expected a string or a non-negative integer");
+    }
+    String shown = key.isTextual() ? key.textValue() : key.asText();
+    return collection(req).map(info -> {
+      throw ApiException.badRequest("Shard Key " + shown + " cannot be " + verb + " with Auto sharding method");
+    });
+  }
+
+  private static void parsePeerId(String raw) {
+    try {
+      Long.parseUnsignedLong(raw);
+    } catch (NumberFormatException e) {
+      throw ApiException.formatError("peer_id: expected an unsigned 64-bit integer, got `" + raw + "`");
+    }
+  }
+}
