@@ -212,6 +212,14 @@ await step('batchUpdate of several operations', async () => {
   assert.equal((await client.count(name, { exact: true })).count, 40);
 });
 
+await step('collectionClusterInfo shows the one local shard', async () => {
+  const info = await client.collectionClusterInfo(name);
+  assert.equal(info.shard_count, 1);
+  assert.equal(info.local_shards[0].points_count, 40);
+  assert.equal(info.local_shards[0].state, 'Active');
+  assert.deepEqual(info.remote_shards, []);
+});
+
 await step('aliases', async () => {
   await client.updateCollectionAliases({ actions: [{ create_alias: { collection_name: name, alias_name: `${name}_alias` } }] });
   const aliases = (await client.getCollectionAliases(name)).aliases;
