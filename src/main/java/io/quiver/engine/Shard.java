@@ -335,14 +335,17 @@ public final class Shard implements Closeable {
   }
 
   /**
-   * Payload storage bytes of one stored payload of {@code length} bytes, counted as Qdrant's on-disk
-   * payload storage counts them: whole blocks of 128 bytes. Strict mode's
-   * {@code max_collection_payload_size_bytes} compares against this count, so a limit means the same
-   * on both servers.
+   * Payload storage bytes of one stored payload of {@code length} bytes (its JSON), counted as
+   * Qdrant's on-disk payload storage counts them: whole blocks of 128 bytes, none for an empty
+   * payload (Qdrant stores none). Strict mode's {@code max_collection_payload_size_bytes} compares
+   * against this count, so a limit means the same on both servers.
    */
   public static long payloadStorageBytes(long length) {
-    return Math.max(1, (length + 127) / 128) * 128;
+    return length <= EMPTY_PAYLOAD_LENGTH ? 0 : (length + 127) / 128 * 128;
   }
+
+  /** The length of the JSON of an empty payload, {@code {}}. */
+  public static final int EMPTY_PAYLOAD_LENGTH = 2;
 
   /**
    * The payload storage written since the last commit: {committed sequence, bytes of the payloads

@@ -206,32 +206,36 @@ class ShardTest {
 
   @Test
   void payloadWrittenSinceCommitCountsBlocksUntilTheCommit() throws IOException {
-    Random r = new Random(11);
     Shard shard = open();
     for (int i = 0; i < 5; i++) {
-      Point p = randomPoint(r, PointId.of(i % 2)); // overwrites: replaced payloads count too
+      Point p = small(i % 2, "v" + i); // overwrites: replaced payloads count too
       shard.write(v -> List.of(new Action.Put(p)), false);
     }
-    shard.write(v -> List.of(new Action.Delete(PointId.of(0))), false); // writes no payload
+    Point bare = new Point(PointId.of(3), Map.of("", new float[] {1, 2, 3, 4}), Map.of(), Json.MAPPER.createObjectNode());
+    shard.write(v -> List.of(new Action.Put(bare)), false); // an empty payload takes nothing
+    shard.write(v -> List.of(new Action.Delete(PointId.of(0))), false); // nor does a delete
     long[] written = shard.payloadWrittenSinceCommit();
     assertEquals(0, written[0]);
     assertEquals(5 * 128, written[1], "each small payload takes one 128-byte block");
     shard.commit();
     assertEquals(shard.committedSeq(), shard.payloadWrittenSinceCommit()[0]);
     assertEquals(0, shard.payloadWrittenSinceCommit()[1]);
-    Point q = randomPoint(r, PointId.of(1));
-    shard.write(v -> List.of(new Action.Put(q)), false);
-    assertEquals(128, shard.payloadWrittenSinceCommit()[1]);
+    Point large = small(1, "x".repeat(300));
+    shard.write(v -> List.of(new Action.Put(large)), false);
+    assertEquals(3 * 128, shard.payloadWrittenSinceCommit()[1]);
     shard.abandon(); // a crash: opening replays the frame above the commit, and commits it
     shard = open();
     assertEquals(shard.committedSeq(), shard.payloadWrittenSinceCommit()[0]);
     assertEquals(0, shard.payloadWrittenSinceCommit()[1]);
-    Point p = randomPoint(r, PointId.of(9));
-    shard.write(v -> List.of(new Action.Put(p)), true);
-    assertEquals(128, shard.payloadWrittenSinceCommit()[1]);
+    assertEquals(0, Shard.payloadStorageBytes(2)); // {}: no payload stored
+    assertEquals(128, Shard.payloadStorageBytes(3));
     assertEquals(256, Shard.payloadStorageBytes(129));
-    assertEquals(128, Shard.payloadStorageBytes(0));
     shard.close();
+  }
+
+  static Point small(long id, String value) {
+    ObjectNode payload = Json.MAPPER.createObjectNode().put("k", value);
+    return new Point(PointId.of(id), Map.of("", new float[] {1, 2, 3, 4}), Map.of(), payload);
   }
 
   @Test

@@ -671,7 +671,8 @@ final class StrictMode {
      * acknowledged so far, and payload storage bytes, counted again every {@value #PAYLOAD_RECOUNT_CHECKS}
      * checks or after a second (a pass over the payload sizes' doc values), as Qdrant counts them: with
      * {@code on_disk_payload}, whole 128-byte blocks per stored payload, and the blocks of payloads
-     * replaced since the last flush (commit) too; in memory, 4 bytes per point plus its JSON.
+     * replaced since the last flush (commit) too; in memory, 4 bytes per point plus its JSON. Empty
+     * payloads take nothing (Qdrant stores none).
      */
     private SizeStats stats() throws IOException {
       col.shard.refresh(); // writes acknowledged without wait count too
@@ -725,7 +726,8 @@ final class StrictMode {
             var bytes = stored.document(doc, java.util.Set.of(Fields.PAYLOAD)).getBinaryValue(Fields.PAYLOAD);
             length = bytes == null ? 2 : bytes.length;
           }
-          long bytes = onDisk ? io.quiver.engine.Shard.payloadStorageBytes(length) : 4 + length;
+          long bytes = onDisk ? io.quiver.engine.Shard.payloadStorageBytes(length)
+              : length <= io.quiver.engine.Shard.EMPTY_PAYLOAD_LENGTH ? 0 : 4 + length;
           live += bytes;
           if (onDisk && versions != null && versions.advanceExact(doc) && versions.longValue() > written[0]) {
             liveSinceCommit += bytes;
