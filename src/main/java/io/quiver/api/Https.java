@@ -13,7 +13,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * TLS for the REST listener ({@code service.enable_tls} with {@code tls.cert} and {@code tls.key},
- * PEM). With {@code service.verify_https_client_certificate} every client must present a certificate
+ * PEM), with HTTP/2 and HTTP/1.1 offered by ALPN. With {@code service.verify_https_client_certificate} every client must present a certificate
  * signed by {@code tls.ca_cert}. With {@code tls.cert_ttl} the files are re-read that often, so a
  * rotated certificate is served without a restart; a rotation that fails to load keeps the old one.
  */
@@ -27,7 +27,9 @@ final class Https {
     if (tls == null) {
       return options;
     }
-    options.setSsl(true).setKeyCertOptions(keyCert(tls));
+    // ALPN offers HTTP/2 and HTTP/1.1, as Qdrant's REST server does over TLS
+    options.setSsl(true).setKeyCertOptions(keyCert(tls)).setUseAlpn(true)
+        .setAlpnVersions(java.util.List.of(io.vertx.core.http.HttpVersion.HTTP_2, io.vertx.core.http.HttpVersion.HTTP_1_1));
     if (tls.caCert() != null) {
       options.setTrustOptions(trust(tls)).setClientAuth(ClientAuth.REQUIRED);
     }

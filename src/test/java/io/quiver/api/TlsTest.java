@@ -57,6 +57,14 @@ class TlsTest {
     var listed = send(trusting, "https", "GET", "/collections", null);
     assertTrue(listed.body().contains("\"tls\""), listed.body());
 
+    // ALPN: a client that prefers HTTP/2 gets it, one that speaks only HTTP/1.1 gets that
+    HttpClient h2 = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).version(HttpClient.Version.HTTP_2)
+        .sslContext(cert.clientContext(false)).build();
+    var overH2 = send(h2, "https", "POST", "/collections/tls/points/count", "{\"exact\": true}");
+    assertEquals(200, overH2.statusCode(), overH2.body());
+    assertEquals(HttpClient.Version.HTTP_2, overH2.version());
+    assertEquals(HttpClient.Version.HTTP_1_1, listed.version());
+
     HttpClient plain = client(null);
     assertThrows(IOException.class, () -> send(plain, "http", "GET", "/collections", null));
     // a client that does not trust the self-signed certificate refuses the connection
@@ -97,6 +105,10 @@ class TlsTest {
         Thread.sleep(200);
       }
     }
+    // the reloaded options still offer HTTP/2
+    HttpClient h2 = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).version(HttpClient.Version.HTTP_2)
+        .sslContext(next.clientContext(false)).build();
+    assertEquals(HttpClient.Version.HTTP_2, send(h2, "https", "GET", "/", null).version());
   }
 
   @Test
