@@ -176,6 +176,34 @@ await step('recommend and searchMatrixPairs', async () => {
   assert.equal(pairs.pairs.length, 20);
 });
 
+await step('discoverPoints, queryBatch, searchPointGroups, searchMatrixOffsets', async () => {
+  const found = await client.discoverPoints(name, {
+    target: 10, context: [{ positive: 11, negative: 12 }], using: 'image', limit: 3,
+  });
+  assert.equal(found.length, 3);
+  const batch = await client.queryBatch(name, {
+    searches: [{ query: 10, using: 'image', limit: 2 }, { query: { indices: [3], values: [1] }, using: 'text', limit: 2 }],
+  });
+  assert.equal(batch.length, 2);
+  assert.ok(batch.every((r) => r.points.length === 2));
+  const groups = await client.searchPointGroups(name, {
+    vector: { name: 'image', vector: [1, 2, 3, 4] }, group_by: 'tags', limit: 3, group_size: 1,
+  });
+  assert.deepEqual(groups.groups.map((g) => g.id).sort(), ['a', 'b', 'c']);
+  const offsets = await client.searchMatrixOffsets(name, { sample: 5, limit: 2, using: 'image' });
+  assert.equal(offsets.ids.length, 5);
+  assert.equal(offsets.offsets_row.length, 10);
+});
+
+await step('updateCollection and deletePayloadIndex', async () => {
+  assert.equal(await client.updateCollection(name, { optimizers_config: { indexing_threshold: 20000 } }), true);
+  const info = await client.getCollection(name);
+  assert.equal(info.config.optimizer_config.indexing_threshold, 20000);
+  await client.createPayloadIndex(name, { field_name: 'tags', field_schema: 'keyword', wait: true });
+  await client.deletePayloadIndex(name, 'tags', { wait: true });
+  assert.equal((await client.getCollection(name)).payload_schema.tags, undefined);
+});
+
 await step('payload: set, overwrite, delete keys, clear', async () => {
   await client.setPayload(name, { payload: { extra: true }, points: [1, 2], wait: true });
   await client.overwritePayload(name, { payload: { city: 'Oslo' }, points: [3], wait: true });
@@ -225,6 +253,12 @@ await step('aliases', async () => {
   const aliases = (await client.getCollectionAliases(name)).aliases;
   assert.deepEqual(aliases, [{ alias_name: `${name}_alias`, collection_name: name }]);
   assert.equal((await client.count(`${name}_alias`, { exact: true })).count, 40);
+});
+
+await step('full snapshots: create, list, delete', async () => {
+  const snap = await client.createFullSnapshot({ wait: true });
+  assert.ok((await client.listFullSnapshots()).some((s) => s.name === snap.name));
+  assert.equal(await client.deleteFullSnapshot(snap.name), true);
 });
 
 await step('snapshots: create, list, delete', async () => {

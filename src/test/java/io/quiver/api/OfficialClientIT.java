@@ -79,7 +79,7 @@ class OfficialClientIT {
       System.out.print(out);
       assertEquals(0, p.exitValue(), out);
       List<String> lines = out.lines().toList();
-      int steps = withKey ? 21 : 20;
+      int steps = withKey ? 24 : 23;
       assertEquals("official client: " + steps + " steps passed", lines.get(lines.size() - 1), out);
     }
   }
