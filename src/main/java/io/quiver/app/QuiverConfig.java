@@ -73,7 +73,19 @@ public record QuiverConfig(
   }
 
   public record Cluster(
-      boolean enabled, String p2pHost, int p2pPort, List<String> members, String kubernetesService) {}
+      boolean enabled, String p2pHost, int p2pPort, List<String> members, String kubernetesService, P2pTls p2pTls) {
+    /** Without TLS on the event bus. */
+    public Cluster(boolean enabled, String p2pHost, int p2pPort, List<String> members, String kubernetesService) {
+      this(enabled, p2pHost, p2pPort, members, kubernetesService, null);
+    }
+  }
+
+  /**
+   * TLS between nodes ({@code cluster.p2p.enable_tls}, as in Qdrant, with the files of {@code tls.*}):
+   * the event bus, which carries the storage and lock messages, accepts and opens only connections
+   * whose certificate is signed by {@code caCert}, and presents {@code cert}.
+   */
+  public record P2pTls(Path cert, Path key, Path caCert) {}
 
   static final Set<String> LOG_LEVELS = Set.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF");
 
@@ -106,7 +118,7 @@ public record QuiverConfig(
             "cluster",
             new JsonObject()
                 .put("enabled", false)
-                .put("p2p", new JsonObject().put("host", "0.0.0.0").put("port", 6335))
+                .put("p2p", new JsonObject().put("host", "0.0.0.0").put("port", 6335).put("enable_tls", false))
                 .put("members", new JsonArray())
                 .put("discovery", new JsonObject()));
   }
@@ -152,7 +164,11 @@ public record QuiverConfig(
             r.string("cluster.p2p.host"),
             r.integer("cluster.p2p.port", 0, 65535),
             r.list("cluster.members"),
-            r.optionalString("cluster.discovery.kubernetes_service"));
+            r.optionalString("cluster.discovery.kubernetes_service"),
+            r.bool("cluster.p2p.enable_tls")
+                ? new P2pTls(r.readableFile("tls.cert", "cluster.p2p.enable_tls"), r.readableFile("tls.key", "cluster.p2p.enable_tls"),
+                    r.readableFile("tls.ca_cert", "cluster.p2p.enable_tls"))
+                : null);
     String level = r.string("log_level").toUpperCase(Locale.ROOT);
     if (!LOG_LEVELS.contains(level)) {
       throw r.invalid("log_level", "one of " + LOG_LEVELS);

@@ -68,6 +68,14 @@ public final class ClusterSetup {
       bus.setHost(cluster.p2pHost()).setClusterPublicHost(cluster.p2pHost());
     }
     // with a wildcard host, Vert.x advertises the address the cluster manager picked
+    var tls = cluster.p2pTls();
+    if (tls != null) {
+      // both ends of every event-bus connection prove a certificate signed by the cluster's CA
+      bus.setSsl(true)
+          .setKeyCertOptions(new io.vertx.core.net.PemKeyCertOptions().setCertPath(tls.cert().toString()).setKeyPath(tls.key().toString()))
+          .setTrustOptions(new io.vertx.core.net.PemTrustOptions().addCertPath(tls.caCert().toString()))
+          .setClientAuth(io.vertx.core.http.ClientAuth.REQUIRED);
+    }
     return bus;
   }
 

@@ -113,6 +113,21 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void p2pTlsNeedsCertificateKeyAndCa() throws Exception {
+    assertNull(load(null, Map.of()).cluster().p2pTls());
+    Throwable missing = failure(null, Map.of("QDRANT__CLUSTER__P2P__ENABLE_TLS", "true"));
+    assertTrue(missing.getMessage().contains("`tls.cert`") && missing.getMessage().contains("cluster.p2p.enable_tls"),
+        missing.getMessage());
+    Path pem = Files.writeString(dir.resolve("any.pem"), "not checked here");
+    Throwable noCa = failure(null, Map.of("QDRANT__CLUSTER__P2P__ENABLE_TLS", "true", "QDRANT__TLS__CERT", pem.toString(),
+        "QDRANT__TLS__KEY", pem.toString()));
+    assertTrue(noCa.getMessage().contains("`tls.ca_cert`"), noCa.getMessage());
+    var tls = load(null, Map.of("QDRANT__CLUSTER__P2P__ENABLE_TLS", "true", "QDRANT__TLS__CERT", pem.toString(),
+        "QDRANT__TLS__KEY", pem.toString(), "QDRANT__TLS__CA_CERT", pem.toString())).cluster().p2pTls();
+    assertEquals(pem, tls.caCert());
+  }
+
+  @Test
   void missingConfigPathIsAnError() throws Exception {
     Throwable t = failure(dir.resolve("nope.yaml").toString(), Map.of());
     assertTrue(t.getMessage().contains("--config-path"), t.getMessage());

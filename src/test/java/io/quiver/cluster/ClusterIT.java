@@ -2,6 +2,7 @@ package io.quiver.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -69,6 +70,10 @@ class ClusterIT {
   }
 
   JarProcess node(int index, int[] p2p) throws Exception {
+    return node(index, p2p, Map.of());
+  }
+
+  JarProcess node(int index, int[] p2p, Map<String, String> extra) throws Exception {
     List<String> members = new ArrayList<>();
     for (int p : p2p) {
       members.add("127.0.0.1:" + p);
@@ -78,6 +83,7 @@ class ClusterIT {
     env.put("QDRANT__CLUSTER__P2P__HOST", "127.0.0.1");
     env.put("QDRANT__CLUSTER__P2P__PORT", Integer.toString(p2p[index]));
     env.put("QDRANT__CLUSTER__MEMBERS", String.join(",", members));
+    env.putAll(extra);
     var p = JarProcess.start(dir.resolve("node" + index), env, JVM);
     started.add(p);
     return p;
@@ -207,6 +213,42 @@ class ClusterIT {
     assertEquals(ids[2], json(c2.send("GET", "/cluster", null)).at("/result/peer_id").asLong());
     assertEquals(2, json(c2.send("POST", "/collections/docs/points/count", "{}")).at("/result/count").asInt());
     assertTrue(get(client.writePermission(ids[2])).getBoolean("allowed"));
+  }
+
+  @Test
+  void withP2pTlsTheEventBusTakesOnlyCertifiedPeers() throws Exception {
+    // one self-signed certificate serves as every node's certificate and as the cluster's CA
+    var cert = io.quiver.testing.SelfSignedCert.create(dir.resolve("tls"), "quiver-cluster");
+    Map<String, String> tls = Map.of("QDRANT__CLUSTER__P2P__ENABLE_TLS", "true", "QDRANT__TLS__CERT", cert.cert().toString(),
+        "QDRANT__TLS__KEY", cert.key().toString(), "QDRANT__TLS__CA_CERT", cert.cert().toString());
+    int[] p2p = {freePortPair(), freePortPair()};
+    var bStart = CompletableFuture.supplyAsync(() -> uncheck(() -> node(1, p2p, tls)));
+    JarProcess a = node(0, p2p, tls);
+    JarProcess b = bStart.get(180, TimeUnit.SECONDS);
+    long[] ids = {peerId(dir.resolve("node0")), peerId(dir.resolve("node1"))};
+    awaitCluster(a, peers -> peers.size() == 2);
+
+    // node to node over the TLS event bus: a cluster-wide lock reaches both
+    JsonNode all = json(a.send("POST", "/locks?scope=cluster", "{\"write\": true, \"error_message\": \"tls\"}")).get("result");
+    assertEquals(2, all.get("peers").size(), all.toString());
+    assertEquals(0, all.get("not_answered").size(), all.toString());
+    assertEquals(403, b.send("PUT", "/collections/docs", VECTORS).statusCode());
+    ok(b.send("POST", "/locks?scope=cluster", "{\"write\": false}"));
+    ok(b.send("PUT", "/collections/docs", VECTORS));
+
+    // a member with the cluster's certificate is answered; one without is not
+    client = get(BusClientExample.join("127.0.0.1", freePortPair(), List.of("127.0.0.1:" + p2p[0]),
+        new io.quiver.app.QuiverConfig.P2pTls(cert.cert(), cert.key(), cert.cert())));
+    assertEquals(2, awaitNodes(client, 2).size());
+    assertTrue(get(client.writePermission(ids[1], 10_000)).getBoolean("allowed"));
+    BusClientExample plain = get(BusClientExample.join("127.0.0.1", freePortPair(), List.of("127.0.0.1:" + p2p[0])));
+    try {
+      assertEquals(2, awaitNodes(plain, 2).size(), "membership (Hazelcast) is not what TLS guards");
+      var refused = plain.writePermission(ids[1], 5_000).toCompletionStage().toCompletableFuture();
+      assertThrows(Exception.class, () -> refused.get(60, TimeUnit.SECONDS));
+    } finally {
+      plain.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
   }
 
   static List<Peer> awaitNodes(BusClientExample client, int n) throws Exception {

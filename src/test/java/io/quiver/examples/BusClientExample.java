@@ -41,7 +41,15 @@ public final class BusClientExample {
 
   /** Joins the cluster as a member that deploys nothing of Quiver. */
   public static Future<BusClientExample> join(String host, int p2pPort, List<String> members) {
-    var cluster = new QuiverConfig.Cluster(true, host, p2pPort, members, null);
+    return join(host, p2pPort, members, null);
+  }
+
+  /**
+   * Joins a cluster whose nodes run with {@code cluster.p2p.enable_tls}: {@code tls} holds this
+   * client's certificate and key and the cluster's CA (null for a cluster without TLS).
+   */
+  public static Future<BusClientExample> join(String host, int p2pPort, List<String> members, QuiverConfig.P2pTls tls) {
+    var cluster = new QuiverConfig.Cluster(true, host, p2pPort, members, null, tls);
     return ClusterSetup.start(cluster, new VertxOptions())
         .map(c -> new BusClientExample(c.vertx(), c.clusterManager()));
   }
@@ -69,8 +77,14 @@ public final class BusClientExample {
    * once, since this client writes nothing with it.
    */
   public Future<JsonObject> writePermission(long peerId) {
+    return writePermission(peerId, new io.vertx.core.eventbus.DeliveryOptions().getSendTimeout());
+  }
+
+  /** As {@link #writePermission(long)}, failing after {@code timeoutMs} without an answer. */
+  public Future<JsonObject> writePermission(long peerId, long timeoutMs) {
     var node = new Addresses(Long.toString(peerId));
-    return vertx.eventBus().<JsonObject>request(node.lockPermission(), new JsonObject()).map(m -> {
+    var options = new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(timeoutMs);
+    return vertx.eventBus().<JsonObject>request(node.lockPermission(), new JsonObject(), options).map(m -> {
       JsonObject answer = m.body();
       if (answer.getBoolean("allowed", false)) {
         vertx.eventBus().send(node.lockRelease(), new JsonObject().put("permit", answer.getLong("permit")));
