@@ -160,10 +160,18 @@ final class Catalogue {
 
   /** Deletes a collection and its aliases; false when there is none. */
   boolean delete(String name) throws IOException {
+    return delete(name, null);
+  }
+
+  /**
+   * Deletes the collection {@code name} and its aliases if it is still {@code expected} (any
+   * collection of that name when null); false when there is none, or another one by now.
+   */
+  boolean delete(String name, Collection expected) throws IOException {
     Names.check(name);
     synchronized (changes) {
       Collection c = collections.get(name);
-      if (c == null) {
+      if (c == null || (expected != null && c != expected)) {
         return false;
       }
       Map<String, String> next = new TreeMap<>(aliases);

@@ -697,7 +697,7 @@ public final class EngineStorageService implements StorageService {
       } catch (IOException | RuntimeException e) {
         // all or nothing: a collection that could not be filled is not left behind half full
         try {
-          catalogue.delete(created.name);
+          catalogue.delete(created.name, created); // not a collection created under that name meanwhile
         } catch (IOException | RuntimeException cleanup) {
           e.addSuppressed(cleanup);
         }
