@@ -34,9 +34,7 @@ final class DistributedEndpoint implements Endpoint {
     String c = "/collections/{collection_name}";
     return List.of(
         Route.get(c + "/cluster", READ, this::clusterInfo),
-        Route.post(c + "/cluster", ADMIN, req -> collection(req).map(info -> {
-          throw ApiException.badRequest("Distributed mode disabled");
-        })),
+        Route.post(c + "/cluster", ADMIN, req -> refuseIfExists(req, "Distributed mode disabled")),
         Route.put(c + "/shards", ADMIN, req -> shardKey(req, "created")),
         Route.post(c + "/shards/delete", ADMIN, req -> shardKey(req, "removed")),
         Route.post("/cluster/recover", ADMIN, req -> {
@@ -48,14 +46,20 @@ final class DistributedEndpoint implements Endpoint {
         }));
   }
 
-  /** The collection's info (404 if it does not exist). */
-  private Future<JsonNode> collection(ApiRequest req) {
-    return storage.send(new StorageCommand(StorageOp.GET_COLLECTION, req.path("collection_name"), null, Map.of()))
-        .map(JsonNode.class::cast);
+  /** Fails with 404 when the collection (or alias) does not exist, else with 400 {@code refusal}. */
+  private Future<Object> refuseIfExists(ApiRequest req, String refusal) {
+    String name = req.path("collection_name");
+    return storage.send(new StorageCommand(StorageOp.COLLECTION_EXISTS, name, null, Map.of())).map(answer -> {
+      if (!Boolean.TRUE.equals(((Map<?, ?>) answer).get("exists"))) {
+        throw ApiException.collectionNotFound(name);
+      }
+      throw ApiException.badRequest(refusal);
+    });
   }
 
   private Future<Object> clusterInfo(ApiRequest req) {
-    return collection(req).map(info -> {
+    return storage.send(new StorageCommand(StorageOp.GET_COLLECTION, req.path("collection_name"), null, Map.of()))
+        .map(JsonNode.class::cast).map(info -> {
       Map<String, Object> shard = new LinkedHashMap<>();
       shard.put("shard_id", 0);
       shard.put("points_count", info.path("points_count").asLong(0));
@@ -80,9 +84,7 @@ final class DistributedEndpoint implements Endpoint {
       throw ApiException.formatError("shard_key: expected a string or a non-negative integer");
     }
     String shown = key.isTextual() ? key.textValue() : key.asText();
-    return collection(req).map(info -> {
-      throw ApiException.badRequest("Shard Key " + shown + " cannot be " + verb + " with Auto sharding method");
-    });
+    return refuseIfExists(req, "Shard Key " + shown + " cannot be " + verb + " with Auto sharding method");
   }
 
   private static void parsePeerId(String raw) {

@@ -5,16 +5,18 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.ClientAuth;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.PemTrustOptions;
 import io.vertx.core.net.ServerSSLOptions;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * TLS for the REST listener ({@code service.enable_tls} with {@code tls.cert} and {@code tls.key},
- * PEM), with HTTP/2 and HTTP/1.1 offered by ALPN. With {@code service.verify_https_client_certificate} every client must present a certificate
- * signed by {@code tls.ca_cert}. With {@code tls.cert_ttl} the files are re-read that often, so a
+ * PEM), offering HTTP/2 and HTTP/1.1 by ALPN. With {@code service.verify_https_client_certificate}
+ * every client must present a certificate signed by {@code tls.ca_cert}. With {@code tls.cert_ttl} the files are re-read that often, so a
  * rotated certificate is served without a restart; a rotation that fails to load keeps the old one.
  */
 final class Https {
@@ -29,7 +31,7 @@ final class Https {
     }
     // ALPN offers HTTP/2 and HTTP/1.1, as Qdrant's REST server does over TLS
     options.setSsl(true).setKeyCertOptions(keyCert(tls)).setUseAlpn(true)
-        .setAlpnVersions(java.util.List.of(io.vertx.core.http.HttpVersion.HTTP_2, io.vertx.core.http.HttpVersion.HTTP_1_1));
+        .setAlpnVersions(List.of(HttpVersion.HTTP_2, HttpVersion.HTTP_1_1));
     if (tls.caCert() != null) {
       options.setTrustOptions(trust(tls)).setClientAuth(ClientAuth.REQUIRED);
     }

@@ -1,10 +1,12 @@
 package io.quiver.app;
 
 import io.quiver.cluster.ClusterSetup;
+import io.quiver.storage.engine.EngineStorageService;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.spi.cluster.ClusterManager;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -12,9 +14,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Starts a node: {@code java -jar quiver.jar [--config-path FILE] [--conf-dir DIR] [--storage-snapshot FILE [--force-snapshot]]}. Reads the
- * configuration once on a plain Vert.x; with {@code cluster.enabled} it replaces that instance by a
- * clustered one (Hazelcast), otherwise the node runs on it and pays nothing for clustering.
+ * Starts a node: {@code java -jar quiver.jar [--config-path FILE] [--conf-dir DIR] [--storage-snapshot
+ * FILE [--force-snapshot]]}. Reads the configuration once on a plain Vert.x; with {@code
+ * cluster.enabled} it replaces that instance by a clustered one (Hazelcast), otherwise the node runs
+ * on it and pays nothing for clustering. A storage snapshot is restored before anything serves.
  */
 public final class Main {
   private static final Logger log = LoggerFactory.getLogger(Main.class);
@@ -94,12 +97,12 @@ public final class Main {
    * --storage-snapshot}); a snapshot that cannot be restored stops the start.
    */
   private static void restore(QuiverConfig config, Path file, boolean force, Vertx vertx) {
-    if (!java.nio.file.Files.isRegularFile(file)) {
+    if (!Files.isRegularFile(file)) {
       log.error("Quiver did not start: --storage-snapshot {} is not a file", file);
       vertx.close();
       System.exit(1);
     }
-    try (var storage = io.quiver.storage.engine.EngineStorageService.open(config)) {
+    try (var storage = EngineStorageService.open(config)) {
       var restored = storage.restoreFullSnapshot(file, force);
       log.info("Full snapshot {} restored: {} collection(s)", file, restored.size());
     } catch (Exception e) {

@@ -3,6 +3,7 @@ package io.quiver.api;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.quiver.testing.Commands;
 import io.quiver.testing.TestNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -42,7 +43,7 @@ class OfficialClientIT {
   @BeforeAll
   static void install() throws Exception {
     boolean required = System.getenv("QUIVER_REQUIRE_NODE") != null;
-    boolean present = runs("node", "--version") && runs("npm", "--version");
+    boolean present = Commands.succeeds("node", "--version") && Commands.succeeds("npm", "--version");
     if (required) {
       assertTrue(present, "QUIVER_REQUIRE_NODE is set but node or npm does not run");
     }
@@ -81,18 +82,6 @@ class OfficialClientIT {
       List<String> lines = out.lines().toList();
       int steps = withKey ? 24 : 23;
       assertEquals("official client: " + steps + " steps passed", lines.get(lines.size() - 1), out);
-    }
-  }
-
-  private static boolean runs(String... command) {
-    try {
-      Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-      return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
-    } catch (IOException e) {
-      return false;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
     }
   }
 

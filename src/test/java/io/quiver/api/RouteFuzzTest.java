@@ -179,7 +179,7 @@ class RouteFuzzTest {
       }
       out.append('/');
       if (part.startsWith("{")) {
-        out.append(URLEncoder.encode(pathValue(part.substring(1, part.length() - 1)), StandardCharsets.UTF_8).replace("+", "%20"));
+        out.append(segment(pathValue(part.substring(1, part.length() - 1))));
       } else {
         out.append(part);
       }
@@ -359,7 +359,7 @@ class RouteFuzzTest {
     return new TestNode.Response(r.statusCode(), r.body(), r.headers().map());
   }
 
-  /** A collection name as one path segment (accepted requests may create names with any character). */
+  /** A value as one path segment (collection names may hold any character). */
   private static String segment(String name) {
     return URLEncoder.encode(name, StandardCharsets.UTF_8).replace("+", "%20");
   }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.quiver.testing.Commands;
 import io.quiver.testing.TestNode;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -39,26 +40,14 @@ class DiskFullTmpfsTest {
   @BeforeEach
   void mountTmpfs() throws Exception {
     mount = Files.createDirectories(dir.resolve("tmpfs"));
-    mounted = run("mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", mount.toString());
+    mounted = Commands.succeeds("mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", mount.toString());
     Assumptions.assumeTrue(mounted, "cannot mount a tmpfs here (needs privileges)");
   }
 
   @AfterEach
   void unmount() throws Exception {
-    if (mounted && !run("umount", mount.toString())) {
-      run("umount", "-l", mount.toString());
-    }
-  }
-
-  static boolean run(String... command) {
-    try {
-      Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-      return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
-    } catch (IOException e) {
-      return false;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
+    if (mounted && !Commands.succeeds("umount", mount.toString())) {
+      Commands.succeeds("umount", "-l", mount.toString());
     }
   }
 

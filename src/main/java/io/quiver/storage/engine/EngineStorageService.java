@@ -11,10 +11,10 @@ import io.quiver.engine.ActionCodec;
 import io.quiver.engine.CollectionSchema;
 import io.quiver.engine.DocMapper;
 import io.quiver.engine.Point;
-import io.quiver.engine.VectorSpec;
 import io.quiver.engine.PointId;
 import io.quiver.engine.NoSpace;
 import io.quiver.engine.Shard;
+import io.quiver.engine.VectorSpec;
 import io.quiver.engine.StorageIo;
 import io.quiver.engine.filter.Datetimes;
 import io.quiver.engine.filter.Facets;
@@ -737,8 +737,7 @@ public final class EngineStorageService implements StorageService {
       VectorSpec b = to.dense().get(a.name());
       String prefix = "Vectors configuration is not compatible: origin vector " + a.name();
       if (b == null) {
-        throw ApiException.wrongInput("Vectors configuration is not compatible: origin collection have vector " + a.name()
-            + ", while other collection does not");
+        throw missingVector(a.name());
       }
       if (a.size() != b.size()) {
         throw ApiException.wrongInput(prefix + " size: " + a.size() + ", while other vector size: " + b.size());
@@ -756,11 +755,15 @@ public final class EngineStorageService implements StorageService {
     }
     for (String sparse : new java.util.TreeSet<>(from.sparse().keySet())) {
       if (!to.sparse().containsKey(sparse)) {
-        throw ApiException.wrongInput("Vectors configuration is not compatible: origin collection have vector " + sparse
-            + ", while other collection does not");
+        throw missingVector(sparse);
       }
     }
     return source;
+  }
+
+  private static ApiException missingVector(String name) {
+    return ApiException.wrongInput("Vectors configuration is not compatible: origin collection have vector " + name
+        + ", while other collection does not");
   }
 
   /** Copies the payload indexes and every point of {@code source} into the new, empty {@code target}. */

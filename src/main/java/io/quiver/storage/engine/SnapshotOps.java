@@ -23,8 +23,10 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -311,7 +313,7 @@ final class SnapshotOps {
             throw invalid("its manifest is too large");
           }
           manifest[0] = readObject(body.readAllBytes(), MANIFEST);
-          checkManifest(manifest[0]);
+          checkManifest(manifest[0], "collection", "shard");
           return;
         }
         if (seen.put(name, true) != null) {
@@ -351,7 +353,8 @@ final class SnapshotOps {
     throw invalid(what + " is not a JSON object");
   }
 
-  private static void checkManifest(ObjectNode m) {
+  /** Refuses a manifest of another format, version, or of a kind other than {@code kinds}. */
+  private static void checkManifest(ObjectNode m, String... kinds) {
     if (!FORMAT.equals(m.path("format").asText())) {
       throw invalid("unknown format " + m.path("format"));
     }
@@ -359,8 +362,8 @@ final class SnapshotOps {
       throw invalid("format version " + m.path("version") + " is not supported (this node reads version " + VERSION + ")");
     }
     String kind = m.path("kind").asText();
-    if (!kind.equals("collection") && !kind.equals("shard")) {
-      throw invalid("it is a " + kind + " snapshot, not a collection or shard snapshot");
+    if (!List.of(kinds).contains(kind)) {
+      throw invalid("it is a " + kind + " snapshot, not a " + String.join(" or ", kinds) + " snapshot");
     }
   }
 
@@ -522,7 +525,7 @@ final class SnapshotOps {
     Files.createDirectories(work);
     try {
       ObjectNode[] manifest = new ObjectNode[1];
-      List<String> unpacked = new ArrayList<>();
+      Set<String> unpacked = new LinkedHashSet<>();
       try (InputStream in = new java.io.BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
         Tar.read(in, (name, size, body) -> {
           if (manifest[0] == null) {
@@ -530,11 +533,7 @@ final class SnapshotOps {
               throw invalid("it has no " + MANIFEST + "; only full snapshots taken by Quiver can be restored");
             }
             manifest[0] = readObject(body.readAllBytes(), MANIFEST);
-            if (!FORMAT.equals(manifest[0].path("format").asText()) || manifest[0].path("version").asInt(-1) != VERSION
-                || !manifest[0].path("kind").asText().equals("full")) {
-              throw invalid("it is not a full snapshot of this format version (" + manifest[0].path("kind").asText() + ", version "
-                  + manifest[0].path("version") + ")");
-            }
+            checkManifest(manifest[0], "full");
             return;
           }
           String prefix = "collections/";
@@ -543,11 +542,10 @@ final class SnapshotOps {
           }
           String collection = name.substring(prefix.length(), name.length() - SnapshotFiles.SUFFIX.length());
           Names.check(collection);
-          if (unpacked.contains(collection)) {
+          if (!unpacked.add(collection)) {
             throw invalid("entry " + name + " appears twice");
           }
           Files.copy(body, work.resolve(collection + SnapshotFiles.SUFFIX));
-          unpacked.add(collection);
         });
       } catch (Tar.InvalidArchive e) {
         throw invalid(e.getMessage());
@@ -556,8 +554,7 @@ final class SnapshotOps {
         throw invalid("it is empty");
       }
       List<String> restored = new ArrayList<>();
-      for (int i = 0; i < unpacked.size(); i++) {
-        String collection = unpacked.get(i);
+      for (String collection : unpacked) {
         if (catalogue.exists(collection) && !force) {
           log.warn("Full snapshot {}: collection {} exists already and is kept (--force-snapshot replaces it)",
               file.getFileName(), collection);

@@ -681,7 +681,7 @@ final class StrictMode {
       boolean wantPayload = cfg.has("max_collection_payload_size_bytes")
           && (cached == null || cached.checks() >= PAYLOAD_RECOUNT_CHECKS - 1 || now - cached.computedAtNanos() >= 1_000_000_000L);
       boolean onDisk = col.config().path("params").path("on_disk_payload").asBoolean(true);
-      long[] written = col.shard.payloadWrittenSinceCommit();
+      long[] written = wantPayload ? col.shard.payloadWrittenSinceCommit() : null;
       long[] out = col.shard.read(r -> {
         long points = r.numDocs();
         long vectorBytes = 0;
