@@ -1,5 +1,7 @@
 package io.quiver.api;
 
+import io.quiver.json.Json;
+import io.quiver.json.JsonErrors;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import io.quiver.error.ApiException;

@@ -1,5 +1,6 @@
 package io.quiver.api;
 
+import io.quiver.request.Access;
 import io.quiver.cluster.Peer;
 import io.quiver.cluster.Peers;
 import io.quiver.cluster.SendFailures;

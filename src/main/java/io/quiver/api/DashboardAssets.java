@@ -1,6 +1,6 @@
 package io.quiver.api;
 
-import io.quiver.app.Node;
+import io.quiver.config.Node;
 import io.quiver.error.ApiException;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;

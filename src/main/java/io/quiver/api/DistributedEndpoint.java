@@ -1,7 +1,7 @@
 package io.quiver.api;
 
-import static io.quiver.api.Access.ADMIN;
-import static io.quiver.api.Access.READ;
+import static io.quiver.request.Access.ADMIN;
+import static io.quiver.request.Access.READ;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.quiver.error.ApiException;

@@ -1,7 +1,8 @@
 package io.quiver.api;
 
+import io.quiver.json.Json;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import io.quiver.app.Node;
+import io.quiver.config.Node;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
 import java.util.LinkedHashMap;

@@ -1,6 +1,7 @@
 package io.quiver.api;
 
-import io.quiver.app.Node;
+import io.quiver.request.Access;
+import io.quiver.config.Node;
 import io.quiver.cluster.ClusterLocks;
 import io.quiver.cluster.Peers;
 import io.quiver.cluster.SendFailures;

@@ -1,6 +1,6 @@
 package io.quiver.api;
 
-import io.quiver.app.QuiverConfig;
+import io.quiver.config.QuiverConfig;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.ClientAuth;
 import io.vertx.core.http.HttpServer;

@@ -1,5 +1,6 @@
 package io.quiver.api;
 
+import io.quiver.request.Access;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.quiver.cluster.ClusterLocks;
 import io.quiver.error.ApiException;

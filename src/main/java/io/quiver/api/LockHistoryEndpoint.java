@@ -1,5 +1,7 @@
 package io.quiver.api;
 
+import io.quiver.json.Json;
+import io.quiver.request.Access;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.quiver.lock.LockClient;
 import io.vertx.core.json.JsonObject;

@@ -1,8 +1,9 @@
 package io.quiver.api;
 
-import static io.quiver.api.Access.DELETE;
-import static io.quiver.api.Access.READ;
-import static io.quiver.api.Access.WRITE;
+import io.quiver.request.Access;
+import static io.quiver.request.Access.DELETE;
+import static io.quiver.request.Access.READ;
+import static io.quiver.request.Access.WRITE;
 
 import io.quiver.storage.StorageClient;
 import io.quiver.storage.StorageOp;

@@ -1,5 +1,6 @@
 package io.quiver.api;
 
+import io.quiver.request.Access;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpMethod;
 

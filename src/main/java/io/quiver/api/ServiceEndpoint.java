@@ -1,6 +1,7 @@
 package io.quiver.api;
 
-import io.quiver.app.Node;
+import io.quiver.request.Access;
+import io.quiver.config.Node;
 import io.quiver.lock.LockClient;
 import io.quiver.metrics.RequestStats;
 import io.quiver.storage.StorageClient;

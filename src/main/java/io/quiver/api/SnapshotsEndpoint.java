@@ -1,9 +1,9 @@
 package io.quiver.api;
 
-import static io.quiver.api.Access.ADMIN;
-import static io.quiver.api.Access.CREATE;
-import static io.quiver.api.Access.DELETE;
-import static io.quiver.api.Access.READ;
+import static io.quiver.request.Access.ADMIN;
+import static io.quiver.request.Access.CREATE;
+import static io.quiver.request.Access.DELETE;
+import static io.quiver.request.Access.READ;
 
 import io.quiver.error.ApiException;
 import io.quiver.storage.StorageClient;

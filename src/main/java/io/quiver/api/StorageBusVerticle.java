@@ -1,5 +1,8 @@
 package io.quiver.api;
 
+import io.quiver.json.Json;
+import io.quiver.json.JsonErrors;
+import io.quiver.request.Access;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.quiver.bus.Addresses;

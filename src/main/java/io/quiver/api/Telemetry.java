@@ -1,5 +1,6 @@
 package io.quiver.api;
 
+import io.quiver.json.Json;
 import io.quiver.error.ApiException;
 import java.lang.management.ManagementFactory;
 import java.time.Instant;

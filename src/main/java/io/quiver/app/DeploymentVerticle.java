@@ -1,5 +1,8 @@
 package io.quiver.app;
 
+import io.quiver.config.QuiverConfig;
+import io.quiver.config.ConfigLoader;
+import io.quiver.config.Node;
 import ch.qos.logback.classic.Level;
 import io.quiver.api.HttpRouterVerticle;
 import io.quiver.api.StorageBusVerticle;

@@ -3,7 +3,7 @@ package io.quiver.recovery;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.quiver.api.Json;
+import io.quiver.json.Json;
 import io.quiver.engine.FileSizes;
 import io.quiver.error.ApiException;
 import io.quiver.storage.StorageCommand;

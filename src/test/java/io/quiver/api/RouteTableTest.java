@@ -1,5 +1,7 @@
 package io.quiver.api;
 
+import io.quiver.json.Json;
+import io.quiver.request.Access;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;

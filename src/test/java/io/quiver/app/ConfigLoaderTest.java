@@ -1,5 +1,8 @@
 package io.quiver.app;
 
+import io.quiver.config.QuiverConfig;
+import io.quiver.config.ConfigLoader;
+import io.quiver.config.ConfigException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;

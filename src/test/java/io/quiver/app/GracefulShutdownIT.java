@@ -47,7 +47,7 @@ class GracefulShutdownIT {
     try (var server = JarProcess.start(storage, Map.of())) {
       var count = server.send("POST", "/collections/c/points/count", "{\"exact\": true}");
       assertEquals(200, count.statusCode());
-      assertEquals("{\"count\":" + points + "}", io.quiver.api.Json.MAPPER.readTree(count.body()).get("result").toString());
+      assertEquals("{\"count\":" + points + "}", io.quiver.json.Json.MAPPER.readTree(count.body()).get("result").toString());
     }
   }
 }

@@ -1,7 +1,7 @@
 package io.quiver.bench;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.quiver.api.Json;
+import io.quiver.json.Json;
 import io.quiver.engine.Point;
 import io.quiver.engine.PointId;
 import java.util.ArrayList;

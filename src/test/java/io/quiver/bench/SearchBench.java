@@ -2,7 +2,7 @@ package io.quiver.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.quiver.api.Json;
+import io.quiver.json.Json;
 import io.quiver.engine.Distance;
 import io.quiver.engine.Fields;
 import io.quiver.engine.Point;

@@ -1,6 +1,6 @@
 package io.quiver.bench;
 
-import io.quiver.api.Json;
+import io.quiver.json.Json;
 import io.quiver.engine.Action;
 import io.quiver.engine.ActionCodec;
 import io.quiver.engine.CollectionSchema;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.quiver.api.Json;
+import io.quiver.json.Json;
 import io.quiver.examples.BusClientExample;
 import io.quiver.testing.JarProcess;
 import io.vertx.core.Future;
@@ -238,7 +238,7 @@ class ClusterIT {
 
     // a member with the cluster's certificate is answered; one without is not
     client = get(BusClientExample.join("127.0.0.1", freePortPair(), List.of("127.0.0.1:" + p2p[0]),
-        new io.quiver.app.QuiverConfig.P2pTls(cert.cert(), cert.key(), cert.cert())));
+        new io.quiver.config.QuiverConfig.P2pTls(cert.cert(), cert.key(), cert.cert())));
     assertEquals(2, awaitNodes(client, 2).size());
     assertTrue(get(client.writePermission(ids[1], 10_000)).getBoolean("allowed"));
     BusClientExample plain = get(BusClientExample.join("127.0.0.1", freePortPair(), List.of("127.0.0.1:" + p2p[0])));

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.hazelcast.config.Config;
-import io.quiver.app.ConfigException;
-import io.quiver.app.QuiverConfig;
+import io.quiver.config.ConfigException;
+import io.quiver.config.QuiverConfig;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.quiver.api.Json;
+import io.quiver.json.Json;
 import io.quiver.testing.DiskFaults;
 import java.io.IOException;
 import java.nio.file.Path;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.quiver.api.Json;
+import io.quiver.json.Json;
 import io.quiver.engine.filter.PayloadSchema;
 import io.quiver.engine.wal.FsyncPolicy;
 import io.quiver.engine.wal.WalOptions;

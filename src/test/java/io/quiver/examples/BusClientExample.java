@@ -1,6 +1,6 @@
 package io.quiver.examples;
 
-import io.quiver.app.QuiverConfig;
+import io.quiver.config.QuiverConfig;
 import io.quiver.bus.Addresses;
 import io.quiver.cluster.ClusterSetup;
 import io.quiver.cluster.Peer;

@@ -7,11 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.quiver.api.HttpRouterVerticle;
-import io.quiver.api.Json;
-import io.quiver.app.ConfigLoader;
-import io.quiver.app.Node;
+import io.quiver.json.Json;
+import io.quiver.config.ConfigLoader;
+import io.quiver.config.Node;
 import io.quiver.app.NodeIdentity;
-import io.quiver.app.QuiverConfig;
+import io.quiver.config.QuiverConfig;
 import io.quiver.bus.Addresses;
 import io.quiver.engine.StorageIo;
 import io.quiver.storage.StorageClient;

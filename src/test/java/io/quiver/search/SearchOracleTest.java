@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.quiver.api.Json;
+import io.quiver.json.Json;
 import io.quiver.engine.PointId;
 import io.quiver.engine.filter.Filter;
 import io.quiver.engine.filter.FilterMatcher;

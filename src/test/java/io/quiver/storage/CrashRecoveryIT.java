@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.quiver.api.Json;
+import io.quiver.json.Json;
 import io.quiver.testing.JarProcess;
 import java.nio.file.Path;
 import java.util.Map;

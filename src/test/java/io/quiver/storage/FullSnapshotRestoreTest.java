@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.quiver.app.ConfigLoader;
-import io.quiver.app.QuiverConfig;
+import io.quiver.config.ConfigLoader;
+import io.quiver.config.QuiverConfig;
 import io.quiver.storage.engine.EngineStorageService;
 import io.quiver.testing.TestNode;
 import io.vertx.core.Vertx;

@@ -2,7 +2,7 @@ package io.quiver.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.quiver.api.Json;
+import io.quiver.json.Json;
 import java.io.File;
 import java.io.IOException;
 import java.net.ServerSocket;

@@ -1,7 +1,7 @@
 package io.quiver.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.quiver.api.Json;
+import io.quiver.json.Json;
 import io.quiver.app.DeploymentVerticle;
 import io.quiver.bus.Addresses;
 import io.vertx.core.Vertx;

@@ -1,7 +1,7 @@
 package io.quiver.engine.filter;
 
+import io.quiver.json.Json;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.quiver.engine.Fields;
 import java.io.IOException;
 import java.util.Objects;
@@ -31,7 +31,6 @@ import org.apache.lucene.util.BytesRef;
  * strings too long for terms.
  */
 final class VerifyQuery extends Query {
-  private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final Set<String> PAYLOAD_ONLY = Set.of(Fields.PAYLOAD);
 
   private final Query approximation;
@@ -118,7 +117,7 @@ final class VerifyQuery extends Query {
   private static JsonNode payload(StoredFields stored, int doc) throws IOException {
     Document d = stored.document(doc, PAYLOAD_ONLY);
     BytesRef b = d.getBinaryValue(Fields.PAYLOAD);
-    return b == null ? null : MAPPER.readTree(b.bytes, b.offset, b.length);
+    return b == null ? null : Json.MAPPER.readTree(b.bytes, b.offset, b.length);
   }
 
   @Override

@@ -1,4 +1,4 @@
-package io.quiver.api;
+package io.quiver.json;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
@@ -7,11 +7,11 @@ import io.quiver.error.ApiException;
 import java.io.IOException;
 
 /** Turns Jackson's exceptions into Qdrant-style errors that name the offending field. */
-final class JsonErrors {
+public final class JsonErrors {
   private JsonErrors() {}
 
   /** The exception to answer with: a validation error raised while binding, else a 400 format error. */
-  static ApiException toApiException(IOException e) {
+  public static ApiException toApiException(IOException e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof ApiException api) {
         return api;

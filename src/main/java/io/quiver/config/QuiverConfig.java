@@ -1,4 +1,4 @@
-package io.quiver.app;
+package io.quiver.config;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

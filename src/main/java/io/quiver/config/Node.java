@@ -1,4 +1,4 @@
-package io.quiver.app;
+package io.quiver.config;
 
 import io.quiver.bus.Addresses;
 

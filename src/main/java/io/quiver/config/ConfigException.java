@@ -1,4 +1,4 @@
-package io.quiver.app;
+package io.quiver.config;
 
 /** Startup stops with this when a configuration value is invalid; the message names key and source. */
 public final class ConfigException extends RuntimeException {

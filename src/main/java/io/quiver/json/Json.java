@@ -1,4 +1,4 @@
-package io.quiver.api;
+package io.quiver.json;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.StreamReadConstraints;

@@ -1,4 +1,4 @@
-package io.quiver.api;
+package io.quiver.request;
 
 /**
  * How a route touches data. The router asks the lock verticle for permission on {@link #WRITE}
