@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import io.quiver.error.ApiException;
 import io.quiver.lock.LockOrigin;
+import io.quiver.request.Request;
+import io.quiver.request.StorageOp;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
 import java.io.IOException;
@@ -16,6 +18,7 @@ import java.util.Map;
 public final class ApiRequest {
   private final RoutingContext ctx;
   private JsonNode tree;
+  private Request parsed;
 
   ApiRequest(RoutingContext ctx) {
     this.ctx = ctx;
@@ -50,7 +53,22 @@ public final class ApiRequest {
         out.put(k, v);
       }
     });
+    out.remove("upload_file"); // only the router names an uploaded file
     return out;
+  }
+
+  /** The request as its route's storage operation parsed it; set by the router before the handler runs. */
+  public Request parsed() {
+    if (parsed == null) {
+      throw new IllegalStateException("not a storage operation's route");
+    }
+    return parsed;
+  }
+
+  /** Parses this request with {@code op}: the collection from the path, the body, the query and path parameters. */
+  Request parse(StorageOp op) {
+    parsed = op.parse(path("collection_name"), bodyTreeOrNull(), params());
+    return parsed;
   }
 
   /** Paths of the files of a multipart upload, as the router stored them. */

@@ -1,36 +1,37 @@
 package io.quiver.api;
 
-import static io.quiver.request.Access.ADMIN;
-import static io.quiver.request.Access.CREATE;
-import static io.quiver.request.Access.DELETE;
-import static io.quiver.request.Access.READ;
+import static io.vertx.core.http.HttpMethod.DELETE;
+import static io.vertx.core.http.HttpMethod.GET;
+import static io.vertx.core.http.HttpMethod.PATCH;
+import static io.vertx.core.http.HttpMethod.POST;
+import static io.vertx.core.http.HttpMethod.PUT;
 
+import io.quiver.request.StorageOp;
 import io.quiver.storage.StorageClient;
-import io.quiver.storage.StorageOp;
 import java.util.List;
 
 /** {@code /collections...}: collections, aliases and payload indexes. */
 final class CollectionsEndpoint implements Endpoint {
-  private final StorageRoutes s;
+  private final Route.Handler send;
 
   CollectionsEndpoint(StorageClient storage) {
-    this.s = new StorageRoutes(storage);
+    this.send = req -> storage.send(req.parsed());
   }
 
   @Override
   public List<Route> routes() {
     String c = "/collections/{collection_name}";
     return List.of(
-        Route.get("/collections", READ, s.forward(StorageOp.LIST_COLLECTIONS)),
-        Route.get(c, READ, s.forward(StorageOp.GET_COLLECTION)),
-        Route.put(c, CREATE, s.forward(StorageOp.CREATE_COLLECTION)),
-        Route.patch(c, ADMIN, s.forward(StorageOp.UPDATE_COLLECTION)),
-        Route.delete(c, DELETE, s.forward(StorageOp.DELETE_COLLECTION)),
-        Route.get(c + "/exists", READ, s.forward(StorageOp.COLLECTION_EXISTS)),
-        Route.post("/collections/aliases", ADMIN, s.forward(StorageOp.UPDATE_ALIASES)),
-        Route.get("/aliases", READ, s.forward(StorageOp.LIST_ALIASES)),
-        Route.get(c + "/aliases", READ, s.forward(StorageOp.LIST_COLLECTION_ALIASES)),
-        Route.put(c + "/index", CREATE, s.forward(StorageOp.CREATE_FIELD_INDEX)),
-        Route.delete(c + "/index/{field_name}", DELETE, s.forward(StorageOp.DELETE_FIELD_INDEX)));
+        Route.op(GET, "/collections", StorageOp.LIST_COLLECTIONS, send),
+        Route.op(GET, c, StorageOp.GET_COLLECTION, send),
+        Route.op(PUT, c, StorageOp.CREATE_COLLECTION, send),
+        Route.op(PATCH, c, StorageOp.UPDATE_COLLECTION, send),
+        Route.op(DELETE, c, StorageOp.DELETE_COLLECTION, send),
+        Route.op(GET, c + "/exists", StorageOp.COLLECTION_EXISTS, send),
+        Route.op(POST, "/collections/aliases", StorageOp.UPDATE_ALIASES, send),
+        Route.op(GET, "/aliases", StorageOp.LIST_ALIASES, send),
+        Route.op(GET, c + "/aliases", StorageOp.LIST_COLLECTION_ALIASES, send),
+        Route.op(PUT, c + "/index", StorageOp.CREATE_FIELD_INDEX, send),
+        Route.op(DELETE, c + "/index/{field_name}", StorageOp.DELETE_FIELD_INDEX, send));
   }
 }

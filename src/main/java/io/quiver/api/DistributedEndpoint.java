@@ -6,8 +6,7 @@ import static io.quiver.request.Access.READ;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.quiver.error.ApiException;
 import io.quiver.storage.StorageClient;
-import io.quiver.storage.StorageCommand;
-import io.quiver.storage.StorageOp;
+import io.quiver.request.CollectionRequest;
 import io.vertx.core.Future;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -49,7 +48,7 @@ final class DistributedEndpoint implements Endpoint {
   /** Fails with 404 when the collection (or alias) does not exist, else with 400 {@code refusal}. */
   private Future<Object> refuseIfExists(ApiRequest req, String refusal) {
     String name = req.path("collection_name");
-    return storage.send(new StorageCommand(StorageOp.COLLECTION_EXISTS, name, null, Map.of())).map(answer -> {
+    return storage.send(new CollectionRequest.Exists(name)).map(answer -> {
       if (!Boolean.TRUE.equals(((Map<?, ?>) answer).get("exists"))) {
         throw ApiException.collectionNotFound(name);
       }
@@ -58,7 +57,7 @@ final class DistributedEndpoint implements Endpoint {
   }
 
   private Future<Object> clusterInfo(ApiRequest req) {
-    return storage.send(new StorageCommand(StorageOp.GET_COLLECTION, req.path("collection_name"), null, Map.of()))
+    return storage.send(new CollectionRequest.Get(req.path("collection_name")))
         .map(JsonNode.class::cast).map(info -> {
       Map<String, Object> shard = new LinkedHashMap<>();
       shard.put("shard_id", 0);

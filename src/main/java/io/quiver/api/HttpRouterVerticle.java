@@ -169,18 +169,25 @@ public final class HttpRouterVerticle extends VerticleBase {
     ctx.next();
   }
 
+  /**
+   * Checks the API key against the route's access class, parses a storage operation's request
+   * once, asks the lock for a permit when the (parsed) request adds data, then runs the handler.
+   */
   private void dispatch(Route route, RoutingContext ctx) {
     ctx.put(ROUTE_KEY, route.key());
     var request = new ApiRequest(ctx);
-    Access access;
-    try {
-      access = route.accessOf(request);
-    } catch (RuntimeException e) {
-      access = route.access();
-    }
-    if (ctx.get(GRANT_KEY) == ApiKeys.Grant.READ_ONLY && !access.readOnly()) {
+    if (ctx.get(GRANT_KEY) == ApiKeys.Grant.READ_ONLY && !route.access().readOnly()) {
       ctx.fail(new ApiException(403, "Forbidden: Global manage access is required"));
       return;
+    }
+    Access access = route.access();
+    if (route.op() != null) {
+      try {
+        access = request.parse(route.op()).access();
+      } catch (RuntimeException e) {
+        ctx.fail(e);
+        return;
+      }
     }
     Future<?> result = access.needsWritePermission()
         ? lock.acquire().compose(permit -> invoke(route, request).andThen(ar -> lock.release(permit)))

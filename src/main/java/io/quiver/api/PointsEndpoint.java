@@ -1,76 +1,51 @@
 package io.quiver.api;
 
-import io.quiver.request.Access;
-import static io.quiver.request.Access.DELETE;
-import static io.quiver.request.Access.READ;
-import static io.quiver.request.Access.WRITE;
+import static io.vertx.core.http.HttpMethod.GET;
+import static io.vertx.core.http.HttpMethod.POST;
+import static io.vertx.core.http.HttpMethod.PUT;
 
+import io.quiver.request.StorageOp;
 import io.quiver.storage.StorageClient;
-import io.quiver.storage.StorageOp;
-import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
-import java.util.Set;
 
-/** {@code /collections/{name}/points...}: points, payloads, vectors, scroll, count. */
+/** {@code /collections/{name}/points...}: points, payloads, vectors, scroll, count, searches. */
 final class PointsEndpoint implements Endpoint {
-  private final StorageRoutes s;
+  private final Route.Handler send;
 
   PointsEndpoint(StorageClient storage) {
-    this.s = new StorageRoutes(storage);
-  }
-
-  /** Operations of a batch that only remove data, and so stay allowed under the write lock. */
-  static final Set<String> REMOVING = Set.of("delete", "delete_payload", "clear_payload", "delete_vectors");
-
-  /** A batch is a write when any of its operations adds data; a batch of removals is a delete. */
-  static Access batchAccess(ApiRequest request) {
-    return batchAccess(request.bodyTreeOrNull());
-  }
-
-  /** The same for a body tree (null when there is none), as the JSON event-bus API receives it. */
-  static Access batchAccess(JsonNode body) {
-    JsonNode ops = body == null ? null : body.get("operations");
-    if (ops == null || !ops.isArray()) {
-      return WRITE;
-    }
-    for (JsonNode op : ops) {
-      if (!op.isObject() || op.size() != 1 || !REMOVING.contains(op.fieldNames().next())) {
-        return WRITE;
-      }
-    }
-    return DELETE;
+    this.send = req -> storage.send(req.parsed());
   }
 
   @Override
   public List<Route> routes() {
     String p = "/collections/{collection_name}/points";
     return List.of(
-        Route.put(p, WRITE, s.forward(StorageOp.UPSERT_POINTS)),
-        Route.post(p, READ, s.forward(StorageOp.GET_POINTS)),
-        Route.get(p + "/{id}", READ, s.forward(StorageOp.GET_POINT)),
-        Route.post(p + "/delete", DELETE, s.forward(StorageOp.DELETE_POINTS)),
-        Route.put(p + "/vectors", WRITE, s.forward(StorageOp.UPDATE_VECTORS)),
-        Route.post(p + "/vectors/delete", DELETE, s.forward(StorageOp.DELETE_VECTORS)),
-        Route.post(p + "/payload", WRITE, s.forward(StorageOp.SET_PAYLOAD)),
-        Route.put(p + "/payload", WRITE, s.forward(StorageOp.OVERWRITE_PAYLOAD)),
-        Route.post(p + "/payload/delete", DELETE, s.forward(StorageOp.DELETE_PAYLOAD)),
-        Route.post(p + "/payload/clear", DELETE, s.forward(StorageOp.CLEAR_PAYLOAD)),
-        Route.post(p + "/batch", WRITE, s.forward(StorageOp.BATCH_UPDATE)).classifiedBy(PointsEndpoint::batchAccess),
-        Route.post(p + "/scroll", READ, s.forward(StorageOp.SCROLL_POINTS)),
-        Route.post(p + "/count", READ, s.forward(StorageOp.COUNT_POINTS)),
-        Route.post(p + "/search", READ, s.forward(StorageOp.SEARCH_POINTS)),
-        Route.post(p + "/search/batch", READ, s.forward(StorageOp.SEARCH_BATCH)),
-        Route.post(p + "/recommend", READ, s.forward(StorageOp.RECOMMEND_POINTS)),
-        Route.post(p + "/recommend/batch", READ, s.forward(StorageOp.RECOMMEND_BATCH)),
-        Route.post(p + "/query", READ, s.forward(StorageOp.QUERY_POINTS)),
-        Route.post(p + "/query/batch", READ, s.forward(StorageOp.QUERY_BATCH)),
-        Route.post(p + "/query/groups", READ, s.forward(StorageOp.QUERY_GROUPS)),
-        Route.post(p + "/discover", READ, s.forward(StorageOp.DISCOVER_POINTS)),
-        Route.post(p + "/discover/batch", READ, s.forward(StorageOp.DISCOVER_BATCH)),
-        Route.post(p + "/search/groups", READ, s.forward(StorageOp.SEARCH_GROUPS)),
-        Route.post(p + "/recommend/groups", READ, s.forward(StorageOp.RECOMMEND_GROUPS)),
-        Route.post(p + "/search/matrix/pairs", READ, s.forward(StorageOp.SEARCH_MATRIX_PAIRS)),
-        Route.post(p + "/search/matrix/offsets", READ, s.forward(StorageOp.SEARCH_MATRIX_OFFSETS)),
-        Route.post("/collections/{collection_name}/facet", READ, s.forward(StorageOp.FACET)));
+        Route.op(PUT, p, StorageOp.UPSERT_POINTS, send),
+        Route.op(POST, p, StorageOp.GET_POINTS, send),
+        Route.op(GET, p + "/{id}", StorageOp.GET_POINT, send),
+        Route.op(POST, p + "/delete", StorageOp.DELETE_POINTS, send),
+        Route.op(PUT, p + "/vectors", StorageOp.UPDATE_VECTORS, send),
+        Route.op(POST, p + "/vectors/delete", StorageOp.DELETE_VECTORS, send),
+        Route.op(POST, p + "/payload", StorageOp.SET_PAYLOAD, send),
+        Route.op(PUT, p + "/payload", StorageOp.OVERWRITE_PAYLOAD, send),
+        Route.op(POST, p + "/payload/delete", StorageOp.DELETE_PAYLOAD, send),
+        Route.op(POST, p + "/payload/clear", StorageOp.CLEAR_PAYLOAD, send),
+        Route.op(POST, p + "/batch", StorageOp.BATCH_UPDATE, send),
+        Route.op(POST, p + "/scroll", StorageOp.SCROLL_POINTS, send),
+        Route.op(POST, p + "/count", StorageOp.COUNT_POINTS, send),
+        Route.op(POST, p + "/search", StorageOp.SEARCH_POINTS, send),
+        Route.op(POST, p + "/search/batch", StorageOp.SEARCH_BATCH, send),
+        Route.op(POST, p + "/recommend", StorageOp.RECOMMEND_POINTS, send),
+        Route.op(POST, p + "/recommend/batch", StorageOp.RECOMMEND_BATCH, send),
+        Route.op(POST, p + "/query", StorageOp.QUERY_POINTS, send),
+        Route.op(POST, p + "/query/batch", StorageOp.QUERY_BATCH, send),
+        Route.op(POST, p + "/query/groups", StorageOp.QUERY_GROUPS, send),
+        Route.op(POST, p + "/discover", StorageOp.DISCOVER_POINTS, send),
+        Route.op(POST, p + "/discover/batch", StorageOp.DISCOVER_BATCH, send),
+        Route.op(POST, p + "/search/groups", StorageOp.SEARCH_GROUPS, send),
+        Route.op(POST, p + "/recommend/groups", StorageOp.RECOMMEND_GROUPS, send),
+        Route.op(POST, p + "/search/matrix/pairs", StorageOp.SEARCH_MATRIX_PAIRS, send),
+        Route.op(POST, p + "/search/matrix/offsets", StorageOp.SEARCH_MATRIX_OFFSETS, send),
+        Route.op(POST, "/collections/{collection_name}/facet", StorageOp.FACET, send));
   }
 }

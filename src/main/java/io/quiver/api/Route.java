@@ -1,36 +1,21 @@
 package io.quiver.api;
 
 import io.quiver.request.Access;
+import io.quiver.request.StorageOp;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpMethod;
 
 /**
  * One row of the router's table: method, path in OpenAPI form ({@code /collections/{name}}), access
- * class and handler. The handler's result is rendered in Qdrant's envelope unless it is a {@link
+ * class and handler. A row that carries a storage operation ({@code op}) takes its access class
+ * from it, and the router parses the request with it before the handler runs ({@link
+ * ApiRequest#parsed()}); the lock is then asked for the parsed request's class (a batch of deletes
+ * is a delete). The handler's result is rendered in Qdrant's envelope unless it is a {@link
  * PlainText}.
  */
-public record Route(HttpMethod method, String path, Access access, Handler handler, Classifier classifier) {
+public record Route(HttpMethod method, String path, Access access, Handler handler, StorageOp op) {
   public Route(HttpMethod method, String path, Access access, Handler handler) {
     this(method, path, access, handler, null);
-  }
-
-  /**
-   * Refines the access class from the request itself, for routes whose effect depends on the body
-   * (a batch of deletes is a delete). It may only return {@code access} or a weaker class.
-   */
-  @FunctionalInterface
-  public interface Classifier {
-    Access classify(ApiRequest request);
-  }
-
-  /** This route with a classifier. */
-  public Route classifiedBy(Classifier c) {
-    return new Route(method, path, access, handler, c);
-  }
-
-  /** The access class of this request. */
-  public Access accessOf(ApiRequest request) {
-    return classifier == null ? access : classifier.classify(request);
   }
 
   @FunctionalInterface
@@ -53,6 +38,11 @@ public record Route(HttpMethod method, String path, Access access, Handler handl
 
   /** A JSON response sent as is, without the envelope (Qdrant's {@code GET /}). */
   public record Bare(Object body) {}
+
+  /** A row for a storage operation: access from the operation, the parsed request handed to {@code handler}. */
+  public static Route op(HttpMethod method, String path, StorageOp op, Handler handler) {
+    return new Route(method, path, op.access(), handler, op);
+  }
 
   public static Route get(String path, Access access, Handler handler) {
     return new Route(HttpMethod.GET, path, access, handler);

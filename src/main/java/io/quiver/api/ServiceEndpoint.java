@@ -5,8 +5,7 @@ import io.quiver.config.Node;
 import io.quiver.lock.LockClient;
 import io.quiver.metrics.RequestStats;
 import io.quiver.storage.StorageClient;
-import io.quiver.storage.StorageCommand;
-import io.quiver.storage.StorageOp;
+import io.quiver.request.NodeRequest;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
@@ -56,7 +55,7 @@ final class ServiceEndpoint implements Endpoint {
 
   @SuppressWarnings("unchecked")
   private Future<Map<String, Object>> status() {
-    return storage.send(StorageCommand.of(StorageOp.STATUS)).map(r -> (Map<String, Object>) r);
+    return storage.send(new NodeRequest.Status()).map(r -> (Map<String, Object>) r);
   }
 
   private static Route.PlainText readiness(Map<String, Object> status) {
@@ -71,7 +70,7 @@ final class ServiceEndpoint implements Endpoint {
 
   @SuppressWarnings("unchecked")
   private Future<List<Map<String, Object>>> collectionTelemetry() {
-    return storage.send(StorageCommand.of(StorageOp.TELEMETRY)).map(r -> (List<Map<String, Object>>) r);
+    return storage.send(new NodeRequest.Telemetry()).map(r -> (List<Map<String, Object>>) r);
   }
 
   private Future<Route.PlainText> metrics() {

@@ -1,14 +1,16 @@
 package io.quiver.api;
 
-import static io.quiver.request.Access.ADMIN;
-import static io.quiver.request.Access.CREATE;
-import static io.quiver.request.Access.DELETE;
-import static io.quiver.request.Access.READ;
+import static io.vertx.core.http.HttpMethod.DELETE;
+import static io.vertx.core.http.HttpMethod.GET;
+import static io.vertx.core.http.HttpMethod.POST;
+import static io.vertx.core.http.HttpMethod.PUT;
 
 import io.quiver.error.ApiException;
+import io.quiver.request.Access;
+import io.quiver.request.Request;
+import io.quiver.request.SnapshotRequest;
+import io.quiver.request.StorageOp;
 import io.quiver.storage.StorageClient;
-import io.quiver.storage.StorageCommand;
-import io.quiver.storage.StorageOp;
 import io.vertx.core.Future;
 import java.util.HashMap;
 import java.util.List;
@@ -42,53 +44,51 @@ final class SnapshotsEndpoint implements Endpoint {
   @Override
   public List<Route> routes() {
     return List.of(
-        Route.get(COLLECTION, READ, req -> send(StorageOp.LIST_SNAPSHOTS, req, false)),
-        Route.post(COLLECTION, ADMIN, req -> send(StorageOp.CREATE_SNAPSHOT, req, true)),
-        Route.get(COLLECTION + "/{snapshot_name}", READ, this::download),
-        Route.delete(COLLECTION + "/{snapshot_name}", DELETE, req -> send(StorageOp.DELETE_SNAPSHOT, req, true)),
-        Route.put(COLLECTION + "/recover", CREATE, req -> send(StorageOp.RECOVER_SNAPSHOT, req, true)),
-        Route.post(COLLECTION + "/upload", CREATE, this::upload),
-        Route.get(SHARD, READ, req -> send(StorageOp.LIST_SNAPSHOTS, req, false)),
-        Route.post(SHARD, ADMIN, req -> send(StorageOp.CREATE_SNAPSHOT, req, true)),
-        Route.get(SHARD + "/{snapshot_name}", READ, this::download),
-        Route.delete(SHARD + "/{snapshot_name}", DELETE, req -> send(StorageOp.DELETE_SNAPSHOT, req, true)),
-        Route.put(SHARD + "/recover", CREATE, req -> send(StorageOp.RECOVER_SNAPSHOT, req, true)),
-        Route.post(SHARD + "/upload", CREATE, this::upload),
-        Route.get("/snapshots", READ, req -> send(StorageOp.LIST_FULL_SNAPSHOTS, req, false)),
-        Route.post("/snapshots", ADMIN, req -> send(StorageOp.CREATE_FULL_SNAPSHOT, req, true)),
-        Route.get("/snapshots/{snapshot_name}", READ, this::download),
-        Route.delete("/snapshots/{snapshot_name}", DELETE, req -> send(StorageOp.DELETE_FULL_SNAPSHOT, req, true)));
+        Route.op(GET, COLLECTION, StorageOp.LIST_SNAPSHOTS, this::send),
+        Route.op(POST, COLLECTION, StorageOp.CREATE_SNAPSHOT, this::send),
+        Route.op(GET, COLLECTION + "/{snapshot_name}", StorageOp.GET_SNAPSHOT, this::download),
+        Route.op(DELETE, COLLECTION + "/{snapshot_name}", StorageOp.DELETE_SNAPSHOT, this::send),
+        Route.op(PUT, COLLECTION + "/recover", StorageOp.RECOVER_SNAPSHOT, this::send),
+        Route.post(COLLECTION + "/upload", Access.CREATE, this::upload),
+        Route.op(GET, SHARD, StorageOp.LIST_SNAPSHOTS, this::send),
+        Route.op(POST, SHARD, StorageOp.CREATE_SNAPSHOT, this::send),
+        Route.op(GET, SHARD + "/{snapshot_name}", StorageOp.GET_SNAPSHOT, this::download),
+        Route.op(DELETE, SHARD + "/{snapshot_name}", StorageOp.DELETE_SNAPSHOT, this::send),
+        Route.op(PUT, SHARD + "/recover", StorageOp.RECOVER_SNAPSHOT, this::send),
+        Route.post(SHARD + "/upload", Access.CREATE, this::upload),
+        Route.op(GET, "/snapshots", StorageOp.LIST_FULL_SNAPSHOTS, this::send),
+        Route.op(POST, "/snapshots", StorageOp.CREATE_FULL_SNAPSHOT, this::send),
+        Route.op(GET, "/snapshots/{snapshot_name}", StorageOp.GET_FULL_SNAPSHOT, this::download),
+        Route.op(DELETE, "/snapshots/{snapshot_name}", StorageOp.DELETE_FULL_SNAPSHOT, this::send));
   }
 
-  private Future<?> send(StorageOp op, ApiRequest req, boolean mayDefer) {
-    return send(new StorageCommand(op, req.path("collection_name"), req.bodyTreeOrNull(), req.params()), mayDefer && !waits(req));
+  private Future<?> send(ApiRequest req) {
+    return send(req.parsed());
   }
 
-  private Future<?> send(StorageCommand command, boolean defer) {
-    Future<Object> result = storage.send(command, TIMEOUT_MS);
-    if (!defer) {
+  /** Sends the request; with {@code wait=false}, answers 202 at once and logs a failure that comes later. */
+  private Future<?> send(Request request) {
+    Future<Object> result = storage.send(request, TIMEOUT_MS);
+    if (waits(request)) {
       return result;
     }
-    result.onFailure(e -> log.warn("{} on {} (wait=false) failed: {}", command.op(), command.collection(), e.getMessage()));
+    result.onFailure(e -> log.warn("{} on {} (wait=false) failed: {}", request.getClass().getSimpleName(), request.collection(),
+        e.getMessage()));
     return Future.succeededFuture(Route.Accepted.INSTANCE);
   }
 
-  /** {@code wait} defaults to true on snapshot operations. */
-  private static boolean waits(ApiRequest req) {
-    String w = req.query("wait");
-    if (w == null) {
-      return true;
-    }
-    return switch (w) {
-      case "true", "1", "" -> true;
-      case "false", "0" -> false;
-      default -> throw new ApiException(400, "Format error in query params: wait: expected true or false, got `" + w + "`");
+  /** {@code wait} defaults to true on snapshot operations; listing always waits. */
+  private static boolean waits(Request request) {
+    return switch (request) {
+      case SnapshotRequest.Create c -> c.waitForResult();
+      case SnapshotRequest.Delete d -> d.waitForResult();
+      case SnapshotRequest.Recover r -> r.waitForResult();
+      default -> true;
     };
   }
 
   private Future<?> download(ApiRequest req) {
-    StorageOp op = req.path("collection_name") == null ? StorageOp.GET_FULL_SNAPSHOT : StorageOp.GET_SNAPSHOT;
-    return storage.send(new StorageCommand(op, req.path("collection_name"), null, req.params())).map(r -> {
+    return storage.send(req.parsed()).map(r -> {
       @SuppressWarnings("unchecked")
       Map<String, Object> file = (Map<String, Object>) r;
       return new Route.FileDownload((String) file.get("path"), (String) file.get("name"));
@@ -102,8 +102,8 @@ final class SnapshotsEndpoint implements Endpoint {
     }
     Map<String, String> params = new HashMap<>(req.params());
     params.put("upload_file", uploads.get(0));
+    var recover = (SnapshotRequest.Recover) StorageOp.RECOVER_SNAPSHOT.parse(req.path("collection_name"), null, params);
     // the upload is deleted when the response ends, so even wait=false recovers before answering
-    return storage.send(new StorageCommand(StorageOp.RECOVER_SNAPSHOT, req.path("collection_name"), null, params), TIMEOUT_MS)
-        .map(r -> waits(req) ? r : Route.Accepted.INSTANCE);
+    return storage.send(recover, TIMEOUT_MS).map(r -> recover.waitForResult() ? r : Route.Accepted.INSTANCE);
   }
 }

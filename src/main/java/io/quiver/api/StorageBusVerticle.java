@@ -2,15 +2,14 @@ package io.quiver.api;
 
 import io.quiver.json.Json;
 import io.quiver.json.JsonErrors;
-import io.quiver.request.Access;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.quiver.bus.Addresses;
 import io.quiver.error.ApiException;
 import io.quiver.lock.LockClient;
 import io.quiver.storage.StorageClient;
-import io.quiver.storage.StorageCommand;
-import io.quiver.storage.StorageOp;
+import io.quiver.request.Request;
+import io.quiver.request.StorageOp;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
@@ -27,8 +26,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The public JSON storage address of a node ({@link Addresses#storageJson()}): translates {@code
- * {"op", "collection", "body", "params"}} into the node's local {@link StorageCommand} and replies
+ * The public JSON storage address of a node ({@link Addresses#storageJson()}): parses {@code
+ * {"op", "collection", "body", "params"}} with the operation's parser into a typed request for the
+ * node's storage and replies
  * {@code {"result": ...}}, the same {@code result} the REST API returns. Writes and creations ask
  * the node's write lock first, exactly as the router does for REST, so the bus is no way around a
  * lock. Failures are {@link ReplyException}s with the HTTP-like status and Qdrant's message.
@@ -53,46 +53,28 @@ public final class StorageBusVerticle extends VerticleBase {
     return vertx.eventBus().<Object>consumer(addresses.storageJson(), this::handle).completion();
   }
 
-  /** The access class of an operation; the same classes as the REST routes that send it. */
-  static Access accessOf(StorageOp op, JsonNode body) {
-    return switch (op) {
-      case STATUS, LIST_COLLECTIONS, GET_COLLECTION, COLLECTION_EXISTS, LIST_ALIASES, LIST_COLLECTION_ALIASES,
-          GET_POINT, GET_POINTS, SCROLL_POINTS, COUNT_POINTS, SEARCH_POINTS, SEARCH_BATCH, RECOMMEND_POINTS,
-          RECOMMEND_BATCH, TELEMETRY, QUERY_POINTS, QUERY_BATCH, FACET, DISCOVER_POINTS, DISCOVER_BATCH,
-          SEARCH_GROUPS, RECOMMEND_GROUPS, SEARCH_MATRIX_PAIRS, SEARCH_MATRIX_OFFSETS, QUERY_GROUPS,
-          LIST_SNAPSHOTS, GET_SNAPSHOT, LIST_FULL_SNAPSHOTS, GET_FULL_SNAPSHOT -> Access.READ;
-      case DELETE_COLLECTION, DELETE_POINTS, DELETE_VECTORS, DELETE_PAYLOAD, CLEAR_PAYLOAD, DELETE_FIELD_INDEX,
-          DELETE_SNAPSHOT, DELETE_FULL_SNAPSHOT ->
-          Access.DELETE;
-      case UPSERT_POINTS, UPDATE_VECTORS, SET_PAYLOAD, OVERWRITE_PAYLOAD -> Access.WRITE;
-      case BATCH_UPDATE -> PointsEndpoint.batchAccess(body);
-      case CREATE_COLLECTION, CREATE_FIELD_INDEX, RECOVER_SNAPSHOT -> Access.CREATE;
-      // a snapshot copies data, it does not change it: allowed under the write lock, as in Qdrant (backups)
-      case UPDATE_COLLECTION, UPDATE_ALIASES, CREATE_SNAPSHOT, CREATE_FULL_SNAPSHOT -> Access.ADMIN;
-    };
-  }
-
   private void handle(Message<Object> message) {
-    StorageCommand command;
+    Request request;
     try {
-      command = parse(message.body());
+      request = parse(message.body());
     } catch (ApiException e) {
       message.fail(e.status(), e.getMessage());
       return;
     }
-    Future<Object> result = accessOf(command.op(), (JsonNode) command.body()).needsWritePermission()
-        ? lock.acquire().compose(permit -> storage.send(command).andThen(ar -> lock.release(permit)))
-        : storage.send(command);
+    Future<Object> result = request.access().needsWritePermission()
+        ? lock.acquire().compose(permit -> storage.send(request).andThen(ar -> lock.release(permit)))
+        : storage.send(request);
     result.onComplete(ar -> {
       if (ar.succeeded()) {
         reply(message, ar.result());
       } else {
-        fail(message, command, ar.cause());
+        fail(message, request, ar.cause());
       }
     });
   }
 
-  static StorageCommand parse(Object raw) {
+  /** Parses {@code {"op", "collection", "body", "params"}} with the operation's parser, as REST parses its routes. */
+  static Request parse(Object raw) {
     if (!(raw instanceof JsonObject json)) {
       throw ApiException.formatError("expected a JSON object {\"op\", \"collection\", \"body\", \"params\"}");
     }
@@ -129,7 +111,7 @@ public final class StorageBusVerticle extends VerticleBase {
     } else if (rawParams != null) {
       throw ApiException.formatError("params: expected an object of strings");
     }
-    return new StorageCommand(op, (String) collection, tree, params);
+    return op.parse((String) collection, tree, params);
   }
 
   private static void reply(Message<Object> message, Object result) {
@@ -142,7 +124,7 @@ public final class StorageBusVerticle extends VerticleBase {
     }
   }
 
-  private static void fail(Message<Object> message, StorageCommand command, Throwable cause) {
+  private static void fail(Message<Object> message, Request request, Throwable cause) {
     if (cause instanceof ApiException api) {
       message.fail(api.status(), api.getMessage());
     } else if (cause instanceof ReplyException r && r.failureType() == ReplyFailure.RECIPIENT_FAILURE) {
@@ -150,7 +132,7 @@ public final class StorageBusVerticle extends VerticleBase {
     } else if (cause instanceof ReplyException r && r.failureType() == ReplyFailure.TIMEOUT) {
       message.fail(504, "Timeout: the operation did not finish in time");
     } else {
-      log.error("Bus storage operation {} on {} failed", command.op(), command.collection(), cause);
+      log.error("Bus storage operation {} on {} failed", request.getClass().getSimpleName(), request.collection(), cause);
       message.fail(500, "Service internal error: " + cause.getClass().getSimpleName());
     }
   }

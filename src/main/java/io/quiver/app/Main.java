@@ -3,7 +3,7 @@ package io.quiver.app;
 import io.quiver.config.QuiverConfig;
 import io.quiver.config.ConfigLoader;
 import io.quiver.cluster.ClusterSetup;
-import io.quiver.storage.engine.EngineStorageService;
+import io.quiver.storage.EngineStorageService;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;

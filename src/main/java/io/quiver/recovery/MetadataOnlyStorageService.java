@@ -6,11 +6,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.quiver.json.Json;
 import io.quiver.engine.FileSizes;
 import io.quiver.error.ApiException;
-import io.quiver.storage.StorageCommand;
-import io.quiver.storage.StorageOp;
+import io.quiver.request.CollectionRequest;
+import io.quiver.request.Names;
+import io.quiver.request.NodeRequest;
+import io.quiver.request.Request;
 import io.quiver.storage.StorageService;
-import io.quiver.storage.engine.Names;
-import io.quiver.storage.engine.StorageLayout;
+import io.quiver.storage.collection.StorageLayout;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -72,7 +73,7 @@ public final class MetadataOnlyStorageService implements StorageService {
   }
 
   @Override
-  public CompletionStage<Object> execute(StorageCommand c) {
+  public CompletionStage<Object> execute(Request c) {
     return CompletableFuture.supplyAsync(() -> {
       try {
         return handle(c);
@@ -82,22 +83,19 @@ public final class MetadataOnlyStorageService implements StorageService {
     }, worker);
   }
 
-  private Object handle(StorageCommand c) throws IOException {
-    return switch (c.op()) {
-      case STATUS -> Map.of("ready", true, "mode", mode(), "recovery_message", message);
-      case LIST_COLLECTIONS -> Map.of("collections", configs.keySet().stream().map(n -> Map.of("name", n)).toList());
-      case TELEMETRY -> telemetry();
-      case COLLECTION_EXISTS -> {
-        Names.check(c.collection());
-        yield Map.of("exists", resolve(c.collection()) != null);
+  private Object handle(Request c) throws IOException {
+    return switch (c) {
+      case NodeRequest.Status s -> Map.of("ready", true, "mode", mode(), "recovery_message", message);
+      case NodeRequest.ListCollections l -> Map.of("collections", configs.keySet().stream().map(n -> Map.of("name", n)).toList());
+      case NodeRequest.Telemetry t -> telemetry();
+      case NodeRequest.ListAliases a -> aliasList(null);
+      case CollectionRequest.Exists e -> {
+        Names.check(e.collection());
+        yield Map.of("exists", resolve(e.collection()) != null);
       }
-      case GET_COLLECTION -> info(c.collection());
-      case LIST_ALIASES -> aliasList(null);
-      case LIST_COLLECTION_ALIASES -> {
-        String name = existing(c.collection());
-        yield aliasList(name);
-      }
-      case DELETE_COLLECTION -> delete(c.collection());
+      case CollectionRequest.Get g -> info(g.collection());
+      case CollectionRequest.Aliases a -> aliasList(existing(a.collection()));
+      case CollectionRequest.Delete d -> delete(d.collection());
       default -> throw ApiException.unavailable("Service in recovery mode: " + message);
     };
   }

@@ -1,5 +1,6 @@
 package io.quiver.storage;
 
+import io.quiver.request.Request;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -8,7 +9,11 @@ import java.util.concurrent.CompletionStage;
  * io.quiver.error.ApiException}s carrying the HTTP status.
  */
 public interface StorageService extends AutoCloseable {
-  CompletionStage<Object> execute(StorageCommand command);
+  /**
+   * Runs a parsed request; the stage completes with the REST response's {@code result} (Jackson
+   * trees, maps, lists, booleans), or fails with an {@link io.quiver.error.ApiException}.
+   */
+  CompletionStage<Object> execute(Request request);
 
   /**
    * Registers who hears of failures for lack of disk space that no request sees (background

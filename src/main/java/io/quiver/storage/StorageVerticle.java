@@ -4,6 +4,8 @@ import io.quiver.bus.Addresses;
 import io.quiver.bus.LocalCodec;
 import io.quiver.error.ApiException;
 import io.quiver.lock.LockClient;
+import io.quiver.request.NodeRequest;
+import io.quiver.request.Request;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -33,7 +35,7 @@ public class StorageVerticle extends VerticleBase {
   private final Callable<StorageService> opener;
   private final Promise<Void> loaded = Promise.promise();
   private volatile StorageService service;
-  private MessageConsumer<StorageCommand> consumer;
+  private MessageConsumer<Request> consumer;
   private LockClient lock;
 
   /**
@@ -69,18 +71,18 @@ public class StorageVerticle extends VerticleBase {
     return consumer.completion();
   }
 
-  private void handle(Message<StorageCommand> message) {
-    StorageCommand command = message.body();
+  private void handle(Message<Request> message) {
+    Request request = message.body();
     StorageService current = service;
     if (current == null) {
-      if (command.op() == StorageOp.STATUS) {
+      if (request instanceof NodeRequest.Status) {
         message.reply(Map.of("ready", false, "mode", "loading"), REPLY);
       } else {
         message.fail(503, "Service unavailable: storage is still loading");
       }
       return;
     }
-    current.execute(command).whenComplete((result, err) -> {
+    current.execute(request).whenComplete((result, err) -> {
       if (err == null) {
         message.reply(result, REPLY);
       } else {
@@ -95,7 +97,7 @@ public class StorageVerticle extends VerticleBase {
             message.fail(api.status(), api.getMessage());
           }
         } else {
-          log.error("Storage operation {} on {} failed", command.op(), command.collection(), cause);
+          log.error("Storage operation {} on {} failed", request.getClass().getSimpleName(), request.collection(), cause);
           message.fail(500, "Service internal error: " + cause.getClass().getSimpleName());
         }
       }

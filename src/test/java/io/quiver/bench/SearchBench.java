@@ -14,9 +14,8 @@ import io.quiver.engine.filter.FilterParser;
 import io.quiver.engine.filter.FilterQueries;
 import io.quiver.engine.filter.PayloadSchema;
 import io.quiver.storage.StorageClient;
-import io.quiver.storage.StorageCommand;
-import io.quiver.storage.StorageOp;
-import io.quiver.storage.engine.StorageLayout;
+import io.quiver.request.StorageOp;
+import io.quiver.storage.collection.StorageLayout;
 import io.quiver.testing.TestNode;
 import java.io.IOException;
 import java.net.URI;
@@ -399,8 +398,8 @@ public final class SearchBench {
   }
 
   /**
-   * The node's storage service without HTTP: the request body parsed to a JSON tree (as the router
-   * does), sent as a {@link StorageCommand} over the node's event bus, the result serialized to JSON.
+   * The node's storage service without HTTP: the request body parsed (as the router does: a JSON
+   * tree, then the typed request), sent over the node's event bus, the result serialized to JSON.
    */
   static Target bus(TestNode node, String[] vectorJson, int ef) throws IOException {
     return bus(node, vectorJson, ef, false);
@@ -418,7 +417,7 @@ public final class SearchBench {
       @Override
       public Object search(int q) throws Exception {
         JsonNode body = Json.MAPPER.readTree(texts[q]);
-        Object result = storage.send(new StorageCommand(StorageOp.SEARCH_POINTS, "bench", body, Map.of()))
+        Object result = storage.send(StorageOp.SEARCH_POINTS.parse("bench", body, Map.of()))
             .toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
         return Json.MAPPER.writeValueAsString(result);
       }

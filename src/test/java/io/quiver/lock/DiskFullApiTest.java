@@ -16,7 +16,7 @@ import io.quiver.bus.Addresses;
 import io.quiver.engine.StorageIo;
 import io.quiver.storage.StorageClient;
 import io.quiver.storage.StorageVerticle;
-import io.quiver.storage.engine.EngineStorageService;
+import io.quiver.storage.EngineStorageService;
 import io.quiver.testing.DiskFaults;
 import io.quiver.testing.TestNode;
 import io.vertx.core.Future;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.quiver.config.ConfigLoader;
 import io.quiver.config.QuiverConfig;
-import io.quiver.storage.engine.EngineStorageService;
+import io.quiver.storage.EngineStorageService;
 import io.quiver.testing.TestNode;
 import io.vertx.core.Vertx;
 import java.nio.file.Files;

@@ -1,0 +1,307 @@
+package io.quiver.storage;
+
+import io.quiver.config.QuiverConfig;
+import io.quiver.engine.ActionCodec;
+import io.quiver.engine.CollectionSchema;
+import io.quiver.engine.DocMapper;
+import io.quiver.engine.NoSpace;
+import io.quiver.engine.Shard;
+import io.quiver.engine.StorageIo;
+import io.quiver.engine.wal.FsyncPolicy;
+import io.quiver.engine.wal.WalOptions;
+import io.quiver.error.ApiException;
+import io.quiver.json.Json;
+import io.quiver.request.Access;
+import io.quiver.request.AliasRequest;
+import io.quiver.request.CollectionRequest;
+import io.quiver.request.NodeRequest;
+import io.quiver.request.PointOperation;
+import io.quiver.request.PointRead;
+import io.quiver.request.PointWrite;
+import io.quiver.request.QueryOperation;
+import io.quiver.request.QueryRequest;
+import io.quiver.request.Request;
+import io.quiver.request.ShardKeySelector;
+import io.quiver.request.SnapshotRequest;
+import io.quiver.storage.collection.Catalogue;
+import io.quiver.storage.collection.Collection;
+import io.quiver.storage.collection.CollectionService;
+import io.quiver.storage.collection.StorageLayout;
+import io.quiver.storage.point.PointReads;
+import io.quiver.storage.point.PointWrites;
+import io.quiver.storage.query.DistanceMatrix;
+import io.quiver.storage.query.QueryService;
+import io.quiver.storage.snapshot.SnapshotOps;
+import io.quiver.storage.strict.StrictMode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The full storage engine behind the storage verticle: collections of Lucene shards with write-ahead
+ * logs. It dispatches each typed {@link Request} to its room ({@link CollectionService}, {@link
+ * PointWrites}, {@link PointReads}, {@link QueryService}, {@link DistanceMatrix}, {@link
+ * SnapshotOps}) after {@link StrictMode} has checked it. Reads and searches run on a bounded pool
+ * sized for the machine; writes on their own bounded pool (they wait on fsync), applied per shard in
+ * WAL order. A full queue answers 503.
+ */
+public final class EngineStorageService implements StorageService {
+  private static final Logger log = LoggerFactory.getLogger(EngineStorageService.class);
+  private static final int QUEUE = 4096;
+
+  private final Catalogue catalogue;
+  private final CollectionService collections;
+  private final QueryService queries;
+  private final SnapshotOps snapshots;
+  private final StrictMode strictMode = new StrictMode();
+  private final ActionCodec codec = new ActionCodec(Json.MAPPER);
+  private final DocMapper docs = new DocMapper(Json.MAPPER);
+  private final Shard.Options shardOptions;
+  private final StorageIo storageIo;
+  private volatile Consumer<String> noSpaceListener = message -> { };
+  private final ExecutorService reads;
+  private final ExecutorService writes;
+  private final ScheduledExecutorService maintenance;
+
+  private EngineStorageService(QuiverConfig config, StorageIo io) throws IOException {
+    this.storageIo = io;
+    var s = config.storage();
+    int cores = Runtime.getRuntime().availableProcessors();
+    int readThreads = s.maxSearchThreads() > 0 ? s.maxSearchThreads() : cores;
+    reads = pool("quiver-read", readThreads);
+    writes = pool("quiver-write", Math.max(4, cores * 2));
+    maintenance = Executors.newSingleThreadScheduledExecutor(daemon("quiver-maintenance"));
+    shardOptions = new Shard.Options(
+        new WalOptions(s.walFsync() == QuiverConfig.FsyncMode.ALWAYS ? FsyncPolicy.ALWAYS : FsyncPolicy.EVERY_MILLIS,
+            s.walFsyncIntervalMs(), s.walCapacityMb() * 1024L * 1024L),
+        s.commitIntervalSec() * 1000L, 1000);
+    catalogue = new Catalogue(s.storagePath(), Json.MAPPER);
+    collections = new CollectionService(catalogue, this::openShard);
+    queries = new QueryService(catalogue);
+    snapshots = new SnapshotOps(catalogue, Json.MAPPER, s.storagePath(), s.snapshotsPath(), this::openShard);
+  }
+
+  /**
+   * Restores a full snapshot taken by Quiver into this storage (the start-up option {@code
+   * --storage-snapshot}); existing collections are kept unless {@code force}.
+   *
+   * @return the collections restored
+   */
+  public List<String> restoreFullSnapshot(Path file, boolean force) throws IOException {
+    return snapshots.restoreFull(file, force);
+  }
+
+  /** Opens every collection of the storage directory; fails (closing what it opened) if one cannot load. */
+  public static EngineStorageService open(QuiverConfig config) throws IOException {
+    return open(config, StorageIo.REAL);
+  }
+
+  /** As {@link #open(QuiverConfig)}, with the shards' files reached through {@code io} (a test seam). */
+  public static EngineStorageService open(QuiverConfig config, StorageIo io) throws IOException {
+    var service = new EngineStorageService(config, io);
+    try {
+      for (String name : StorageLayout.collectionNames(config.storage().storagePath())) {
+        long t0 = System.nanoTime();
+        try {
+          service.catalogue.put(Collection.open(name, service.catalogue.root().resolve(name), Json.MAPPER, service::openShard));
+        } catch (IOException | RuntimeException e) {
+          throw new CollectionLoadException(name, e);
+        }
+        log.info("Loaded collection {} in {} ms", name, (System.nanoTime() - t0) / 1_000_000);
+      }
+      return service;
+    } catch (IOException | RuntimeException | Error e) {
+      service.close();
+      throw e;
+    }
+  }
+
+  /** Loading one collection failed: names it, for the recovery-mode fallback. */
+  public static final class CollectionLoadException extends IOException {
+    public final String collection;
+
+    CollectionLoadException(String collection, Throwable cause) {
+      super("Failed to load collection `" + collection + "`: " + cause, cause);
+      this.collection = collection;
+    }
+  }
+
+  private Shard openShard(Path dir, CollectionSchema schema) throws IOException {
+    Shard shard = Shard.open(dir, schema, shardOptions, codec, docs, maintenance, storageIo);
+    shard.onNoSpace(message -> noSpaceListener.accept(message));
+    return shard;
+  }
+
+  @Override
+  public void onNoSpace(Consumer<String> listener) {
+    noSpaceListener = listener;
+  }
+
+  @Override
+  public CompletionStage<Object> execute(Request request) {
+    try {
+      return CompletableFuture.supplyAsync(() -> {
+        try {
+          return handle(request);
+        } catch (ApiException e) {
+          throw e;
+        } catch (IOException | RuntimeException e) {
+          throw noSpaceOr(e);
+        }
+      }, request.access() == Access.READ ? reads : writes);
+    } catch (RejectedExecutionException e) {
+      return CompletableFuture.failedFuture(ApiException.unavailable("Service overloaded: too many requests in the queue"));
+    }
+  }
+
+  private Object handle(Request request) throws IOException {
+    return switch (request) {
+      case NodeRequest.Status s -> Map.of("ready", true, "mode", mode());
+      case NodeRequest.ListCollections l -> collections.list();
+      case NodeRequest.ListAliases l -> collections.aliases(null);
+      case NodeRequest.Telemetry t -> collections.telemetry();
+      case CollectionRequest.Exists e -> collections.exists(e.collection());
+      case CollectionRequest.Create c -> collections.create(c);
+      case CollectionRequest.Delete d -> collections.delete(d.collection());
+      case AliasRequest a -> {
+        catalogue.updateAliases(a.actions());
+        yield true;
+      }
+      case SnapshotRequest s -> snapshots.handle(s);
+      default -> onCollection(catalogue.resolve(request.collection()), request);
+    };
+  }
+
+  /** A request on one existing collection: strict mode first, then the operation, while the collection cannot be dropped. */
+  private Object onCollection(Collection col, Request request) throws IOException {
+    return col.use(() -> {
+      refuseShardKeys(request);
+      strictMode.check(col, request);
+      return switch (request) {
+        case CollectionRequest.Get g -> collections.info(col);
+        case CollectionRequest.Aliases a -> collections.aliases(col.name);
+        case CollectionRequest.Update u -> collections.update(col, u);
+        case CollectionRequest.CreateIndex c ->
+            PointWrites.updateResult(col.shard, collections.createIndex(col, c), c.write().waitForResult());
+        case CollectionRequest.DeleteIndex d ->
+            PointWrites.updateResult(col.shard, collections.deleteIndex(col, d), d.write().waitForResult());
+        case PointWrite w -> PointWrites.apply(col, w);
+        case PointRead.Retrieve r -> PointReads.retrieve(col, r);
+        case PointRead.GetOne g -> PointReads.getOne(col, g);
+        case PointRead.Scroll s -> PointReads.scroll(col, s);
+        case PointRead.Count c -> PointReads.count(col, c);
+        case PointRead.Facet f -> PointReads.facet(col, f);
+        case PointRead.Matrix m -> DistanceMatrix.of(col, m);
+        case QueryOperation.Queries q -> queries.run(col, q);
+        case QueryOperation.Groups g -> queries.groups(col, g);
+        default -> throw new IllegalStateException("not a collection request: " + request);
+      };
+    });
+  }
+
+  /**
+   * Every Quiver collection is sharded automatically: a request that names a shard key is refused
+   * as Qdrant refuses it on such a collection (a write's wording differs from a read's).
+   */
+  private static void refuseShardKeys(Request request) {
+    switch (request) {
+      case PointWrite w -> {
+        for (PointOperation op : w.operations()) {
+          if (op.shardKey() != null) {
+            throw ApiException.wrongInput("Shard key " + first(op.shardKey()) + " not found");
+          }
+        }
+      }
+      case QueryOperation.Queries q -> {
+        for (QueryRequest r : q.requests()) {
+          refuseRead(r.shardKey());
+        }
+      }
+      case QueryOperation.Groups g -> refuseRead(g.request().query().shardKey());
+      case PointRead.Retrieve r -> refuseRead(r.shardKey());
+      case PointRead.Scroll s -> refuseRead(s.shardKey());
+      case PointRead.Count c -> refuseRead(c.shardKey());
+      case PointRead.Facet f -> refuseRead(f.shardKey());
+      case PointRead.Matrix m -> refuseRead(m.shardKey());
+      default -> {
+        // no shard key
+      }
+    }
+  }
+
+  private static void refuseRead(ShardKeySelector key) {
+    if (key != null) {
+      throw ApiException.badRequest("Shard key " + first(key) + " not found");
+    }
+  }
+
+  private static Object first(ShardKeySelector key) {
+    return key.keys().isEmpty() ? key.fallback() : key.keys().get(0);
+  }
+
+  /**
+   * A failure caused by a full disk becomes 507 (the storage verticle then turns the automatic
+   * disk write block on); anything else passes unchanged.
+   */
+  private static RuntimeException noSpaceOr(Exception e) {
+    if (NoSpace.causedBy(e)) {
+      log.warn("An operation failed for lack of disk space and was not applied: {}", e.toString());
+      return ApiException.insufficientStorage(NoSpace.message(e)
+          + ": the operation was not applied; writes are blocked until the disk has room again");
+    }
+    return e instanceof IOException failure ? new UncheckedIOException(failure) : (RuntimeException) e;
+  }
+
+  @Override
+  public String mode() {
+    return "normal";
+  }
+
+  private static ExecutorService pool(String name, int threads) {
+    return new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(QUEUE), daemon(name));
+  }
+
+  private static java.util.concurrent.ThreadFactory daemon(String name) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  @Override
+  public void close() {
+    reads.shutdown();
+    writes.shutdown();
+    try {
+      writes.awaitTermination(30, TimeUnit.SECONDS);
+      reads.awaitTermination(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    for (Collection col : catalogue.closeAll()) {
+      try {
+        col.close();
+      } catch (IOException | RuntimeException e) {
+        log.error("Closing collection {} failed; its WAL will be replayed at next start", col.name, e);
+      }
+    }
+    maintenance.shutdownNow();
+  }
+}

@@ -1,0 +1,151 @@
+package io.quiver.storage.query;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.quiver.engine.CollectionSchema;
+import io.quiver.engine.Distance;
+import io.quiver.engine.DocMapper;
+import io.quiver.engine.Fields;
+import io.quiver.engine.Matching;
+import io.quiver.engine.PointId;
+import io.quiver.engine.Shard;
+import io.quiver.engine.VectorSpec;
+import io.quiver.engine.filter.FilterQueries;
+import io.quiver.error.ApiException;
+import io.quiver.request.PointRead;
+import io.quiver.storage.collection.Collection;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Random;
+import org.apache.lucene.index.ReaderUtil;
+import org.apache.lucene.index.Term;
+import org.apache.lucene.search.DocIdSetIterator;
+import org.apache.lucene.search.Query;
+import org.apache.lucene.search.ScoreDoc;
+import org.apache.lucene.search.TermQuery;
+
+/**
+ * Qdrant's distance matrix: a random sample of points having the vector (and passing the filter),
+ * sorted by id, and for each the {@code limit} nearest other points of the sample, scored exactly.
+ */
+public final class DistanceMatrix {
+  private static final JsonNodeFactory F = JsonNodeFactory.instance;
+  private static final int DEFAULT_SAMPLE = 10;
+  private static final int DEFAULT_LIMIT = 3;
+
+  private DistanceMatrix() {}
+
+  public static ObjectNode of(Collection col, PointRead.Matrix req) throws IOException {
+    CollectionSchema schema = col.schema();
+    String using = req.using();
+    if (schema.sparse().containsKey(using)) {
+      throw ApiException.badRequest("distance matrix over sparse vectors is not supported by this server yet");
+    }
+    VectorSpec spec = schema.dense().get(using);
+    if (spec == null) {
+      throw ApiException.wrongInput("Not existing vector name error: " + using);
+    }
+    int n = req.sample() == null ? DEFAULT_SAMPLE : req.sample();
+    int k = req.limit() == null ? DEFAULT_LIMIT : req.limit();
+    List<Sampled> points = col.shard.read(r -> {
+      Query has = new TermQuery(new Term(Fields.HAS_VECTOR, using));
+      Query q = LuceneQueries.and(has, req.filter() == null ? null : FilterQueries.toQuery(req.filter(), schema.payload()));
+      return sample(r, q, Fields.dense(using), n, new Random());
+    });
+    List<List<Score>> nearest = new ArrayList<>();
+    Distance d = spec.distance();
+    Comparator<Score> best = Comparator.comparingDouble(Score::score);
+    if (d.higherIsBetter()) {
+      best = best.reversed();
+    }
+    best = best.thenComparing(Score::index);
+    if (points.size() >= 2) {
+      for (int i = 0; i < points.size(); i++) {
+        List<Score> row = new ArrayList<>();
+        for (int j = 0; j < points.size(); j++) {
+          if (j != i) {
+            row.add(new Score(j, d.score(points.get(i).vector(), points.get(j).vector())));
+          }
+        }
+        row.sort(best);
+        nearest.add(row.size() > k ? row.subList(0, k) : row);
+      }
+    }
+    ObjectNode out = F.objectNode();
+    if (req.offsets()) {
+      ArrayNode rows = out.putArray("offsets_row");
+      ArrayNode cols = out.putArray("offsets_col");
+      ArrayNode scores = out.putArray("scores");
+      ArrayNode ids = out.putArray("ids");
+      for (int i = 0; i < nearest.size(); i++) {
+        for (Score s : nearest.get(i)) {
+          rows.add(i);
+          cols.add(s.index());
+          scores.add(s.score());
+        }
+      }
+      if (points.size() >= 2) {
+        points.forEach(p -> ids.add(p.id().toJson()));
+      }
+    } else {
+      ArrayNode pairs = out.putArray("pairs");
+      for (int i = 0; i < nearest.size(); i++) {
+        for (Score s : nearest.get(i)) {
+          ObjectNode pair = pairs.addObject();
+          pair.set("a", points.get(i).id().toJson());
+          pair.set("b", points.get(s.index()).id().toJson());
+          pair.put("score", s.score());
+        }
+      }
+    }
+    return out;
+  }
+
+  private record Score(int index, float score) {}
+
+  /** A sampled point: its id and its stored (prepared) vector. */
+  private record Sampled(PointId id, float[] vector) {}
+
+  /**
+   * A uniform random sample (reservoir) of up to {@code n} live documents matching {@code q} that have
+   * a vector in {@code field}, sorted by point id.
+   */
+  private static List<Sampled> sample(Shard.Reader r, Query q, String field, int n, Random random) throws IOException {
+    var searcher = r.searcher();
+    var weight = Matching.weight(searcher, q);
+    int[] reservoir = new int[n];
+    long seen = 0;
+    for (var ctx : searcher.getIndexReader().leaves()) {
+      var it = Matching.docs(ctx, null, weight);
+      if (it == null) {
+        continue;
+      }
+      for (int doc = it.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = it.nextDoc()) {
+        if (seen < n) {
+          reservoir[(int) seen] = ctx.docBase + doc;
+        } else {
+          long j = random.nextLong(seen + 1);
+          if (j < n) {
+            reservoir[(int) j] = ctx.docBase + doc;
+          }
+        }
+        seen++;
+      }
+    }
+    List<Sampled> out = new ArrayList<>();
+    var leaves = searcher.getIndexReader().leaves();
+    for (int i = 0; i < Math.min(seen, n); i++) {
+      int doc = reservoir[i];
+      var ctx = leaves.get(ReaderUtil.subIndex(doc, leaves));
+      float[] v = DocMapper.vector(ctx.reader(), field, doc - ctx.docBase);
+      if (v != null) {
+        out.add(new Sampled(r.idOf(new ScoreDoc(doc, 0f)), v));
+      }
+    }
+    out.sort((a, b) -> a.id().term().compareTo(b.id().term()));
+    return out;
+  }
+}

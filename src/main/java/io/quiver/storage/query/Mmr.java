@@ -1,0 +1,91 @@
+package io.quiver.storage.query;
+
+import io.quiver.engine.Distance;
+import io.quiver.engine.DocMapper;
+import io.quiver.engine.Point;
+import io.quiver.engine.Shard;
+import io.quiver.engine.SparseVector;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.apache.lucene.search.ScoreDoc;
+
+/**
+ * Qdrant's maximal marginal relevance: the candidates (once each, those having the vector)
+ * re-ranked greedily by {@code lambda * relevance - (1 - lambda) * max similarity to the already
+ * selected}, relevance and similarity being raw similarities (distances negated, Euclid squared).
+ * Scores are kept.
+ */
+final class Mmr {
+  private Mmr() {}
+
+  static List<Hit> rerank(Shard.Reader r, Plan.MmrScoring m, List<Hit> hits, int limit) throws IOException {
+    String using = m.nearest().using();
+    var selector = new DocMapper.Selector(false, true, Set.of(using));
+    List<Hit> candidates = new ArrayList<>();
+    List<Object> vectors = new ArrayList<>();
+    Set<Integer> seen = new HashSet<>();
+    for (Hit h : hits) {
+      if (!seen.add(h.doc())) {
+        continue;
+      }
+      ScoreDoc sd = new ScoreDoc(h.doc(), 0f);
+      Point p = r.load(sd, r.idOf(sd), selector);
+      Object v = m.distance() != null ? p.dense().get(using) : p.sparse().get(using);
+      if (v != null) {
+        candidates.add(h);
+        vectors.add(v);
+      }
+    }
+    if (candidates.size() < 2) {
+      return candidates;
+    }
+    int n = candidates.size();
+    float[] relevance = new float[n];
+    float[] maxSimilarity = new float[n];
+    for (int i = 0; i < n; i++) {
+      relevance[i] = rawSimilarity(m.distance(), m.vector(), vectors.get(i));
+    }
+    List<Integer> remaining = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      remaining.add(i);
+    }
+    List<Hit> out = new ArrayList<>();
+    boolean first = true;
+    while (out.size() < limit && !remaining.isEmpty()) {
+      // Rust's max_by_key: the last of equal maxima
+      int bestPos = 0;
+      float bestScore = Float.NEGATIVE_INFINITY;
+      for (int pos = 0; pos < remaining.size(); pos++) {
+        int c = remaining.get(pos);
+        float score = first ? relevance[c] : m.lambda() * relevance[c] - (1f - m.lambda()) * maxSimilarity[c];
+        if (score >= bestScore) {
+          bestScore = score;
+          bestPos = pos;
+        }
+      }
+      int selected = remaining.get(bestPos);
+      int last = remaining.removeLast(); // IndexSet::swap_remove
+      if (bestPos < remaining.size()) {
+        remaining.set(bestPos, last);
+      }
+      out.add(candidates.get(selected));
+      for (int c : remaining) {
+        float s = rawSimilarity(m.distance(), vectors.get(c), vectors.get(selected));
+        maxSimilarity[c] = first ? s : Math.max(maxSimilarity[c], s);
+      }
+      first = false;
+    }
+    return out;
+  }
+
+  /** Qdrant's raw similarity (higher is better): dot products, negated squared euclidean or manhattan distance. */
+  private static float rawSimilarity(Distance d, Object a, Object b) {
+    if (d == null) {
+      return ((SparseVector) a).dot((SparseVector) b);
+    }
+    return RecommendScores.similarity(d, (float[]) a, (float[]) b);
+  }
+}

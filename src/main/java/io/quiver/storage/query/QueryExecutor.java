@@ -1,0 +1,183 @@
+package io.quiver.storage.query;
+
+import io.quiver.engine.CollectionSchema;
+import io.quiver.engine.DocMapper;
+import io.quiver.engine.Fields;
+import io.quiver.engine.Shard;
+import io.quiver.engine.SparseSearch;
+import io.quiver.engine.SparseVector;
+import io.quiver.engine.VectorSearch;
+import io.quiver.engine.filter.OrderBy;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.PriorityQueue;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import org.apache.lucene.index.Term;
+import org.apache.lucene.search.MatchAllDocsQuery;
+import org.apache.lucene.search.Query;
+import org.apache.lucene.search.ScoreDoc;
+import org.apache.lucene.search.Sort;
+import org.apache.lucene.search.SortField;
+import org.apache.lucene.search.TermQuery;
+
+/**
+ * Runs a {@link Plan} on one reader of a shard (doc ids stay valid throughout): a stage's own search
+ * (vector, scroll by id, order_by, sample), or the rescoring of its prefetches' candidates (an exact
+ * vector search restricted to them, order_by, sample, fusion, a formula or MMR).
+ */
+final class QueryExecutor {
+  private QueryExecutor() {}
+
+  /**
+   * @param rootLimit the request's limit when this is the root (MMR keeps that many there), else null
+   */
+  static List<Hit> execute(Shard.Reader r, Plan p, Integer rootLimit) throws IOException {
+    boolean root = rootLimit != null;
+    if (p.prefetch().isEmpty()) {
+      return switch (p.scoring()) {
+        case null -> scroll(r, p.filter(), p.limit());
+        case Plan.VectorScoring v -> vectorHits(r, v, p.filter(), p.limit(), p.ef(), p.exact(), p.threshold());
+        case Plan.MmrScoring m -> {
+          // as in Qdrant, MMR re-ranks only at the root; a prefetch keeps the nearest candidates
+          List<Hit> candidates = vectorHits(r, m.nearest(), p.filter(), m.candidates(), p.ef(), p.exact(), p.threshold());
+          yield root ? Mmr.rerank(r, m, candidates, rootLimit) : candidates;
+        }
+        case Plan.OrderScoring o -> order(r, o, p.filter(), p.limit());
+        case Plan.SampleScoring s -> sample(r, p.filter(), p.limit());
+        case Plan.FusionScoring f -> throw new IllegalStateException("fusion without prefetches");
+        case Plan.FormulaScoring f -> throw new IllegalStateException("formula without prefetches");
+      };
+    }
+    List<List<Hit>> sources = new ArrayList<>();
+    for (Plan child : p.prefetch()) {
+      sources.add(execute(r, child, null));
+    }
+    return switch (p.scoring()) {
+      case null -> throw new IllegalStateException("prefetches without a query");
+      case Plan.VectorScoring v -> vectorHits(r, v, candidates(r, sources), p.limit(), p.ef(), true, p.threshold());
+      case Plan.MmrScoring m -> root
+          ? Mmr.rerank(r, m, vectorHits(r, m.nearest(), candidates(r, sources), m.candidates(), p.ef(), true, p.threshold()), rootLimit)
+          : Mmr.rerank(r, m, sources.stream().flatMap(List::stream).toList(), p.limit());
+      case Plan.OrderScoring o -> order(r, o, candidates(r, sources), p.limit());
+      case Plan.SampleScoring s -> sample(r, candidates(r, sources), p.limit());
+      case Plan.FusionScoring f -> Fusion.fuse(sources, f, p.threshold(), p.limit());
+      case Plan.FormulaScoring f -> Formulas.rescore(r, f, sources, p.limit());
+    };
+  }
+
+  /** The union of the prefetches' candidates, as a query. */
+  private static Query candidates(Shard.Reader r, List<List<Hit>> sources) throws IOException {
+    Set<Integer> docs = new LinkedHashSet<>();
+    sources.forEach(s -> s.forEach(h -> docs.add(h.doc())));
+    return LuceneQueries.docs(r, docs);
+  }
+
+  /** No more hits than live points: limits may be huge. */
+  private static int cap(Shard.Reader r, int k) {
+    return Math.min(k, Math.max(1, r.numDocs()));
+  }
+
+  /** Points in id order (Qdrant's scroll), score 0. */
+  private static List<Hit> scroll(Shard.Reader r, Query filter, int limit) throws IOException {
+    var top = r.searcher().search(filter == null ? new MatchAllDocsQuery() : filter, cap(r, limit),
+        new Sort(new SortField(Fields.ID, SortField.Type.STRING)), false);
+    List<Hit> out = new ArrayList<>(top.scoreDocs.length);
+    for (ScoreDoc sd : top.scoreDocs) {
+      out.add(new Hit(sd.doc, 0f, null, true));
+    }
+    return out;
+  }
+
+  /**
+   * Nearest-neighbour or custom-score hits, best first. A nearest search keeps scores strictly
+   * better than the threshold for the distance (Qdrant's {@code check_threshold}); a custom score
+   * (recommendation strategies, discovery, context), where higher is always better, keeps those
+   * strictly above it.
+   */
+  static List<Hit> vectorHits(Shard.Reader r, Plan.VectorScoring v, Query filter, int limit, Integer ef, boolean exact,
+      Float threshold) throws IOException {
+    int k = cap(r, limit);
+    CollectionSchema schema = r.schema();
+    List<VectorSearch.Hit> hits;
+    if (v.dense() != null) {
+      hits = VectorSearch.search(r.searcher(), schema.dense().get(v.using()), v.dense(), filter, k, ef, exact, threshold);
+    } else if (v.sparse() != null) {
+      hits = SparseSearch.search(r.searcher(), schema.sparse().get(v.using()), v.sparse(), filter, k, threshold);
+    } else if (v.custom() != null) {
+      hits = VectorSearch.scan(r.searcher(), VectorSearch.field(schema.dense().get(v.using())), v.custom(), true, filter, k);
+    } else {
+      hits = sparseScan(r, v.using(), v.sparseCustom(), filter, k);
+    }
+    List<Hit> out = new ArrayList<>(hits.size());
+    for (VectorSearch.Hit h : hits) {
+      if (!v.isCustom() || threshold == null || h.score() > threshold) {
+        out.add(Hit.scored(h.doc(), h.score()));
+      }
+    }
+    return out;
+  }
+
+  /** Exact top-k by a custom score of the stored sparse vectors of {@code using}. */
+  private static List<VectorSearch.Hit> sparseScan(Shard.Reader r, String using, Plan.SparseScorer scorer, Query filter, int k)
+      throws IOException {
+    Comparator<VectorSearch.Hit> best = Comparator.comparingDouble(VectorSearch.Hit::score).reversed()
+        .thenComparingInt(VectorSearch.Hit::doc);
+    PriorityQueue<VectorSearch.Hit> heap = new PriorityQueue<>(best.reversed());
+    var selector = new DocMapper.Selector(false, true, Set.of(using));
+    Query has = new TermQuery(new Term(Fields.HAS_VECTOR, using));
+    LuceneQueries.forEachDoc(r, LuceneQueries.and(has, filter), doc -> {
+      ScoreDoc sd = new ScoreDoc(doc, 0f);
+      SparseVector v = r.load(sd, r.idOf(sd), selector).sparse().get(using);
+      if (v != null) {
+        heap.add(new VectorSearch.Hit(doc, scorer.score(v)));
+        if (heap.size() > k) {
+          heap.poll();
+        }
+      }
+    });
+    List<VectorSearch.Hit> out = new ArrayList<>(heap);
+    out.sort(best);
+    return out;
+  }
+
+  private static List<Hit> order(Shard.Reader r, Plan.OrderScoring o, Query filter, int limit) throws IOException {
+    // a point has an entry per value: bound the limit by a generous multiple of the points
+    int k = (int) Math.min(limit, 16L * r.numDocs() + 1024);
+    var spec = o.orderBy();
+    List<Hit> out = new ArrayList<>();
+    for (OrderBy.Hit h : OrderBy.top(r.searcher(), spec.key(), o.index(), spec.descending(), spec.startFrom(), filter, k)) {
+      out.add(new Hit(h.doc(), 0f, h.value(), true));
+    }
+    return out;
+  }
+
+  /** A uniform random sample (reservoir) of the matching points, in random order. */
+  private static List<Hit> sample(Shard.Reader r, Query filter, int limit) throws IOException {
+    int n = cap(r, limit);
+    int[] reservoir = new int[n];
+    long[] seen = {0};
+    var random = ThreadLocalRandom.current();
+    LuceneQueries.forEachDoc(r, filter == null ? new MatchAllDocsQuery() : filter, doc -> {
+      if (seen[0] < n) {
+        reservoir[(int) seen[0]] = doc;
+      } else {
+        long j = random.nextLong(seen[0] + 1);
+        if (j < n) {
+          reservoir[(int) j] = doc;
+        }
+      }
+      seen[0]++;
+    });
+    List<Hit> out = new ArrayList<>();
+    for (int i = 0; i < Math.min(seen[0], n); i++) {
+      out.add(new Hit(reservoir[i], 0f, null, true));
+    }
+    Collections.shuffle(out, random);
+    return out;
+  }
+}

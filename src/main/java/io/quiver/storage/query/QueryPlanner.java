@@ -1,0 +1,402 @@
+package io.quiver.storage.query;
+
+import io.quiver.engine.CollectionSchema;
+import io.quiver.engine.DocMapper;
+import io.quiver.engine.Point;
+import io.quiver.engine.PointId;
+import io.quiver.engine.SparseSpec;
+import io.quiver.engine.SparseVector;
+import io.quiver.engine.VectorSpec;
+import io.quiver.engine.filter.FilterQueries;
+import io.quiver.error.ApiException;
+import io.quiver.request.Query;
+import io.quiver.request.QueryParser;
+import io.quiver.request.Stage;
+import io.quiver.request.VectorInput;
+import io.quiver.storage.collection.Catalogue;
+import io.quiver.storage.collection.Collection;
+import io.quiver.storage.point.PointReads;
+import io.quiver.storage.point.VectorValues;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Turns a universal query into {@link Plan}s, as Qdrant's planner does: a stage without prefetches
+ * searches the collection (a vector query), scrolls it by id (no query), orders it by a payload key
+ * or samples it, under its own filter and all its ancestors'; a stage with prefetches rescores the
+ * union of their candidates. Examples given by point id are read first ({@link #resolve}) from the
+ * stage's {@code lookup_from} collection or this one, and excluded from the results when they come
+ * from this one. Checks the request against the collection: vector names, kinds and dimensions,
+ * indexes for {@code order_by}, and Qdrant's rules on how stages combine.
+ */
+final class QueryPlanner {
+  private static final int MAX_PREFETCH_DEPTH = 64;
+  private static final float DEFAULT_MMR_LAMBDA = 0.5f;
+
+  private final Catalogue catalogue;
+
+  QueryPlanner(Catalogue catalogue) {
+    this.catalogue = catalogue;
+  }
+
+  /** The points a stage's example ids name, read from {@code vector}'s collection. */
+  record Examples(Map<PointId, Point> points, String vector) {}
+
+  /** A query's examples by stage (an identity map) and its root filter: the extra filter and the exclusion of the examples. */
+  record Resolution(Stage root, Map<Stage, Examples> examples, org.apache.lucene.search.Query rootFilter) {}
+
+  /** Reads the examples of every stage; {@code extra} (or null) is added to the root filter. */
+  Resolution resolve(Collection col, Stage root, io.quiver.engine.filter.Filter extra) throws IOException {
+    Set<PointId> excluded = new LinkedHashSet<>();
+    Map<Stage, Examples> examples = new IdentityHashMap<>();
+    resolve(col, root, examples, excluded);
+    var payload = col.schema().payload();
+    return new Resolution(root, examples, LuceneQueries.and(extra == null ? null : FilterQueries.toQuery(extra, payload),
+        LuceneQueries.excluding(excluded)));
+  }
+
+  private void resolve(Collection col, Stage s, Map<Stage, Examples> examples, Set<PointId> excluded) throws IOException {
+    List<PointId> ids = s.query() == null ? List.of() : exampleIds(s.query());
+    if (!ids.isEmpty()) {
+      Collection from = s.lookupFrom() == null ? col : lookupCollection(s.lookupFrom().collection());
+      String vector = s.lookupFrom() == null || s.lookupFrom().vector() == null ? s.using() : s.lookupFrom().vector();
+      CollectionSchema fromSchema = from.schema();
+      if (!fromSchema.dense().containsKey(vector) && !fromSchema.sparse().containsKey(vector)) {
+        throw ApiException.wrongInput("Not existing vector name error: " + vector);
+      }
+      var selector = new DocMapper.Selector(false, true, Set.of(vector));
+      Map<PointId, Point> points = new HashMap<>();
+      from.shard.read(r -> {
+        for (PointId id : ids) {
+          if (!points.containsKey(id)) {
+            Point p = r.get(id, selector);
+            if (p == null) {
+              throw ApiException.notFound("No point with id " + id + " found");
+            }
+            points.put(id, p);
+          }
+        }
+        return null;
+      });
+      if (from == col) {
+        excluded.addAll(points.keySet());
+      }
+      examples.put(s, new Examples(points, vector));
+    }
+    for (Stage p : s.prefetch()) {
+      resolve(col, p, examples, excluded);
+    }
+  }
+
+  private Collection lookupCollection(String name) {
+    try {
+      return catalogue.resolve(name);
+    } catch (ApiException e) {
+      if (e.status() == 404) {
+        throw ApiException.notFound("Collection " + name + " not found");
+      }
+      throw e;
+    }
+  }
+
+  private static List<PointId> exampleIds(Query q) {
+    List<PointId> out = new ArrayList<>();
+    for (VectorInput in : inputs(q)) {
+      if (in instanceof VectorInput.Id(PointId id)) {
+        out.add(id);
+      }
+    }
+    return out;
+  }
+
+  private static List<VectorInput> inputs(Query q) {
+    List<VectorInput> all = new ArrayList<>();
+    switch (q) {
+      case Query.Nearest n -> all.add(n.vector());
+      case Query.Recommend r -> {
+        all.addAll(r.positive());
+        all.addAll(r.negative());
+      }
+      case Query.Discover d -> {
+        all.add(d.target());
+        d.context().forEach(p -> all.add(p.positive()));
+        d.context().forEach(p -> all.add(p.negative()));
+      }
+      case Query.Context c -> {
+        c.pairs().forEach(p -> all.add(p.positive()));
+        c.pairs().forEach(p -> all.add(p.negative()));
+      }
+      default -> {
+        // no vectors
+      }
+    }
+    return all;
+  }
+
+  /**
+   * The plan of a resolved request.
+   *
+   * @param take the root's limit (limit + offset; the grouped query's widened limit)
+   * @param scale multiplies the prefetch limits (grouped queries)
+   */
+  Plan plan(CollectionSchema schema, Resolution resolution, int take, int scale) {
+    Plan plan = plan(schema, resolution, resolution.root(), resolution.rootFilter(), take, scale);
+    int depth = depth(resolution.root());
+    if (depth > MAX_PREFETCH_DEPTH) {
+      throw ApiException.badRequest("prefetches depth " + depth + " exceeds max depth " + MAX_PREFETCH_DEPTH);
+    }
+    checkLeaves(plan);
+    return plan;
+  }
+
+  private Plan plan(CollectionSchema schema, Resolution res, Stage s, org.apache.lucene.search.Query parentFilter, int limit,
+      int scale) {
+    if (!s.prefetch().isEmpty() && s.query() == null) {
+      throw ApiException.badRequest("A query is needed to merge the prefetches. Can't have prefetches without defining a query.");
+    }
+    if (s.scoreThreshold() != null && s.query() instanceof Query.OrderByQuery) {
+      throw ApiException.badRequest("Can't use score_threshold with an order_by query.");
+    }
+    if (s.scoreThreshold() != null && s.query() == null) {
+      throw ApiException.badRequest("A query is needed to use the score_threshold. Can't have score_threshold without defining a query.");
+    }
+    if (s.query() instanceof Query.Fusion && !s.using().isEmpty()) {
+      throw ApiException.badRequest("Fusion queries cannot be combined with the 'using' field.");
+    }
+    Plan.Scoring scoring = s.query() == null ? null : scoring(schema, s, res.examples().get(s));
+    var filter = LuceneQueries.and(parentFilter, s.filter() == null ? null : FilterQueries.toQuery(s.filter(), schema.payload()));
+    List<Plan> prefetch = new ArrayList<>();
+    for (Stage p : s.prefetch()) {
+      prefetch.add(plan(schema, res, p, filter, QueryParser.clampLimit((long) p.limitOrDefault() * scale), scale));
+    }
+    return new Plan(prefetch, scoring, filter, s.params().hnswEf(), s.params().exact(), s.scoreThreshold(), limit);
+  }
+
+  private static int depth(Stage s) {
+    int depth = 0;
+    for (Stage p : s.prefetch()) {
+      depth = Math.max(depth, 1 + depth(p));
+    }
+    return depth;
+  }
+
+  private static void checkLeaves(Plan p) {
+    if (p.prefetch().isEmpty() && p.scoring() instanceof Plan.FusionScoring) {
+      throw ApiException.badRequest("cannot apply Fusion without prefetches");
+    }
+    if (p.prefetch().isEmpty() && p.scoring() instanceof Plan.FormulaScoring) {
+      throw ApiException.badRequest("cannot apply Formula without prefetches");
+    }
+    p.prefetch().forEach(QueryPlanner::checkLeaves);
+  }
+
+  private static Plan.Scoring scoring(CollectionSchema schema, Stage s, Examples examples) {
+    return switch (s.query()) {
+      case Query.OrderByQuery o -> new Plan.OrderScoring(o.orderBy(), PointReads.rangeIndex(schema, o.orderBy().key()));
+      case Query.Fusion f -> new Plan.FusionScoring(f.dbsf(), f.k());
+      case Query.Sample x -> new Plan.SampleScoring();
+      case Query.Formula f -> Formulas.scoring(schema, f);
+      default -> new Vectors(schema, s, examples).scoring();
+    };
+  }
+
+  /** The vector scoring of one stage: its query's vectors checked against the vector {@code using}. */
+  private static final class Vectors {
+    private final Stage stage;
+    private final String using;
+    private final VectorSpec dense;
+    private final SparseSpec sparse;
+    private final Examples examples;
+
+    Vectors(CollectionSchema schema, Stage stage, Examples examples) {
+      this.stage = stage;
+      this.using = stage.using();
+      this.dense = schema.dense().get(using);
+      this.sparse = schema.sparse().get(using);
+      this.examples = examples;
+      if (dense == null && sparse == null) {
+        throw ApiException.wrongInput("Not existing vector name error: " + using);
+      }
+    }
+
+    Plan.Scoring scoring() {
+      return switch (stage.query()) {
+        case Query.Nearest n -> {
+          Object v = prepared(n.vector(), true);
+          Plan.VectorScoring nearest = nearest(v);
+          if (n.mmr() == null) {
+            yield nearest;
+          }
+          float lambda = n.mmr().diversity() == null ? DEFAULT_MMR_LAMBDA : 1f - n.mmr().diversity();
+          int candidates = n.mmr().candidatesLimit() == null ? stage.limitOrDefault() : n.mmr().candidatesLimit();
+          yield new Plan.MmrScoring(nearest, v, dense == null ? null : dense.distance(), lambda, candidates);
+        }
+        case Query.Recommend r -> recommend(r);
+        case Query.Discover d -> {
+          Object target = prepared(d.target(), true);
+          List<Object> pairs = pairs(d.context());
+          yield dense != null
+              ? custom(v -> RecommendScores.discoveryScore(RecommendScores.dense(dense), (float[]) target, cast(pairs), v))
+              : sparseCustom(v -> RecommendScores.discoveryScore(RecommendScores.SPARSE, (SparseVector) target, cast(pairs), v));
+        }
+        case Query.Context c -> {
+          List<Object> pairs = pairs(c.pairs());
+          yield dense != null
+              ? custom(v -> RecommendScores.contextScore(RecommendScores.dense(dense), cast(pairs), v))
+              : sparseCustom(v -> RecommendScores.contextScore(RecommendScores.SPARSE, cast(pairs), v));
+        }
+        default -> throw new IllegalStateException("not a vector query: " + stage.query());
+      };
+    }
+
+    private Plan.Scoring recommend(Query.Recommend r) {
+      if (r.strategy() == Query.RecommendStrategy.AVERAGE_VECTOR) {
+        if (dense != null && !dense.multi()) {
+          // Qdrant averages the examples as given and prepares only the average
+          float[] avg = RecommendScores.averageVector(raw(r.positive()), raw(r.negative()), false);
+          return nearest(VectorValues.dense(new VectorInput.Dense(avg), dense));
+        }
+        List<Object> pos = all(r.positive(), false);
+        List<Object> neg = all(r.negative(), false);
+        return nearest(dense != null ? RecommendScores.averageVector(cast(pos), cast(neg), true)
+            : RecommendScores.sparseAverage(cast(pos), cast(neg)));
+      }
+      List<Object> pos = all(r.positive(), false);
+      List<Object> neg = all(r.negative(), false);
+      boolean best = r.strategy() == Query.RecommendStrategy.BEST_SCORE;
+      if (dense != null) {
+        var sim = RecommendScores.dense(dense);
+        List<float[]> p = cast(pos);
+        List<float[]> n = cast(neg);
+        return custom(best ? v -> RecommendScores.bestScore(sim, p, n, v) : v -> RecommendScores.sumScores(sim, p, n, v));
+      }
+      List<SparseVector> p = cast(pos);
+      List<SparseVector> n = cast(neg);
+      return sparseCustom(best ? v -> RecommendScores.bestScore(RecommendScores.SPARSE, p, n, v)
+          : v -> RecommendScores.sumScores(RecommendScores.SPARSE, p, n, v));
+    }
+
+    private Plan.VectorScoring nearest(Object v) {
+      return v instanceof float[] f ? new Plan.VectorScoring(using, f, null, null, null)
+          : new Plan.VectorScoring(using, null, (SparseVector) v, null, null);
+    }
+
+    private Plan.VectorScoring custom(io.quiver.engine.VectorSearch.VectorScorer scorer) {
+      return new Plan.VectorScoring(using, null, null, scorer, null);
+    }
+
+    private Plan.VectorScoring sparseCustom(Plan.SparseScorer scorer) {
+      return new Plan.VectorScoring(using, null, null, null, scorer);
+    }
+
+    private List<Object> pairs(List<Query.ContextPair> pairs) {
+      List<Object> out = new ArrayList<>();
+      for (Query.ContextPair p : pairs) {
+        out.add(prepared(p.positive(), true));
+        out.add(prepared(p.negative(), true));
+      }
+      return out;
+    }
+
+    /** The prepared vectors of the inputs; examples whose point lacks the vector are left out. */
+    private List<Object> all(List<VectorInput> inputs, boolean required) {
+      List<Object> out = new ArrayList<>();
+      for (VectorInput in : inputs) {
+        Object v = prepared(in, required);
+        if (v != null) {
+          out.add(v);
+        }
+      }
+      return out;
+    }
+
+    /** Single dense examples as given (stored ones as stored), for averaging. */
+    private List<float[]> raw(List<VectorInput> inputs) {
+      List<float[]> out = new ArrayList<>();
+      for (VectorInput in : inputs) {
+        if (in instanceof VectorInput.Dense d) {
+          if (d.values().length != dense.size()) {
+            throw dimension(d.values().length);
+          }
+          out.add(d.values());
+        } else if (in instanceof VectorInput.Id) {
+          float[] v = (float[]) prepared(in, false);
+          if (v != null) {
+            out.add(v);
+          }
+        } else {
+          prepared(in, false); // fails with the reason
+        }
+      }
+      return out;
+    }
+
+    /** A float[] (dense or flattened multivector) or a SparseVector, prepared; null for an example point lacking the vector when not {@code required}. */
+    private Object prepared(VectorInput in, boolean required) {
+      return switch (in) {
+        case VectorInput.Dense d -> {
+          requireDense();
+          yield VectorValues.dense(d, dense);
+        }
+        case VectorInput.Multi m -> {
+          requireDense();
+          yield VectorValues.dense(m, dense);
+        }
+        case VectorInput.Sparse s -> {
+          if (sparse == null) {
+            throw conversion();
+          }
+          yield s.vector();
+        }
+        case VectorInput.Id(PointId id) -> stored(id, required);
+        case VectorInput.Document d -> throw new IllegalStateException("documents are embedded when parsed");
+      };
+    }
+
+    private Object stored(PointId id, boolean required) {
+      Point p = examples.points().get(id);
+      String name = examples.vector();
+      Object v = p.dense().containsKey(name) ? p.dense().get(name) : p.sparse().get(name);
+      if (v == null) {
+        if (required) {
+          throw ApiException.notFound("Vector with name \"" + name + "\" for point not found");
+        }
+        return null;
+      }
+      if (v instanceof float[] f) {
+        requireDense();
+        if (dense.multi() ? f.length == 0 || f.length % dense.size() != 0 : f.length != dense.size()) {
+          throw dimension(f.length);
+        }
+      } else if (sparse == null) {
+        throw conversion();
+      }
+      return v;
+    }
+
+    private void requireDense() {
+      if (dense == null) {
+        throw conversion();
+      }
+    }
+
+    private ApiException dimension(int got) {
+      return ApiException.wrongInput("Vector dimension error: expected dim: " + dense.size() + ", got " + got);
+    }
+
+    private static ApiException conversion() {
+      return ApiException.wrongInput("Conversion between sparse and regular vectors failed");
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  static <T> List<T> cast(List<Object> list) {
+    return (List<T>) (List<?>) list;
+  }
+}

@@ -1,0 +1,92 @@
+package io.quiver.storage.strict;
+
+import io.quiver.engine.Fields;
+import io.quiver.engine.Shard;
+import io.quiver.storage.collection.Collection;
+import java.io.IOException;
+import java.util.Collections;
+import java.util.Map;
+import java.util.Set;
+import java.util.WeakHashMap;
+import org.apache.lucene.index.IndexReader;
+import org.apache.lucene.index.StoredFields;
+import org.apache.lucene.index.Term;
+import org.apache.lucene.search.TermQuery;
+
+/**
+ * The sizes strict mode limits, per collection: points and vector bytes (dimensions × 4 per stored
+ * vector), counted afresh over every write acknowledged so far, and payload storage bytes, counted
+ * again every {@value #PAYLOAD_RECOUNT_CHECKS} checks or after a second (a pass over the payload
+ * sizes' doc values), as Qdrant counts them: with {@code on_disk_payload}, whole 128-byte blocks per
+ * stored payload, and the blocks of payloads replaced since the last flush (commit) too; in memory,
+ * 4 bytes per point plus its JSON. Empty payloads take nothing (Qdrant stores none). Thread-safe.
+ */
+final class CollectionSize {
+  /** How many size checks one payload count serves, the one that counted included (Qdrant recounts every 32 requests). */
+  static final int PAYLOAD_RECOUNT_CHECKS = 16;
+
+  /** When the payload bytes were counted and how many checks used that count since. */
+  record Stats(long computedAtNanos, int checks, long points, long vectorBytes, long payloadBytes) {}
+
+  private final Map<Collection, Stats> stats = Collections.synchronizedMap(new WeakHashMap<>());
+
+  /** The sizes of {@code col}; payload bytes are counted only when {@code wantPayload} (else 0, or the last count). */
+  Stats of(Collection col, boolean payloadLimited) throws IOException {
+    col.shard.refresh(); // writes acknowledged without wait count too
+    long now = System.nanoTime();
+    Stats cached = stats.get(col);
+    boolean wantPayload = payloadLimited
+        && (cached == null || cached.checks() >= PAYLOAD_RECOUNT_CHECKS - 1 || now - cached.computedAtNanos() >= 1_000_000_000L);
+    boolean onDisk = col.config().path("params").path("on_disk_payload").asBoolean(true);
+    long[] written = wantPayload ? col.shard.payloadWrittenSinceCommit() : null;
+    long[] out = col.shard.read(r -> {
+      long points = r.numDocs();
+      long vectorBytes = 0;
+      for (var spec : col.schema().dense().values()) {
+        vectorBytes += (long) r.count(new TermQuery(new Term(Fields.HAS_VECTOR, spec.name()))) * spec.size() * 4L;
+      }
+      return new long[] {points, vectorBytes, wantPayload ? payloadBytes(r.searcher().getIndexReader(), onDisk, written) : 0};
+    });
+    Stats s = wantPayload || cached == null
+        ? new Stats(now, 0, out[0], out[1], out[2])
+        : new Stats(cached.computedAtNanos(), cached.checks() + 1, out[0], out[1], cached.payloadBytes());
+    stats.put(col, s);
+    return s;
+  }
+
+  /**
+   * The payload storage of the live points, from the payload sizes' doc values (the stored payload's
+   * length for documents written before those existed); on disk, plus the blocks written since the
+   * commit {@code written[0]} ({@code written[1]} bytes) that no live point holds any more.
+   */
+  static long payloadBytes(IndexReader reader, boolean onDisk, long[] written) throws IOException {
+    long live = 0;
+    long liveSinceCommit = 0;
+    for (var leaf : reader.leaves()) {
+      var r = leaf.reader();
+      var sizes = r.getNumericDocValues(Fields.PAYLOAD_SIZE);
+      var versions = r.getNumericDocValues(Fields.VERSION);
+      var liveDocs = r.getLiveDocs();
+      StoredFields stored = null;
+      for (int doc = 0; doc < r.maxDoc(); doc++) {
+        if (liveDocs != null && !liveDocs.get(doc)) {
+          continue;
+        }
+        long length;
+        if (sizes != null && sizes.advanceExact(doc)) {
+          length = sizes.longValue();
+        } else {
+          stored = stored == null ? r.storedFields() : stored;
+          var bytes = stored.document(doc, Set.of(Fields.PAYLOAD)).getBinaryValue(Fields.PAYLOAD);
+          length = bytes == null ? 2 : bytes.length;
+        }
+        long bytes = onDisk ? Shard.payloadStorageBytes(length) : length <= Shard.EMPTY_PAYLOAD_LENGTH ? 0 : 4 + length;
+        live += bytes;
+        if (onDisk && versions != null && versions.advanceExact(doc) && versions.longValue() > written[0]) {
+          liveSinceCommit += bytes;
+        }
+      }
+    }
+    return onDisk ? live + Math.max(0, written[1] - liveSinceCommit) : live;
+  }
+}
