@@ -2,11 +2,12 @@ package io.quiver.engine;
 
 import java.util.Locale;
 import org.apache.lucene.index.VectorSimilarityFunction;
-import org.apache.lucene.util.VectorUtil;
 
 /**
  * Qdrant's distances with their raw scores: cosine similarity and dot product (higher is better),
- * euclidean and manhattan distance (lower is better). Persisted by {@link #json()} name.
+ * euclidean and manhattan distance (lower is better). Persisted by {@link #json()} name. Scores and
+ * similarities are computed in Qdrant's arithmetic order ({@link QdrantMath}); {@link #lucene()} is only
+ * the graph's similarity, used to find candidates.
  */
 public enum Distance {
   COSINE("Cosine", VectorSimilarityFunction.DOT_PRODUCT),
@@ -47,40 +48,30 @@ public enum Distance {
 
   /**
    * The vector as stored: cosine vectors are normalised on the way in, as Qdrant does, so that
-   * cosine similarity is their dot product. Returns a new array when it changes anything.
+   * cosine similarity is their dot product ({@link QdrantMath#normalize}: Qdrant's arithmetic, and
+   * the same array when it is zero or already of length one). Other distances return {@code v}.
    */
   public float[] prepare(float[] v) {
-    if (this != COSINE) {
-      return v;
-    }
-    double norm = 0;
-    for (float x : v) {
-      norm += (double) x * x;
-    }
-    if (norm == 0 || Math.abs(norm - 1.0) < 1e-7) {
-      return v;
-    }
-    float inv = (float) (1.0 / Math.sqrt(norm));
-    float[] out = new float[v.length];
-    for (int i = 0; i < v.length; i++) {
-      out[i] = v[i] * inv;
-    }
-    return out;
+    return this == COSINE ? QdrantMath.normalize(v) : v;
   }
 
-  /** Qdrant's score of stored vector {@code v} for prepared query {@code q}. */
+  /**
+   * Qdrant's raw metric similarity of stored vector {@code v} for prepared query {@code q}, higher is
+   * better: the dot product for cosine and dot, minus the squared euclidean distance, minus the
+   * manhattan distance ({@link QdrantMath#similarity}). Recommendation strategies and multivector
+   * max_sim combine these; the same bits on every CPU.
+   */
+  public float similarity(float[] q, float[] v) {
+    return QdrantMath.similarity(this, q, v);
+  }
+
+  /**
+   * Qdrant's score of stored vector {@code v} for prepared query {@code q}, as a search reports it:
+   * the {@link #similarity}, post-processed (euclid the square root of the squared distance, manhattan
+   * the distance). The same bits on every CPU.
+   */
   public float score(float[] q, float[] v) {
-    return switch (this) {
-      case COSINE, DOT -> VectorUtil.dotProduct(q, v);
-      case EUCLID -> (float) Math.sqrt(VectorUtil.squareDistance(q, v));
-      case MANHATTAN -> {
-        float s = 0;
-        for (int i = 0; i < q.length; i++) {
-          s += Math.abs(q[i] - v[i]);
-        }
-        yield s;
-      }
-    };
+    return QdrantMath.postprocess(this, similarity(q, v));
   }
 
   @Override

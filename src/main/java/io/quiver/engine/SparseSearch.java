@@ -126,9 +126,18 @@ public final class SparseSearch {
     int n = points.size();
     float[] values = query.values().clone();
     for (int i = 0; i < values.length; i++) {
-      int d = df.get(query.indices()[i]);
-      values[i] *= (float) Math.log((n - d + 0.5) / (d + 0.5) + 1.0);
+      values[i] *= idf(n, df.get(query.indices()[i]));
     }
     return new SparseVector(query.indices(), values);
+  }
+
+  /**
+   * Qdrant's inverse document frequency {@code ln((n - df + 0.5) / (df + 0.5) + 1)} of an index that
+   * {@code df} of {@code n} points have, in Qdrant's float arithmetic: the quotient in float, then its
+   * natural logarithm rounded to float.
+   */
+  static float idf(int n, int df) {
+    float ratio = ((float) n - (float) df + 0.5f) / ((float) df + 0.5f) + 1f;
+    return (float) Math.log(ratio);
   }
 }

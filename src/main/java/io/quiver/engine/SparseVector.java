@@ -32,7 +32,11 @@ public record SparseVector(int[] indices, float[] values) {
     return new SparseVector(ix, vs);
   }
 
-  /** Dot product over the shared indices. */
+  /**
+   * Dot product over the shared indices, in Qdrant's order (its sparse {@code score_vectors}): from
+   * zero, the products of the shared indices added one at a time in increasing index order, each
+   * product rounded before the add. Both vectors must be sorted by index, as {@link #of} makes them.
+   */
   public float dot(SparseVector o) {
     float s = 0;
     int i = 0;

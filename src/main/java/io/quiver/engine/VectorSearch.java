@@ -23,7 +23,9 @@ import org.apache.lucene.util.hnsw.NeighborQueue;
  * Nearest-neighbour search over one dense vector field with Qdrant's raw scores. Approximate search
  * asks Lucene's HNSW for {@code max(limit, ef)} candidates (Lucene itself falls back to an exact
  * search when a filter is very selective), then rescores every candidate exactly; exact search scans
- * the filtered documents. Manhattan, which Lucene's graph lacks, is always exact.
+ * the filtered documents. Manhattan, which Lucene's graph lacks, is always exact. Lucene's own (SIMD,
+ * CPU-dependent) scores only choose candidates: every score returned is {@link Distance#score} or
+ * {@link #maxSim}, Qdrant's arithmetic ({@link QdrantMath}), the same bits on every CPU.
  */
 public final class VectorSearch {
   private VectorSearch() {}
@@ -50,11 +52,7 @@ public final class VectorSearch {
       // euclid, |s| for manhattan
       List<Hit> out = new ArrayList<>();
       for (Hit h : scan(searcher, Fields.multi(spec.name()), v -> maxSim(d, spec.size(), q, v), true, filter, k)) {
-        float score = switch (d) {
-          case EUCLID -> (float) Math.sqrt(Math.abs(h.score()));
-          case MANHATTAN -> Math.abs(h.score());
-          default -> h.score();
-        };
+        float score = QdrantMath.postprocess(d, h.score());
         if (threshold == null || (d.higherIsBetter() ? score > threshold : score < threshold)) {
           out.add(new Hit(h.doc(), score));
         }
@@ -324,42 +322,29 @@ public final class VectorSearch {
   }
 
   /**
-   * Qdrant's raw metric similarity (higher is better): the dot product for cosine (prepared vectors)
-   * and dot, minus the squared euclidean distance, minus the manhattan distance.
+   * Qdrant's raw metric similarity (higher is better) of {@code a[aFrom..aFrom+dim)} and
+   * {@code b[bFrom..bFrom+dim)}: the dot product for cosine (prepared vectors) and dot, minus the
+   * squared euclidean distance, minus the manhattan distance; in Qdrant's arithmetic order
+   * ({@link QdrantMath#similarity}).
    */
   public static float similarity(Distance d, float[] a, int aFrom, float[] b, int bFrom, int dim) {
-    float s = 0;
-    switch (d) {
-      case COSINE, DOT -> {
-        for (int i = 0; i < dim; i++) {
-          s += a[aFrom + i] * b[bFrom + i];
-        }
-      }
-      case EUCLID -> {
-        for (int i = 0; i < dim; i++) {
-          float x = a[aFrom + i] - b[bFrom + i];
-          s -= x * x;
-        }
-      }
-      case MANHATTAN -> {
-        for (int i = 0; i < dim; i++) {
-          s -= Math.abs(a[aFrom + i] - b[bFrom + i]);
-        }
-      }
-    }
-    return s;
+    return QdrantMath.similarity(d, a, aFrom, b, bFrom, dim);
   }
 
   /**
-   * Qdrant's {@code max_sim} of two flattened multivectors: for each row of {@code q}, the best raw
-   * similarity to a row of {@code v}, summed. Not post-processed (no square root for euclid), as Qdrant.
+   * Qdrant's {@code max_sim} of two flattened multivectors: for each row of {@code q} in order, the
+   * best raw {@link #similarity} to a row of {@code v} (the first of equals; a NaN never replaces a
+   * number), summed in row order from zero. Not post-processed (no square root for euclid), as Qdrant.
    */
   public static float maxSim(Distance d, int dim, float[] q, float[] v) {
-    float sum = 0;
+    float sum = 0f;
     for (int a = 0; a + dim <= q.length; a += dim) {
       float best = Float.NEGATIVE_INFINITY;
       for (int b = 0; b + dim <= v.length; b += dim) {
-        best = Math.max(best, similarity(d, q, a, v, b, dim));
+        float s = QdrantMath.similarity(d, q, a, v, b, dim);
+        if (s > best) {
+          best = s;
+        }
       }
       sum += best;
     }
