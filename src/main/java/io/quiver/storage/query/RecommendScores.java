@@ -25,15 +25,11 @@ final class RecommendScores {
   }
 
   /**
-   * Qdrant's raw metric similarity: the dot product for cosine (prepared vectors) and dot, minus
-   * the squared euclidean distance, minus the manhattan distance.
+   * Qdrant's raw metric similarity, in its arithmetic order: the dot product for cosine (prepared
+   * vectors) and dot, minus the squared euclidean distance, minus the manhattan distance.
    */
   static float similarity(Distance d, float[] q, float[] v) {
-    if (d == Distance.EUCLID) {
-      return -org.apache.lucene.util.VectorUtil.squareDistance(q, v);
-    }
-    float s = d.score(q, v);
-    return d.higherIsBetter() ? s : -s;
+    return d.similarity(q, v);
   }
 
   /** The similarity of a dense vector: {@link #similarity} for single vectors, max_sim for multivectors. */
