@@ -66,10 +66,6 @@ final class QueryPlanner {
     if (!ids.isEmpty()) {
       Collection from = s.lookupFrom() == null ? col : lookupCollection(s.lookupFrom().collection());
       String vector = s.lookupFrom() == null || s.lookupFrom().vector() == null ? s.using() : s.lookupFrom().vector();
-      CollectionSchema fromSchema = from.schema();
-      if (!fromSchema.dense().containsKey(vector) && !fromSchema.sparse().containsKey(vector)) {
-        throw ApiException.wrongInput("Not existing vector name error: " + vector);
-      }
       var selector = new DocMapper.Selector(false, true, Set.of(vector));
       Map<PointId, Point> points = new HashMap<>();
       from.shard.read(r -> {
@@ -84,6 +80,11 @@ final class QueryPlanner {
         }
         return null;
       });
+      // as Qdrant: a missing point (404) is found before an unknown vector name (400)
+      CollectionSchema fromSchema = from.schema();
+      if (!fromSchema.dense().containsKey(vector) && !fromSchema.sparse().containsKey(vector)) {
+        throw ApiException.wrongInput("Not existing vector name error: " + vector);
+      }
       if (from == col) {
         excluded.addAll(points.keySet());
       }
