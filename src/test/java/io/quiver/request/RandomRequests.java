@@ -192,9 +192,8 @@ final class RandomRequests {
   // ---- filters ----
 
   Filter filter(int depth) {
-    Filter f = new Filter(conditions(depth), conditions(depth), conditions(depth),
+    return new Filter(conditions(depth), conditions(depth), conditions(depth),
         chance(6) ? new Filter.MinShould(list(1, 3, () -> condition(depth)), r.nextInt(3)) : null);
-    return f;
   }
 
   private List<Condition> conditions(int depth) {
