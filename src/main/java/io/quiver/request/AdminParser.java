@@ -33,7 +33,7 @@ public final class AdminParser {
 
   public static CollectionRequest.Update updateCollection(String collection, JsonNode body, Params params) {
     Integer timeout = params.timeout();
-    return new CollectionRequest.Update(collection, CollectionConfigParser.update(body), timeout);
+    return new CollectionRequest.Update(collection, CollectionConfigParser.update(object(body, "body")), timeout);
   }
 
   public static AliasRequest aliases(JsonNode body, Params params) {
@@ -140,7 +140,7 @@ public final class AdminParser {
       return null;
     }
     if (!v.isTextual()) {
-      throw ApiException.formatError(field + ": invalid type: " + v.getNodeType().name().toLowerCase() + ", expected a string");
+      throw ApiException.formatError(field + ": invalid type: " + Validation.kind(v) + ", expected a string");
     }
     return v.textValue();
   }

@@ -53,7 +53,7 @@ public final class PointParser {
     return out;
   }
 
-  /** A point id from a URL path: an unsigned integer or a UUID. */
+  /** A point id from a URL path: an unsigned integer or a UUID; otherwise 400 "Wrong input", as Qdrant. */
   public static PointId pathId(String raw) {
     if (raw != null && raw.matches("\\d{1,20}")) {
       try {
@@ -65,7 +65,7 @@ public final class PointParser {
     if (raw != null && PointId.parseUuid(raw) != null) {
       return new PointId.Uuid(PointId.parseUuid(raw));
     }
-    throw ApiException.formatError("Unable to parse point id `" + raw + "`: expected an unsigned integer or a UUID");
+    throw ApiException.wrongInput("Can not recognize \"" + raw + "\" as point id");
   }
 
   // ---- filters ----

@@ -61,8 +61,8 @@ public final class ReadParser {
     Long limit = v.range(body.get("limit"), "limit", 1, Integer.MAX_VALUE - 1);
     v.throwIfAny();
     JsonNode exact = field(body, "exact");
-    if (exact != null && !exact.isBoolean()) {
-      throw ApiException.formatError("exact: invalid type: " + exact.getNodeType().toString().toLowerCase() + ", expected a boolean");
+    if (exact != null) {
+      JsonFields.bool(exact, "exact");
     }
     Filter filter = PointParser.optionalFilter(body, "filter");
     return new PointRead.Facet(collection, key, filter, limit == null ? null : limit.intValue(), exact != null && exact.booleanValue(),

@@ -141,7 +141,7 @@ final class TextTokenizer {
   }
 
   private SnowballStemmer newStemmer() {
-    if (stemmer == null) {
+    if (stemmer == null || stemmer.isEmpty()) { // BM25 options may name no language at all: as Qdrant, no stemming
       return null;
     }
     String cls = "org.tartarus.snowball.ext." + Character.toUpperCase(stemmer.charAt(0)) + stemmer.substring(1) + "Stemmer";
