@@ -212,7 +212,7 @@ public final class StrictMode {
         case Query.Formula f -> 0;
         case Query.Sample s -> 0;
         case Query.OrderByQuery o -> 1;
-        case Query.Nearest n -> vectorCost(n.vector());
+        case Query.Nearest n -> vectorCost(n.vector()) + (n.vector() instanceof VectorInput.Id ? 1 : 0); // and its fetch
         case Query.Recommend r -> r.strategy() == Query.RecommendStrategy.AVERAGE_VECTOR ? 1
             : Math.max(1, vectorCosts(r.positive()) + vectorCosts(r.negative()));
         case Query.Discover d -> vectorCost(d.target()) + pairCosts(d.context());
@@ -236,6 +236,7 @@ public final class StrictMode {
       return n;
     }
 
+    /** A query by point id also filters that point out of the results: one more condition. */
     private boolean referencesId(Query q) {
       return q instanceof Query.Nearest n && n.vector() instanceof VectorInput.Id;
     }

@@ -404,10 +404,10 @@ class StrictModeTest {
   void readCostsAreQdrants() throws IOException {
     Collection c = collection("\"read_rate_limit\": 100");
     String sparse64 = sparse(64);
-    // a search: one per vector; an id costs its fetch too
+    // a search: one per vector; an id costs its fetch and the filter that leaves it out too (Qdrant's test_strictmode)
     cost(c, 1, StorageOp.QUERY_POINTS, "{\"query\": " + V + ", \"using\": \"d\"}");
     cost(c, 1, StorageOp.SEARCH_POINTS, "{\"vector\": {\"name\": \"d\", \"vector\": " + V + "}, \"limit\": 3}");
-    cost(c, 2, StorageOp.QUERY_POINTS, "{\"query\": 1, \"using\": \"d\"}");
+    cost(c, 3, StorageOp.QUERY_POINTS, "{\"query\": 1, \"using\": \"d\"}");
     // a multivector costs its rows, a sparse vector one per 64 indices
     cost(c, 3, StorageOp.QUERY_POINTS, "{\"query\": [[1, 0], [0, 1], [1, 1]], \"using\": \"mv\"}");
     cost(c, 3, StorageOp.SEARCH_POINTS, "{\"vector\": {\"name\": \"mv\", \"vector\": [[1, 0], [0, 1], [1, 1]]}, \"limit\": 3}");
