@@ -79,7 +79,7 @@ public final class Addresses {
     return prefix + "lock.history";
   }
 
-  /** Local. Storage commands ({@code io.quiver.storage.StorageCommand}), answered by either storage verticle. */
+  /** Local. Parsed storage requests ({@code io.quiver.request.Request}), answered by either storage verticle. */
   public String storage() {
     return prefix + "storage";
   }

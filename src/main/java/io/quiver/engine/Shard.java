@@ -1,5 +1,7 @@
 package io.quiver.engine;
 
+import io.quiver.engine.filter.Filter;
+import io.quiver.engine.filter.FilterQueries;
 import io.quiver.engine.wal.FsyncPolicy;
 import io.quiver.engine.wal.WalOptions;
 import io.quiver.engine.wal.WriteAheadLog;
@@ -30,7 +32,6 @@ import org.apache.lucene.search.BooleanQuery;
 import org.apache.lucene.search.IndexSearcher;
 import org.apache.lucene.search.MatchAllDocsQuery;
 import org.apache.lucene.search.Query;
-import org.apache.lucene.search.ScoreDoc;
 import org.apache.lucene.search.SearcherManager;
 import org.apache.lucene.search.Sort;
 import org.apache.lucene.search.SortField;
@@ -653,8 +654,17 @@ public final class Shard implements Closeable {
       return searcher;
     }
 
-    public int count(Query q) throws IOException {
-      return searcher.count(q);
+    /** Live points matching the filter (null: all). */
+    public int count(Filter filter) throws IOException {
+      return filter == null ? numDocs() : searcher.count(FilterQueries.toQuery(filter, schema.payload()));
+    }
+
+    /** Live points that have at least one of the named vectors. */
+    public int countWithVector(java.util.Collection<String> names) throws IOException {
+      if (names.isEmpty()) {
+        return 0;
+      }
+      return searcher.count(new org.apache.lucene.search.TermInSetQuery(Fields.HAS_VECTOR, names.stream().map(BytesRef::new).toList()));
     }
 
     public int numDocs() {
@@ -702,17 +712,21 @@ public final class Shard implements Closeable {
       return null;
     }
 
-    /** Ids of all live points matching {@code q}, in id order. */
-    public List<PointId> ids(Query q) throws IOException {
+    /** Ids of all live points matching the filter, in id order. */
+    public List<PointId> ids(Filter filter) throws IOException {
       List<PointId> out = new ArrayList<>();
-      for (Point p : scroll(q, null, Integer.MAX_VALUE - 1, DocMapper.Selector.ID_ONLY).points()) {
+      for (Point p : page(FilterQueries.toQuery(filter, schema.payload()), null, Integer.MAX_VALUE - 1, DocMapper.Selector.ID_ONLY).points()) {
         out.add(p.id());
       }
       return out;
     }
 
-    /** A page of points in id order starting at {@code offset} (inclusive), and the next page's first id. */
-    public Page scroll(Query filter, PointId offset, int limit, DocMapper.Selector sel) throws IOException {
+    /** A page of the points matching {@code filter} (null: all) in id order from {@code offset} (inclusive), and the next page's first id. */
+    public Page scroll(Filter filter, PointId offset, int limit, DocMapper.Selector sel) throws IOException {
+      return page(filter == null ? null : FilterQueries.toQuery(filter, schema.payload()), offset, limit, sel);
+    }
+
+    private Page page(Query filter, PointId offset, int limit, DocMapper.Selector sel) throws IOException {
       Query q = filter == null ? new MatchAllDocsQuery() : filter;
       if (offset != null) {
         q = new BooleanQuery.Builder()
@@ -725,38 +739,75 @@ public final class Shard implements Closeable {
       List<Point> points = new ArrayList<>(Math.min(limit, top.scoreDocs.length));
       PointId next = null;
       for (int i = 0; i < top.scoreDocs.length; i++) {
-        PointId id = idOf(top.scoreDocs[i]);
+        PointId id = idOf(top.scoreDocs[i].doc);
         if (i == limit) {
           next = id;
           break;
         }
-        points.add(sel == DocMapper.Selector.ID_ONLY ? new Point(id, Map.of(), Map.of(), null) : load(top.scoreDocs[i], id, sel));
+        points.add(sel == DocMapper.Selector.ID_ONLY ? new Point(id, Map.of(), Map.of(), null) : load(top.scoreDocs[i].doc, id, sel));
       }
       return new Page(points, next);
     }
 
-    /** The point of a hit. */
-    public Point load(ScoreDoc hit, PointId id, DocMapper.Selector sel) throws IOException {
-      LeafReaderContext ctx = leaf(hit.doc);
-      int doc = hit.doc - ctx.docBase;
-      return mapper.read(ctx.reader(), ctx.reader().storedFields(), doc, id, sel, schema);
+    /** The point of a document (a global doc id of this reader). */
+    public Point load(int doc, PointId id, DocMapper.Selector sel) throws IOException {
+      LeafReaderContext ctx = leaf(doc);
+      return mapper.read(ctx.reader(), ctx.reader().storedFields(), doc - ctx.docBase, id, sel, schema);
     }
 
-    /** The version (WAL sequence of its last write) of a hit's point. */
-    public long version(ScoreDoc hit) throws IOException {
-      LeafReaderContext ctx = leaf(hit.doc);
+    /** The version (WAL sequence of its last write) of a document's point. */
+    public long version(int doc) throws IOException {
+      LeafReaderContext ctx = leaf(doc);
       var versions = ctx.reader().getNumericDocValues(Fields.VERSION);
-      return versions != null && versions.advanceExact(hit.doc - ctx.docBase) ? versions.longValue() : 0;
+      return versions != null && versions.advanceExact(doc - ctx.docBase) ? versions.longValue() : 0;
     }
 
-    public PointId idOf(ScoreDoc hit) throws IOException {
-      LeafReaderContext ctx = leaf(hit.doc);
+    /** The point id of a document. */
+    public PointId idOf(int doc) throws IOException {
+      LeafReaderContext ctx = leaf(doc);
       SortedDocValues ids = ctx.reader().getSortedDocValues(Fields.ID);
-      int doc = hit.doc - ctx.docBase;
-      if (ids == null || !ids.advanceExact(doc)) {
+      if (ids == null || !ids.advanceExact(doc - ctx.docBase)) {
         throw new IOException("document without id");
       }
       return PointId.fromTerm(ids.lookupOrd(ids.ordValue()));
+    }
+
+    /**
+     * The payload storage of the live points, as Qdrant counts it: from the payload sizes' doc values
+     * (the stored payload's length for documents written before those existed); with {@code onDisk},
+     * whole {@link #payloadStorageBytes blocks} per payload plus those written since the commit
+     * {@code written[0]} ({@code written[1]} bytes) that no live point holds any more; in memory, 4
+     * bytes per point plus its JSON. Empty payloads take nothing.
+     */
+    public long payloadStorageBytes(boolean onDisk, long[] written) throws IOException {
+      long live = 0;
+      long liveSinceCommit = 0;
+      for (var leaf : searcher.getIndexReader().leaves()) {
+        var r = leaf.reader();
+        var sizes = r.getNumericDocValues(Fields.PAYLOAD_SIZE);
+        var versions = r.getNumericDocValues(Fields.VERSION);
+        var liveDocs = r.getLiveDocs();
+        org.apache.lucene.index.StoredFields stored = null;
+        for (int doc = 0; doc < r.maxDoc(); doc++) {
+          if (liveDocs != null && !liveDocs.get(doc)) {
+            continue;
+          }
+          long length;
+          if (sizes != null && sizes.advanceExact(doc)) {
+            length = sizes.longValue();
+          } else {
+            stored = stored == null ? r.storedFields() : stored;
+            var bytes = stored.document(doc, java.util.Set.of(Fields.PAYLOAD)).getBinaryValue(Fields.PAYLOAD);
+            length = bytes == null ? 2 : bytes.length;
+          }
+          long bytes = onDisk ? Shard.payloadStorageBytes(length) : length <= Shard.EMPTY_PAYLOAD_LENGTH ? 0 : 4 + length;
+          live += bytes;
+          if (onDisk && versions != null && versions.advanceExact(doc) && versions.longValue() > written[0]) {
+            liveSinceCommit += bytes;
+          }
+        }
+      }
+      return onDisk ? live + Math.max(0, written[1] - liveSinceCommit) : live;
     }
 
     private LeafReaderContext leaf(int doc) {

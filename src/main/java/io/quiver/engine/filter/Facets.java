@@ -48,6 +48,12 @@ public final class Facets {
     };
   }
 
+  /** As {@link #top(IndexSearcher, JsonPath, FieldIndex, Query, int)} on a shard's reader, with a filter (null: all). */
+  public static List<Hit> top(io.quiver.engine.Shard.Reader r, JsonPath key, FieldIndex index, Filter filter, int limit)
+      throws IOException {
+    return top(r.searcher(), key, index, filter == null ? null : FilterQueries.toQuery(filter, r.schema().payload()), limit);
+  }
+
   /** The {@code limit} most frequent values: count descending, then value ascending (Qdrant's order). */
   public static List<Hit> top(IndexSearcher searcher, JsonPath key, FieldIndex index, Query filter, int limit)
       throws IOException {

@@ -46,6 +46,13 @@ public final class OrderBy {
     };
   }
 
+  /** As {@link #top(IndexSearcher, JsonPath, FieldIndex, boolean, Double, Query, int)} on a shard's reader, with a filter (null: all). */
+  public static List<Hit> top(io.quiver.engine.Shard.Reader r, JsonPath key, FieldIndex index, boolean descending, Double startFrom,
+      Filter filter, int limit) throws IOException {
+    return top(r.searcher(), key, index, descending, startFrom, filter == null ? null : FilterQueries.toQuery(filter, r.schema().payload()),
+        limit);
+  }
+
   /**
    * @param index the key's index, from {@link #rangeIndex}
    * @param startFrom first value (inclusive) in the direction of travel, or null

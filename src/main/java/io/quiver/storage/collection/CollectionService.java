@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.quiver.engine.Action;
 import io.quiver.engine.CollectionSchema;
 import io.quiver.engine.DocMapper;
-import io.quiver.engine.Fields;
 import io.quiver.engine.FileSizes;
 import io.quiver.engine.Point;
 import io.quiver.engine.PointId;
@@ -14,7 +13,6 @@ import io.quiver.engine.Shard;
 import io.quiver.engine.VectorSpec;
 import io.quiver.engine.filter.Condition;
 import io.quiver.engine.filter.Filter;
-import io.quiver.engine.filter.FilterQueries;
 import io.quiver.engine.filter.JsonPath;
 import io.quiver.engine.filter.PayloadSchema;
 import io.quiver.error.ApiException;
@@ -26,10 +24,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import org.apache.lucene.index.Term;
-import org.apache.lucene.search.TermInSetQuery;
-import org.apache.lucene.search.TermQuery;
-import org.apache.lucene.util.BytesRef;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,8 +60,7 @@ public final class CollectionService {
     out.put("optimizer_status", "ok");
     CollectionSchema schema = col.schema();
     int[] counts = col.shard.read(r -> new int[] {r.numDocs(), r.segments(),
-        r.count(new TermInSetQuery(Fields.HAS_VECTOR, schema.dense().values().stream().filter(s -> s.m() > 0 && !s.multi())
-            .map(s -> new BytesRef(s.name())).toList()))});
+        r.countWithVector(schema.dense().values().stream().filter(s -> s.m() > 0 && !s.multi()).map(VectorSpec::name).toList())});
     out.put("indexed_vectors_count", counts[2]);
     out.put("points_count", counts[0]);
     out.put("segments_count", Math.max(1, counts[1]));
@@ -82,7 +75,7 @@ public final class CollectionService {
     ObjectNode out = F.objectNode();
     for (String field : ps.fields().keySet()) {
       Filter notEmpty = new Filter(null, null, List.of(new Condition.IsEmpty(JsonPath.parse(field))), null);
-      int n = col.shard.read(r -> r.count(FilterQueries.toQuery(notEmpty, ps)));
+      int n = col.shard.read(r -> r.count(notEmpty));
       out.set(field, ps.toJson(field, n));
     }
     return out;
@@ -267,7 +260,7 @@ public final class CollectionService {
       long vectors = 0;
       long vectorBytes = 0;
       for (var spec : col.schema().dense().values()) {
-        long n = col.shard.read(r -> r.count(new TermQuery(new Term(Fields.HAS_VECTOR, spec.name()))));
+        long n = col.shard.read(r -> r.countWithVector(List.of(spec.name())));
         vectors += n;
         vectorBytes += n * spec.size() * 4L;
       }

@@ -8,7 +8,6 @@ import io.quiver.engine.PointId;
 import io.quiver.engine.Shard;
 import io.quiver.engine.filter.Filter;
 import io.quiver.engine.filter.FilterMatcher;
-import io.quiver.engine.filter.FilterQueries;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -53,7 +52,7 @@ final class Changes {
 
   /** Ids of the points matching {@code filter} now, in id order. */
   List<PointId> select(Filter filter) throws IOException {
-    List<PointId> stored = view.read(r -> r.ids(FilterQueries.toQuery(filter, schema().payload())));
+    List<PointId> stored = view.read(r -> r.ids(filter));
     Set<PointId> out = new java.util.TreeSet<>();
     for (PointId id : stored) {
       if (!overlay.containsKey(id)) {

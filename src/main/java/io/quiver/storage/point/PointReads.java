@@ -9,7 +9,7 @@ import io.quiver.engine.PointId;
 import io.quiver.engine.Shard;
 import io.quiver.engine.filter.Facets;
 import io.quiver.engine.filter.FieldIndex;
-import io.quiver.engine.filter.FilterQueries;
+import io.quiver.engine.filter.Filter;
 import io.quiver.engine.filter.JsonPath;
 import io.quiver.engine.filter.OrderBy;
 import io.quiver.error.ApiException;
@@ -20,9 +20,6 @@ import io.quiver.storage.collection.Collection;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
-import org.apache.lucene.search.MatchAllDocsQuery;
-import org.apache.lucene.search.Query;
-import org.apache.lucene.search.ScoreDoc;
 
 /** Reads of points that are not searches: retrieval by id, scroll (by id or ordered by a payload key), count, facets. */
 public final class PointReads {
@@ -54,11 +51,10 @@ public final class PointReads {
   public static ObjectNode scroll(Collection col, PointRead.Scroll req) throws IOException {
     int limit = req.limit() == null ? DEFAULT_LIMIT : req.limit();
     var sel = Records.selection(req.withPayload(), req.withVector(), col.schema());
-    Query q = req.filter() == null ? new MatchAllDocsQuery() : FilterQueries.toQuery(req.filter(), col.schema().payload());
     if (req.orderBy() != null) {
-      return orderedScroll(col, req.orderBy(), q, limit, sel);
+      return orderedScroll(col, req.orderBy(), req.filter(), limit, sel);
     }
-    Shard.Page page = col.shard.read(r -> r.scroll(q, req.offset(), limit, sel.selector()));
+    Shard.Page page = col.shard.read(r -> r.scroll(req.filter(), req.offset(), limit, sel.selector()));
     ObjectNode out = F.objectNode();
     ArrayNode points = out.putArray("points");
     page.points().forEach(p -> points.add(Records.record(p, sel, col.schema())));
@@ -66,16 +62,15 @@ public final class PointReads {
     return out;
   }
 
-  private static ObjectNode orderedScroll(Collection col, io.quiver.request.OrderBy order, Query filter, int limit,
+  private static ObjectNode orderedScroll(Collection col, io.quiver.request.OrderBy order, Filter filter, int limit,
       Records.Selection sel) throws IOException {
     FieldIndex index = rangeIndex(col.schema(), order.key());
     return col.shard.read(r -> {
       ObjectNode out = F.objectNode();
       ArrayNode points = out.putArray("points");
-      for (OrderBy.Hit h : OrderBy.top(r.searcher(), order.key(), index, order.descending(), order.startFrom(), filter, limit)) {
-        var sd = new ScoreDoc(h.doc(), 0f);
-        PointId id = r.idOf(sd);
-        ObjectNode rec = Records.record(r.load(sd, id, sel.selector()), sel, col.schema());
+      for (OrderBy.Hit h : OrderBy.top(r, order.key(), index, order.descending(), order.startFrom(), filter, limit)) {
+        PointId id = r.idOf(h.doc());
+        ObjectNode rec = Records.record(r.load(h.doc(), id, sel.selector()), sel, col.schema());
         if (h.value() instanceof Double d) {
           rec.put("order_value", d);
         } else {
@@ -100,8 +95,7 @@ public final class PointReads {
   }
 
   public static Map<String, Integer> count(Collection col, PointRead.Count req) throws IOException {
-    Query q = req.filter() == null ? new MatchAllDocsQuery() : FilterQueries.toQuery(req.filter(), col.schema().payload());
-    return Map.of("count", col.shard.read(r -> r.count(q)));
+    return Map.of("count", col.shard.read(r -> r.count(req.filter())));
   }
 
   public static ObjectNode facet(Collection col, PointRead.Facet req) throws IOException {
@@ -111,9 +105,8 @@ public final class PointReads {
           + "field. Check https://qdrant.tech/documentation/concepts/indexing/#payload-index to see which payload schemas "
           + "support Match conditions");
     }
-    Query q = req.filter() == null ? null : FilterQueries.toQuery(req.filter(), col.schema().payload());
     int limit = req.limit() == null ? DEFAULT_LIMIT : req.limit();
-    List<Facets.Hit> hits = col.shard.read(r -> Facets.top(r.searcher(), req.key(), index, q, limit));
+    List<Facets.Hit> hits = col.shard.read(r -> Facets.top(r, req.key(), index, req.filter(), limit));
     ObjectNode out = F.objectNode();
     ArrayNode list = out.putArray("hits");
     for (Facets.Hit h : hits) {

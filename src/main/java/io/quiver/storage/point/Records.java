@@ -15,7 +15,6 @@ import io.quiver.request.WithPayload;
 import io.quiver.request.WithVector;
 import java.io.IOException;
 import java.util.Set;
-import org.apache.lucene.search.ScoreDoc;
 
 /** Renders points as Qdrant's {@code Record} and {@code ScoredPoint}, with the payload and vectors asked for. */
 public final class Records {
@@ -58,14 +57,13 @@ public final class Records {
    */
   public static ObjectNode scored(Shard.Reader r, int doc, float score, boolean scrolled, Number orderValue, Selection sel)
       throws IOException {
-    var sd = new ScoreDoc(doc, score);
-    PointId id = r.idOf(sd);
+    PointId id = r.idOf(doc);
     ObjectNode p = F.objectNode();
     p.set("id", id.toJson());
-    p.put("version", scrolled ? 0 : r.version(sd));
+    p.put("version", scrolled ? 0 : r.version(doc));
     p.put("score", score);
     if (sel.loadsAnything()) {
-      ObjectNode rec = record(r.load(sd, id, sel.selector()), sel, r.schema());
+      ObjectNode rec = record(r.load(doc, id, sel.selector()), sel, r.schema());
       p.set("payload", rec.get("payload"));
       p.set("vector", rec.get("vector"));
     } else {

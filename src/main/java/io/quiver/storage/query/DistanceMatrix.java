@@ -5,13 +5,8 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.quiver.engine.CollectionSchema;
 import io.quiver.engine.Distance;
-import io.quiver.engine.DocMapper;
-import io.quiver.engine.Fields;
-import io.quiver.engine.Matching;
-import io.quiver.engine.PointId;
-import io.quiver.engine.Shard;
 import io.quiver.engine.VectorSpec;
-import io.quiver.engine.filter.FilterQueries;
+import io.quiver.engine.query.Sampling;
 import io.quiver.error.ApiException;
 import io.quiver.request.PointRead;
 import io.quiver.storage.collection.Collection;
@@ -20,12 +15,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
-import org.apache.lucene.index.ReaderUtil;
-import org.apache.lucene.index.Term;
-import org.apache.lucene.search.DocIdSetIterator;
-import org.apache.lucene.search.Query;
-import org.apache.lucene.search.ScoreDoc;
-import org.apache.lucene.search.TermQuery;
 
 /**
  * Qdrant's distance matrix: a random sample of points having the vector (and passing the filter),
@@ -50,11 +39,7 @@ public final class DistanceMatrix {
     }
     int n = req.sample() == null ? DEFAULT_SAMPLE : req.sample();
     int k = req.limit() == null ? DEFAULT_LIMIT : req.limit();
-    List<Sampled> points = col.shard.read(r -> {
-      Query has = new TermQuery(new Term(Fields.HAS_VECTOR, using));
-      Query q = LuceneQueries.and(has, req.filter() == null ? null : FilterQueries.toQuery(req.filter(), schema.payload()));
-      return sample(r, q, Fields.dense(using), n, new Random());
-    });
+    List<Sampling.Sampled> points = col.shard.read(r -> Sampling.withVector(r, req.filter(), using, n, new Random()));
     List<List<Score>> nearest = new ArrayList<>();
     Distance d = spec.distance();
     Comparator<Score> best = Comparator.comparingDouble(Score::score);
@@ -105,47 +90,4 @@ public final class DistanceMatrix {
   }
 
   private record Score(int index, float score) {}
-
-  /** A sampled point: its id and its stored (prepared) vector. */
-  private record Sampled(PointId id, float[] vector) {}
-
-  /**
-   * A uniform random sample (reservoir) of up to {@code n} live documents matching {@code q} that have
-   * a vector in {@code field}, sorted by point id.
-   */
-  private static List<Sampled> sample(Shard.Reader r, Query q, String field, int n, Random random) throws IOException {
-    var searcher = r.searcher();
-    var weight = Matching.weight(searcher, q);
-    int[] reservoir = new int[n];
-    long seen = 0;
-    for (var ctx : searcher.getIndexReader().leaves()) {
-      var it = Matching.docs(ctx, null, weight);
-      if (it == null) {
-        continue;
-      }
-      for (int doc = it.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = it.nextDoc()) {
-        if (seen < n) {
-          reservoir[(int) seen] = ctx.docBase + doc;
-        } else {
-          long j = random.nextLong(seen + 1);
-          if (j < n) {
-            reservoir[(int) j] = ctx.docBase + doc;
-          }
-        }
-        seen++;
-      }
-    }
-    List<Sampled> out = new ArrayList<>();
-    var leaves = searcher.getIndexReader().leaves();
-    for (int i = 0; i < Math.min(seen, n); i++) {
-      int doc = reservoir[i];
-      var ctx = leaves.get(ReaderUtil.subIndex(doc, leaves));
-      float[] v = DocMapper.vector(ctx.reader(), field, doc - ctx.docBase);
-      if (v != null) {
-        out.add(new Sampled(r.idOf(new ScoreDoc(doc, 0f)), v));
-      }
-    }
-    out.sort((a, b) -> a.id().term().compareTo(b.id().term()));
-    return out;
-  }
 }

@@ -3,63 +3,72 @@ package io.quiver.storage.query;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.quiver.engine.CollectionSchema;
-import io.quiver.engine.DocMapper;
 import io.quiver.engine.PointId;
-import io.quiver.engine.Shard;
 import io.quiver.engine.filter.Datetimes;
 import io.quiver.engine.filter.FieldIndex;
-import io.quiver.engine.filter.FilterQueries;
+import io.quiver.engine.filter.Filter;
 import io.quiver.engine.filter.Geo;
 import io.quiver.engine.filter.JsonPath;
 import io.quiver.engine.filter.PayloadSchema;
+import io.quiver.engine.query.Plan;
 import io.quiver.error.ApiException;
 import io.quiver.request.Expression;
 import io.quiver.request.Query;
 import io.quiver.request.Validation;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.IdentityHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import org.apache.lucene.search.ScoreDoc;
 
 import static io.quiver.request.QueryParser.rust;
 
-/** Qdrant's score-boosting formulas: the prefetches' candidates rescored by an expression, in f64 as Qdrant's FormulaScorer. */
+/**
+ * Qdrant's score-boosting formulas: builds the engine's formula stage from a formula query, whose
+ * scorer evaluates the expression for each candidate in f64, as Qdrant's FormulaScorer, over the
+ * prefetches' scores, the formula's conditions and the point's payload.
+ */
 final class Formulas {
   private static final JsonNodeFactory F = JsonNodeFactory.instance;
 
   private Formulas() {}
 
-  /** The formula's conditions as Lucene queries, by their node. */
+  /** The formula stage: its conditions numbered in the order the expression holds them. */
   static Plan.FormulaScoring scoring(CollectionSchema schema, Query.Formula f) {
-    Map<Expression.Condition, org.apache.lucene.search.Query> conditions = new IdentityHashMap<>();
-    collect(f.expression(), schema.payload(), conditions);
-    return new Plan.FormulaScoring(f.expression(), f.scoreDefaults(), f.payloadDefaults(), conditions, schema.payload());
+    List<Filter> conditions = new ArrayList<>();
+    Map<Expression.Condition, Integer> numbers = new IdentityHashMap<>();
+    collect(f.expression(), conditions, numbers);
+    PayloadSchema payload = schema.payload();
+    return new Plan.FormulaScoring(conditions, candidate -> {
+      double score = eval(f.expression(), new Evaluation(f, numbers, candidate, payload));
+      float single = (float) score;
+      if (!Float.isFinite(single)) {
+        throw ApiException.wrongInput("The expression " + rust(score) + " as f32 = " + rust(single) + " produced a non-finite number");
+      }
+      return single;
+    });
   }
 
-  private static void collect(Expression e, PayloadSchema payload, Map<Expression.Condition, org.apache.lucene.search.Query> out) {
+  private static void collect(Expression e, List<Filter> conditions, Map<Expression.Condition, Integer> numbers) {
     switch (e) {
-      case Expression.Condition c -> out.put(c, FilterQueries.toQuery(c.filter(), payload));
-      case Expression.Nary n -> n.args().forEach(a -> collect(a, payload, out));
-      case Expression.Unary u -> collect(u.arg(), payload, out);
+      case Expression.Condition c -> {
+        numbers.put(c, conditions.size());
+        conditions.add(c.filter());
+      }
+      case Expression.Nary n -> n.args().forEach(a -> collect(a, conditions, numbers));
+      case Expression.Unary u -> collect(u.arg(), conditions, numbers);
       case Expression.Div d -> {
-        collect(d.left(), payload, out);
-        collect(d.right(), payload, out);
+        collect(d.left(), conditions, numbers);
+        collect(d.right(), conditions, numbers);
       }
       case Expression.Pow p -> {
-        collect(p.base(), payload, out);
-        collect(p.exponent(), payload, out);
+        collect(p.base(), conditions, numbers);
+        collect(p.exponent(), conditions, numbers);
       }
       case Expression.Decay d -> {
-        collect(d.x(), payload, out);
+        collect(d.x(), conditions, numbers);
         if (d.target() != null) {
-          collect(d.target(), payload, out);
+          collect(d.target(), conditions, numbers);
         }
       }
       default -> {
@@ -68,56 +77,9 @@ final class Formulas {
     }
   }
 
-  /** The points the prefetches found, rescored by the formula; the best {@code limit}, ties by id. */
-  static List<Hit> rescore(Shard.Reader r, Plan.FormulaScoring f, List<List<Hit>> sources, int limit) throws IOException {
-    List<Map<Integer, Float>> scores = new ArrayList<>();
-    for (List<Hit> source : sources) {
-      Map<Integer, Float> m = new HashMap<>();
-      source.forEach(h -> m.put(h.doc(), h.score()));
-      scores.add(m);
-    }
-    Set<Integer> docs = new LinkedHashSet<>();
-    sources.forEach(s -> s.forEach(h -> docs.add(h.doc())));
-    var ids = LuceneQueries.docs(r, docs);
-    Map<Expression.Condition, Set<Integer>> conditions = new IdentityHashMap<>();
-    for (var c : f.conditions().entrySet()) {
-      Set<Integer> matching = new HashSet<>();
-      LuceneQueries.forEachDoc(r, LuceneQueries.and(c.getValue(), ids), matching::add);
-      conditions.put(c.getKey(), matching);
-    }
-    var payloadOnly = new DocMapper.Selector(true, false, Set.of());
-    List<Hit> out = new ArrayList<>();
-    Map<Integer, PointId> pointIds = new HashMap<>();
-    for (int doc : docs) {
-      ScoreDoc sd = new ScoreDoc(doc, 0f);
-      PointId id = r.idOf(sd);
-      pointIds.put(doc, id);
-      JsonNode[] payload = {null};
-      var ctx = new Evaluation(f, scores, conditions, doc, () -> {
-        if (payload[0] == null) {
-          payload[0] = r.load(sd, id, payloadOnly).payload();
-        }
-        return payload[0];
-      });
-      double score = eval(f.expression(), ctx);
-      float single = (float) score;
-      if (!Float.isFinite(single)) {
-        throw ApiException.wrongInput("The expression " + rust(score) + " as f32 = " + rust(single) + " produced a non-finite number");
-      }
-      out.add(Hit.scored(doc, single));
-    }
-    out.sort(Comparator.comparingDouble(Hit::score).reversed().thenComparing(h -> pointIds.get(h.doc())));
-    return out.size() > limit ? out.subList(0, limit) : out;
-  }
-
-  @FunctionalInterface
-  private interface PayloadSource {
-    JsonNode get() throws IOException;
-  }
-
-  /** What a formula reads for one point. */
-  private record Evaluation(Plan.FormulaScoring f, List<Map<Integer, Float>> scores, Map<Expression.Condition, Set<Integer>> conditions,
-      int doc, PayloadSource payload) {}
+  /** What a formula reads for one candidate. */
+  private record Evaluation(Query.Formula f, Map<Expression.Condition, Integer> conditions, Plan.FormulaInput candidate,
+      PayloadSchema payload) {}
 
   /** Qdrant's {@code FormulaScorer::eval_expression}, in f64. */
   private static double eval(Expression e, Evaluation c) throws IOException {
@@ -126,7 +88,7 @@ final class Formulas {
         return k.value();
       }
       case Expression.Score s -> {
-        Float score = s.prefetch() < c.scores().size() ? c.scores().get(s.prefetch()).get(c.doc()) : null;
+        Float score = c.candidate().prefetchScore(s.prefetch());
         if (score != null) {
           return score;
         }
@@ -140,7 +102,7 @@ final class Formulas {
         return v.doubleValue();
       }
       case Expression.Condition cv -> {
-        return c.conditions().get(cv).contains(c.doc()) ? 1 : 0;
+        return c.candidate().meets(c.conditions().get(cv)) ? 1 : 0;
       }
       case Expression.GeoDistance g -> {
         JsonNode v = variable(g.to(), "geo point", c);
@@ -228,7 +190,7 @@ final class Formulas {
 
   /** The value of a payload variable: its one value, an array of its values, or the default. */
   private static JsonNode variable(JsonPath key, String type, Evaluation c) throws IOException {
-    List<JsonNode> values = payloadValues(key, c.payload().get(), c.f().payload());
+    List<JsonNode> values = payloadValues(key, c.candidate().payload(), c.payload());
     if (values.isEmpty()) {
       JsonNode d = c.f().payloadDefaults().get(key.toString());
       if (d == null) {

@@ -7,7 +7,9 @@ import io.quiver.engine.PointId;
 import io.quiver.engine.SparseSpec;
 import io.quiver.engine.SparseVector;
 import io.quiver.engine.VectorSpec;
-import io.quiver.engine.filter.FilterQueries;
+import io.quiver.engine.filter.Condition;
+import io.quiver.engine.filter.Filter;
+import io.quiver.engine.query.Plan;
 import io.quiver.error.ApiException;
 import io.quiver.request.Query;
 import io.quiver.request.QueryParser;
@@ -48,17 +50,21 @@ final class QueryPlanner {
   /** The points a stage's example ids name, read from {@code vector}'s collection. */
   record Examples(Map<PointId, Point> points, String vector) {}
 
-  /** A query's examples by stage (an identity map) and its root filter: the extra filter and the exclusion of the examples. */
-  record Resolution(Stage root, Map<Stage, Examples> examples, org.apache.lucene.search.Query rootFilter) {}
+  /** A query's examples by stage (an identity map) and what its root adds to its filter: the extra filter and the exclusion of the examples. */
+  record Resolution(Stage root, Map<Stage, Examples> examples, Filter rootFilter) {}
 
   /** Reads the examples of every stage; {@code extra} (or null) is added to the root filter. */
-  Resolution resolve(Collection col, Stage root, io.quiver.engine.filter.Filter extra) throws IOException {
+  Resolution resolve(Collection col, Stage root, Filter extra) throws IOException {
     Set<PointId> excluded = new LinkedHashSet<>();
     Map<Stage, Examples> examples = new IdentityHashMap<>();
     resolve(col, root, examples, excluded);
-    var payload = col.schema().payload();
-    return new Resolution(root, examples, LuceneQueries.and(extra == null ? null : FilterQueries.toQuery(extra, payload),
-        LuceneQueries.excluding(excluded)));
+    Filter exclusion = excluded.isEmpty() ? null : new Filter(null, null, List.of(new Condition.HasId(List.copyOf(excluded))), null);
+    return new Resolution(root, examples, and(extra, exclusion));
+  }
+
+  /** Both filters (null: none). */
+  private static Filter and(Filter a, Filter b) {
+    return a == null ? b : b == null ? a : new Filter(List.of(a, b), null, null, null);
   }
 
   private void resolve(Collection col, Stage s, Map<Stage, Examples> examples, Set<PointId> excluded) throws IOException {
@@ -156,8 +162,8 @@ final class QueryPlanner {
     return plan;
   }
 
-  private Plan plan(CollectionSchema schema, Resolution res, Stage s, org.apache.lucene.search.Query parentFilter, int limit,
-      int scale) {
+  /** @param extra what the stage adds to its own filter (the root's exclusions), or null */
+  private Plan plan(CollectionSchema schema, Resolution res, Stage s, Filter extra, int limit, int scale) {
     if (!s.prefetch().isEmpty() && s.query() == null) {
       throw ApiException.badRequest("A query is needed to merge the prefetches. Can't have prefetches without defining a query.");
     }
@@ -171,12 +177,11 @@ final class QueryPlanner {
       throw ApiException.badRequest("Fusion queries cannot be combined with the 'using' field.");
     }
     Plan.Scoring scoring = s.query() == null ? null : scoring(schema, s, res.examples().get(s));
-    var filter = LuceneQueries.and(parentFilter, s.filter() == null ? null : FilterQueries.toQuery(s.filter(), schema.payload()));
     List<Plan> prefetch = new ArrayList<>();
     for (Stage p : s.prefetch()) {
-      prefetch.add(plan(schema, res, p, filter, QueryParser.clampLimit((long) p.limitOrDefault() * scale), scale));
+      prefetch.add(plan(schema, res, p, null, QueryParser.clampLimit((long) p.limitOrDefault() * scale), scale));
     }
-    return new Plan(prefetch, scoring, filter, s.params().hnswEf(), s.params().exact(), s.scoreThreshold(), limit);
+    return new Plan(prefetch, scoring, and(s.filter(), extra), s.params().hnswEf(), s.params().exact(), s.scoreThreshold(), limit);
   }
 
   private static int depth(Stage s) {
@@ -199,7 +204,8 @@ final class QueryPlanner {
 
   private static Plan.Scoring scoring(CollectionSchema schema, Stage s, Examples examples) {
     return switch (s.query()) {
-      case Query.OrderByQuery o -> new Plan.OrderScoring(o.orderBy(), PointReads.rangeIndex(schema, o.orderBy().key()));
+      case Query.OrderByQuery o -> new Plan.OrderScoring(o.orderBy().key(), o.orderBy().descending(), o.orderBy().startFrom(),
+          PointReads.rangeIndex(schema, o.orderBy().key()));
       case Query.Fusion f -> new Plan.FusionScoring(f.dbsf(), f.k());
       case Query.Sample x -> new Plan.SampleScoring();
       case Query.Formula f -> Formulas.scoring(schema, f);

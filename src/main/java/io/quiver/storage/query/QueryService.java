@@ -3,10 +3,17 @@ package io.quiver.storage.query;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.quiver.engine.CollectionSchema;
+import io.quiver.engine.Point;
+import io.quiver.engine.PointId;
 import io.quiver.engine.Shard;
 import io.quiver.engine.filter.Condition;
 import io.quiver.engine.filter.Filter;
+import io.quiver.engine.query.Grouping;
+import io.quiver.engine.query.Hit;
+import io.quiver.engine.query.Plan;
+import io.quiver.engine.query.QueryExecutor;
 import io.quiver.error.ApiException;
 import io.quiver.request.Query;
 import io.quiver.request.QueryGroupsRequest;
@@ -77,7 +84,7 @@ public final class QueryService {
     QueryGroupsRequest g = op.request();
     QueryRequest req = g.query();
     CollectionSchema schema = col.schema();
-    Grouping.Lookup lookup = lookup(g.withLookup());
+    Lookup lookup = lookup(g.withLookup());
     Filter hasKey = new Filter(null, null, List.of(new Condition.IsEmpty(g.groupBy())), null);
     var resolution = planner.resolve(col, req.root(), hasKey);
     int groups = g.groups();
@@ -105,7 +112,7 @@ public final class QueryService {
     for (var e : found.entrySet()) {
       ObjectNode group = list.addObject();
       group.set("hits", e.getValue());
-      group.set("id", Grouping.idJson(e.getKey()));
+      group.set("id", groupIdJson(e.getKey()));
       if (lookup != null) {
         lookup.addTo(group, e.getKey());
       }
@@ -113,7 +120,32 @@ public final class QueryService {
     return result;
   }
 
-  private Grouping.Lookup lookup(QueryGroupsRequest.WithLookup withLookup) {
+  /** A resolved {@code with_lookup}: the collection the group ids name points of, and what to show of them. */
+  private record Lookup(Collection collection, Records.Selection selection) {
+    /** Adds the point the group id names, if there is one. */
+    void addTo(ObjectNode group, Object groupId) throws IOException {
+      PointId id = pointId(groupId);
+      Point found = id == null ? null : collection.shard.read(r -> r.get(id, selection.selector()));
+      if (found != null) {
+        group.set("lookup", Records.record(found, selection, collection.schema()));
+      }
+    }
+  }
+
+  /** The point id a group value names in the lookup collection, or null when it cannot be one. */
+  private static PointId pointId(Object groupId) {
+    try {
+      return PointId.parse(groupIdJson(groupId));
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+
+  private static JsonNode groupIdJson(Object groupId) {
+    return groupId instanceof Long n ? F.numberNode(n) : F.textNode(groupId.toString());
+  }
+
+  private Lookup lookup(QueryGroupsRequest.WithLookup withLookup) {
     if (withLookup == null) {
       return null;
     }
@@ -126,7 +158,7 @@ public final class QueryService {
       }
       throw ApiException.notFound("Collection " + withLookup.collection() + " not found"); // Qdrant's lookup wording
     }
-    return new Grouping.Lookup(lookup, Records.selection(withLookup.withPayload(), withLookup.withVector(), lookup.schema()));
+    return new Lookup(lookup, Records.selection(withLookup.withPayload(), withLookup.withVector(), lookup.schema()));
   }
 
   /** ScoredPoints {@code hits[from, to)}. */

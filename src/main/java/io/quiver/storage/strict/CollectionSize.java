@@ -1,17 +1,11 @@
 package io.quiver.storage.strict;
 
-import io.quiver.engine.Fields;
-import io.quiver.engine.Shard;
 import io.quiver.storage.collection.Collection;
 import java.io.IOException;
 import java.util.Collections;
+import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.WeakHashMap;
-import org.apache.lucene.index.IndexReader;
-import org.apache.lucene.index.StoredFields;
-import org.apache.lucene.index.Term;
-import org.apache.lucene.search.TermQuery;
 
 /**
  * The sizes strict mode limits, per collection: points and vector bytes (dimensions × 4 per stored
@@ -43,50 +37,14 @@ final class CollectionSize {
       long points = r.numDocs();
       long vectorBytes = 0;
       for (var spec : col.schema().dense().values()) {
-        vectorBytes += (long) r.count(new TermQuery(new Term(Fields.HAS_VECTOR, spec.name()))) * spec.size() * 4L;
+        vectorBytes += (long) r.countWithVector(List.of(spec.name())) * spec.size() * 4L;
       }
-      return new long[] {points, vectorBytes, wantPayload ? payloadBytes(r.searcher().getIndexReader(), onDisk, written) : 0};
+      return new long[] {points, vectorBytes, wantPayload ? r.payloadStorageBytes(onDisk, written) : 0};
     });
     Stats s = wantPayload || cached == null
         ? new Stats(now, 0, out[0], out[1], out[2])
         : new Stats(cached.computedAtNanos(), cached.checks() + 1, out[0], out[1], cached.payloadBytes());
     stats.put(col, s);
     return s;
-  }
-
-  /**
-   * The payload storage of the live points, from the payload sizes' doc values (the stored payload's
-   * length for documents written before those existed); on disk, plus the blocks written since the
-   * commit {@code written[0]} ({@code written[1]} bytes) that no live point holds any more.
-   */
-  static long payloadBytes(IndexReader reader, boolean onDisk, long[] written) throws IOException {
-    long live = 0;
-    long liveSinceCommit = 0;
-    for (var leaf : reader.leaves()) {
-      var r = leaf.reader();
-      var sizes = r.getNumericDocValues(Fields.PAYLOAD_SIZE);
-      var versions = r.getNumericDocValues(Fields.VERSION);
-      var liveDocs = r.getLiveDocs();
-      StoredFields stored = null;
-      for (int doc = 0; doc < r.maxDoc(); doc++) {
-        if (liveDocs != null && !liveDocs.get(doc)) {
-          continue;
-        }
-        long length;
-        if (sizes != null && sizes.advanceExact(doc)) {
-          length = sizes.longValue();
-        } else {
-          stored = stored == null ? r.storedFields() : stored;
-          var bytes = stored.document(doc, Set.of(Fields.PAYLOAD)).getBinaryValue(Fields.PAYLOAD);
-          length = bytes == null ? 2 : bytes.length;
-        }
-        long bytes = onDisk ? Shard.payloadStorageBytes(length) : length <= Shard.EMPTY_PAYLOAD_LENGTH ? 0 : 4 + length;
-        live += bytes;
-        if (onDisk && versions != null && versions.advanceExact(doc) && versions.longValue() > written[0]) {
-          liveSinceCommit += bytes;
-        }
-      }
-    }
-    return onDisk ? live + Math.max(0, written[1] - liveSinceCommit) : live;
   }
 }

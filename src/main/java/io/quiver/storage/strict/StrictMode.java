@@ -5,7 +5,6 @@ import io.quiver.engine.Shard;
 import io.quiver.engine.filter.Condition;
 import io.quiver.engine.filter.FieldIndex;
 import io.quiver.engine.filter.Filter;
-import io.quiver.engine.filter.FilterQueries;
 import io.quiver.engine.filter.JsonPath;
 import io.quiver.engine.filter.PayloadSchema;
 import io.quiver.error.ApiException;
@@ -535,8 +534,8 @@ public final class StrictMode {
         case Condition.Field field -> {
           FieldIndex index = schema.get(field.key());
           if (index != null && !Collections.disjoint(IndexCapabilities.capabilities(index), IndexCapabilities.required(field))) {
-            var q = FilterQueries.toQuery(new Filter(List.of(c), null, null, null), schema);
-            return col.shard.read(r -> r.count(q)) / (double) total;
+            var only = new Filter(List.of(c), null, null, null);
+            return col.shard.read(r -> r.count(only)) / (double) total;
           }
           return 0.5;
         }

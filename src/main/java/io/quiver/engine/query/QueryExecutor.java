@@ -1,4 +1,4 @@
-package io.quiver.storage.query;
+package io.quiver.engine.query;
 
 import io.quiver.engine.CollectionSchema;
 import io.quiver.engine.DocMapper;
@@ -7,6 +7,7 @@ import io.quiver.engine.Shard;
 import io.quiver.engine.SparseSearch;
 import io.quiver.engine.SparseVector;
 import io.quiver.engine.VectorSearch;
+import io.quiver.engine.filter.FilterQueries;
 import io.quiver.engine.filter.OrderBy;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -28,16 +29,29 @@ import org.apache.lucene.search.TermQuery;
 /**
  * Runs a {@link Plan} on one reader of a shard (doc ids stay valid throughout): a stage's own search
  * (vector, scroll by id, order_by, sample), or the rescoring of its prefetches' candidates (an exact
- * vector search restricted to them, order_by, sample, fusion, a formula or MMR).
+ * vector search restricted to them, order_by, sample, fusion, a formula or MMR). A stage keeps to
+ * its own filter and every ancestor's.
  */
-final class QueryExecutor {
+public final class QueryExecutor {
   private QueryExecutor() {}
 
   /**
-   * @param rootLimit the request's limit when this is the root (MMR keeps that many there), else null
+   * The hits of the plan, best first.
+   *
+   * @param rootLimit the request's limit (MMR keeps that many at the root)
    */
-  static List<Hit> execute(Shard.Reader r, Plan p, Integer rootLimit) throws IOException {
+  public static List<Hit> execute(Shard.Reader r, Plan root, int rootLimit) throws IOException {
+    return execute(r, root, null, rootLimit);
+  }
+
+  /**
+   * @param parent the ancestors' filters as one query, or null
+   * @param rootLimit the request's limit when this is the root, else null
+   */
+  private static List<Hit> execute(Shard.Reader r, Plan stage, Query parent, Integer rootLimit) throws IOException {
     boolean root = rootLimit != null;
+    Query filter = LuceneQueries.and(parent, stage.filter() == null ? null : FilterQueries.toQuery(stage.filter(), r.schema().payload()));
+    var p = new Stage(stage, filter);
     if (p.prefetch().isEmpty()) {
       return switch (p.scoring()) {
         case null -> scroll(r, p.filter(), p.limit());
@@ -55,7 +69,7 @@ final class QueryExecutor {
     }
     List<List<Hit>> sources = new ArrayList<>();
     for (Plan child : p.prefetch()) {
-      sources.add(execute(r, child, null));
+      sources.add(execute(r, child, filter, null));
     }
     return switch (p.scoring()) {
       case null -> throw new IllegalStateException("prefetches without a query");
@@ -66,8 +80,35 @@ final class QueryExecutor {
       case Plan.OrderScoring o -> order(r, o, candidates(r, sources), p.limit());
       case Plan.SampleScoring s -> sample(r, candidates(r, sources), p.limit());
       case Plan.FusionScoring f -> Fusion.fuse(sources, f, p.threshold(), p.limit());
-      case Plan.FormulaScoring f -> Formulas.rescore(r, f, sources, p.limit());
+      case Plan.FormulaScoring f -> FormulaRescorer.rescore(r, f, sources, p.limit());
     };
+  }
+
+  /** A plan with its filter, ancestors' included, as one Lucene query. */
+  private record Stage(Plan plan, Query filter) {
+    List<Plan> prefetch() {
+      return plan.prefetch();
+    }
+
+    Plan.Scoring scoring() {
+      return plan.scoring();
+    }
+
+    Integer ef() {
+      return plan.ef();
+    }
+
+    boolean exact() {
+      return plan.exact();
+    }
+
+    Float threshold() {
+      return plan.threshold();
+    }
+
+    int limit() {
+      return plan.limit();
+    }
   }
 
   /** The union of the prefetches' candidates, as a query. */
@@ -99,7 +140,7 @@ final class QueryExecutor {
    * (recommendation strategies, discovery, context), where higher is always better, keeps those
    * strictly above it.
    */
-  static List<Hit> vectorHits(Shard.Reader r, Plan.VectorScoring v, Query filter, int limit, Integer ef, boolean exact,
+  private static List<Hit> vectorHits(Shard.Reader r, Plan.VectorScoring v, Query filter, int limit, Integer ef, boolean exact,
       Float threshold) throws IOException {
     int k = cap(r, limit);
     CollectionSchema schema = r.schema();
@@ -131,8 +172,7 @@ final class QueryExecutor {
     var selector = new DocMapper.Selector(false, true, Set.of(using));
     Query has = new TermQuery(new Term(Fields.HAS_VECTOR, using));
     LuceneQueries.forEachDoc(r, LuceneQueries.and(has, filter), doc -> {
-      ScoreDoc sd = new ScoreDoc(doc, 0f);
-      SparseVector v = r.load(sd, r.idOf(sd), selector).sparse().get(using);
+      SparseVector v = r.load(doc, r.idOf(doc), selector).sparse().get(using);
       if (v != null) {
         heap.add(new VectorSearch.Hit(doc, scorer.score(v)));
         if (heap.size() > k) {
@@ -148,9 +188,8 @@ final class QueryExecutor {
   private static List<Hit> order(Shard.Reader r, Plan.OrderScoring o, Query filter, int limit) throws IOException {
     // a point has an entry per value: bound the limit by a generous multiple of the points
     int k = (int) Math.min(limit, 16L * r.numDocs() + 1024);
-    var spec = o.orderBy();
     List<Hit> out = new ArrayList<>();
-    for (OrderBy.Hit h : OrderBy.top(r.searcher(), spec.key(), o.index(), spec.descending(), spec.startFrom(), filter, k)) {
+    for (OrderBy.Hit h : OrderBy.top(r.searcher(), o.key(), o.index(), o.descending(), o.startFrom(), filter, k)) {
       out.add(new Hit(h.doc(), 0f, h.value(), true));
     }
     return out;

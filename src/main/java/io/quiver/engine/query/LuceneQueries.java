@@ -1,4 +1,4 @@
-package io.quiver.storage.query;
+package io.quiver.engine.query;
 
 import io.quiver.engine.Fields;
 import io.quiver.engine.PointId;
@@ -14,7 +14,6 @@ import org.apache.lucene.search.DocIdSetIterator;
 import org.apache.lucene.search.MatchAllDocsQuery;
 import org.apache.lucene.search.MatchNoDocsQuery;
 import org.apache.lucene.search.Query;
-import org.apache.lucene.search.ScoreDoc;
 import org.apache.lucene.search.ScoreMode;
 import org.apache.lucene.search.Scorer;
 import org.apache.lucene.search.TermInSetQuery;
@@ -55,7 +54,7 @@ final class LuceneQueries {
     }
     List<BytesRef> terms = new ArrayList<>(docs.size());
     for (int doc : docs) {
-      terms.add(r.idOf(new ScoreDoc(doc, 0f)).term());
+      terms.add(r.idOf(doc).term());
     }
     return new TermInSetQuery(Fields.ID, terms);
   }

@@ -1,4 +1,4 @@
-package io.quiver.storage.query;
+package io.quiver.engine.query;
 
 import io.quiver.engine.Distance;
 import io.quiver.engine.DocMapper;
@@ -10,7 +10,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import org.apache.lucene.search.ScoreDoc;
 
 /**
  * Qdrant's maximal marginal relevance: the candidates (once each, those having the vector)
@@ -31,8 +30,7 @@ final class Mmr {
       if (!seen.add(h.doc())) {
         continue;
       }
-      ScoreDoc sd = new ScoreDoc(h.doc(), 0f);
-      Point p = r.load(sd, r.idOf(sd), selector);
+      Point p = r.load(h.doc(), r.idOf(h.doc()), selector);
       Object v = m.distance() != null ? p.dense().get(using) : p.sparse().get(using);
       if (v != null) {
         candidates.add(h);
@@ -86,6 +84,6 @@ final class Mmr {
     if (d == null) {
       return ((SparseVector) a).dot((SparseVector) b);
     }
-    return RecommendScores.similarity(d, (float[]) a, (float[]) b);
+    return d.similarity((float[]) a, (float[]) b);
   }
 }

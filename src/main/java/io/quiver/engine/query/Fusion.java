@@ -1,4 +1,4 @@
-package io.quiver.storage.query;
+package io.quiver.engine.query;
 
 import java.util.ArrayList;
 import java.util.Arrays;
