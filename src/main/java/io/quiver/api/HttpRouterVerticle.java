@@ -38,8 +38,9 @@ public final class HttpRouterVerticle extends VerticleBase {
 
   private final Node node;
   private final Peers peers;
-  private final SendFailures sendFailures = new SendFailures();
-  private final RequestStats stats = new RequestStats();
+  private final SendFailures sendFailures;
+  private final RequestStats stats;
+  private final int port;
   private List<Route> routes;
   private LockClient lock;
   private HttpServer server;
@@ -51,8 +52,24 @@ public final class HttpRouterVerticle extends VerticleBase {
 
   /** @param peers the cluster's Quiver nodes, for {@code GET /cluster} and {@code /locks?scope=cluster} */
   public HttpRouterVerticle(Node node, Peers peers) {
+    this(node, peers, new RequestStats(), new SendFailures());
+  }
+
+  /**
+   * One of the node's router instances ({@code service.max_workers} of them share the port, each on
+   * its own event loop); they share the request statistics and the cluster's send failures.
+   */
+  public HttpRouterVerticle(Node node, Peers peers, RequestStats stats, SendFailures sendFailures) {
+    this(node, peers, stats, sendFailures, node.config().service().httpPort());
+  }
+
+  /** As above, listening on {@code port} (the port a first instance bound, when the configured one is 0). */
+  public HttpRouterVerticle(Node node, Peers peers, RequestStats stats, SendFailures sendFailures, int port) {
     this.node = node;
     this.peers = peers;
+    this.stats = stats;
+    this.sendFailures = sendFailures;
+    this.port = port;
   }
 
   @Override
@@ -75,7 +92,7 @@ public final class HttpRouterVerticle extends VerticleBase {
     var service = node.config().service();
     var options = new HttpServerOptions()
         .setHost(service.host())
-        .setPort(service.httpPort())
+        .setPort(port)
         .setCompressionSupported(true)
         .setDecompressionSupported(true);
     var tls = node.config().tls();

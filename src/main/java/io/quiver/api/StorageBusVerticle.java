@@ -111,6 +111,7 @@ public final class StorageBusVerticle extends VerticleBase {
     } else if (rawParams != null) {
       throw ApiException.formatError("params: expected an object of strings");
     }
+    params.remove("upload_file"); // names a file the REST router stored; never the client's to give
     return op.parse((String) collection, tree, params);
   }
 
@@ -131,6 +132,9 @@ public final class StorageBusVerticle extends VerticleBase {
       message.fail(r.failureCode(), r.getMessage());
     } else if (cause instanceof ReplyException r && r.failureType() == ReplyFailure.TIMEOUT) {
       message.fail(504, "Timeout: the operation did not finish in time");
+    } else if (cause instanceof ReplyException r && r.failureType() == ReplyFailure.NO_HANDLERS) {
+      // the storage verticle is being replaced (the fallback to recovery mode): as REST answers then
+      message.fail(503, "Service unavailable: storage is not available right now, retry");
     } else {
       log.error("Bus storage operation {} on {} failed", request.getClass().getSimpleName(), request.collection(), cause);
       message.fail(500, "Service internal error: " + cause.getClass().getSimpleName());

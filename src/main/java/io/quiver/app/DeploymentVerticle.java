@@ -1,29 +1,33 @@
 package io.quiver.app;
 
-import io.quiver.config.QuiverConfig;
-import io.quiver.config.ConfigLoader;
-import io.quiver.config.Node;
 import ch.qos.logback.classic.Level;
 import io.quiver.api.HttpRouterVerticle;
 import io.quiver.api.StorageBusVerticle;
+import io.quiver.bus.Addresses;
 import io.quiver.cluster.ClusterPeers;
 import io.quiver.cluster.Peer;
 import io.quiver.cluster.Peers;
-import io.quiver.bus.Addresses;
+import io.quiver.cluster.SendFailures;
+import io.quiver.config.ConfigLoader;
+import io.quiver.config.Node;
+import io.quiver.config.QuiverConfig;
 import io.quiver.lock.DiskGuard;
 import io.quiver.lock.DiskProbe;
 import io.quiver.lock.LockVerticle;
-import io.quiver.storage.StorageClient;
-import io.quiver.storage.StorageVerticle;
+import io.quiver.metrics.RequestStats;
 import io.quiver.recovery.MetadataOnlyStorageService;
 import io.quiver.storage.EngineStorageService;
+import io.quiver.storage.StorageClient;
+import io.quiver.storage.StorageVerticle;
 import io.quiver.storage.collection.StorageLayout;
-import java.io.IOException;
-import java.util.List;
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.spi.cluster.ClusterManager;
+import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,7 +48,8 @@ public final class DeploymentVerticle extends VerticleBase {
   private QuiverConfig config;
   private Node node;
   private HttpRouterVerticle router;
-  private volatile String httpDeployment;
+  /** The router deployments, stopped first when the node stops. */
+  private final List<String> httpDeployments = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   public DeploymentVerticle(Launch launch) {
     this.launch = launch;
@@ -68,15 +73,14 @@ public final class DeploymentVerticle extends VerticleBase {
     return node;
   }
 
-  /** The HTTP router, once started. */
   /**
    * The first step of a graceful stop: the REST server stops accepting connections and lets the
    * requests in flight finish, while storage and lock still serve them; then the rest can close.
    */
   public Future<Void> stopServing() {
-    String id = httpDeployment;
-    httpDeployment = null;
-    if (id == null) {
+    List<String> ids = List.copyOf(httpDeployments);
+    httpDeployments.clear();
+    if (ids.isEmpty()) {
       return Future.succeededFuture();
     }
     // leave the peers map first, so that other nodes stop listing this one while it drains
@@ -86,7 +90,7 @@ public final class DeploymentVerticle extends VerticleBase {
           log.warn("Could not withdraw from the cluster's peer map: {}", err.toString());
           return Future.succeededFuture();
         });
-    return withdrawn.compose(v -> vertx.undeploy(id));
+    return withdrawn.compose(v -> Future.all(ids.stream().map(vertx::undeploy).toList())).mapEmpty();
   }
 
   public HttpRouterVerticle router() {
@@ -123,10 +127,51 @@ public final class DeploymentVerticle extends VerticleBase {
         })
         .compose(v -> deployStorage())
         .compose(v -> step("JSON storage bus verticle", new StorageBusVerticle(node.addresses())))
-        .compose(v -> step("HTTP router verticle", router = new HttpRouterVerticle(node, peers), id -> httpDeployment = id))
+        .compose(v -> deployRouters())
         .compose(v -> registerPeer())
         .onSuccess(v -> log.info("Quiver {} started in {} ms", Node.VERSION, ms(t0)))
         .onFailure(err -> log.error("Startup failed: {}", err.getMessage()));
+  }
+
+  /**
+   * {@code service.max_workers} router instances (0: one per core, as Qdrant's actix workers), each on
+   * its own event loop, sharing the port: parsing and rendering requests spreads over the cores.
+   */
+  private Future<Void> deployRouters() {
+    int configured = config.service().maxWorkers();
+    int instances = configured > 0 ? configured : Runtime.getRuntime().availableProcessors();
+    var stats = new RequestStats();
+    var failures = new SendFailures();
+    long t0 = System.nanoTime();
+    return vertx.executeBlocking(() -> port(config.service()))
+        .compose(port -> {
+          List<HttpRouterVerticle> made = java.util.Collections.synchronizedList(new ArrayList<>());
+          // instances of one deployment listening on one port share it, each on its own event loop
+          return vertx.deployVerticle(() -> {
+            var r = new HttpRouterVerticle(node, peers, stats, failures, port);
+            made.add(r);
+            return r;
+          }, new DeploymentOptions().setInstances(instances)).map(id -> {
+            httpDeployments.add(id);
+            router = made.get(0);
+            return id;
+          });
+        })
+        .<Void>map(id -> {
+          log.info("Deployed {} HTTP router verticle(s) in {} ms", instances, ms(t0));
+          return null;
+        })
+        .recover(err -> Future.failedFuture(new IllegalStateException("Cannot deploy HTTP router verticle: " + err.getMessage(), err)));
+  }
+
+  /** The configured REST port; for 0, a free one (the instances must agree on one port to share it). */
+  private static int port(QuiverConfig.Service service) throws IOException {
+    if (service.httpPort() != 0) {
+      return service.httpPort();
+    }
+    try (var socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName(service.host()))) {
+      return socket.getLocalPort();
+    }
   }
 
   /** Publishes this node (peer id, REST URI, Vert.x node id) so that the others list it. */

@@ -58,11 +58,15 @@ public final class LockVerticle extends VerticleBase {
       vertx.setPeriodic(checkIntervalMs, id -> checkDisk());
     }
     return Future.all(
-        bus.<JsonObject>consumer(addresses.lockDisk(), this::noSpace).completion(),
+        bus.<Object>consumer(addresses.lockDisk(), this::noSpace).completion(),
         bus.<JsonObject>consumer(addresses.lockPermission(), this::permission).completion(),
-        bus.<JsonObject>consumer(addresses.lockRelease(), m -> gate.release(m.body().getLong("permit", 0L))).completion(),
+        bus.<Object>consumer(addresses.lockRelease(), m -> {
+          if (m.body() instanceof JsonObject release) {
+            gate.release(release.getLong("permit", 0L));
+          }
+        }).completion(),
         bus.<JsonObject>consumer(addresses.lockGet(), m -> m.reply(stateJson())).completion(),
-        bus.<JsonObject>consumer(addresses.lockSet(), this::set).completion(),
+        bus.<Object>consumer(addresses.lockSet(), this::set).completion(),
         bus.<JsonObject>consumer(addresses.lockHistory(), m -> m.reply(history.toJson())).completion());
   }
 
@@ -99,14 +103,14 @@ public final class LockVerticle extends VerticleBase {
     });
   }
 
-  private void noSpace(Message<JsonObject> m) {
+  private void noSpace(Message<Object> m) {
     if (probe == null) {
       return; // no watch that could lift a block
     }
     DiskGuard.Change change = disk.noSpace();
     if (change != DiskGuard.Change.NONE) {
       log.warn("Storage reports a write that failed for lack of space: {}",
-          m.body() == null ? "" : m.body().getString("error_message"));
+          m.body() instanceof JsonObject report ? report.getString("error_message") : "");
     }
     logChange(change);
   }
@@ -120,16 +124,20 @@ public final class LockVerticle extends VerticleBase {
     }
   }
 
-  private void set(Message<JsonObject> m) {
+  private void set(Message<Object> m) {
+    if (!(m.body() instanceof JsonObject body)) {
+      m.fail(400, "Format error in JSON body: expected a JSON object {\"write\", \"error_message\"}");
+      return;
+    }
     LockState next;
     try {
-      next = LockState.fromJson(m.body());
+      next = LockState.fromJson(body);
     } catch (IllegalArgumentException e) {
       m.fail(400, "Format error in JSON body: " + e.getMessage());
       return;
     }
     history.record(new LockHistory.Change(System.currentTimeMillis(), gate.state(), next,
-        LockOrigin.fromJson(m.body().getValue("origin"))));
+        LockOrigin.fromJson(body.getValue("origin"))));
     gate.set(next, previous -> {
       log.info("Write lock changed: {} -> {} (node-local, in memory only: a restart starts unlocked)",
           describe(previous), describe(next));

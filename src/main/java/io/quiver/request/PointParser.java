@@ -156,8 +156,8 @@ public final class PointParser {
 
   /** Qdrant's name for a named vector of a point in validation errors: {@code points[i].vector.?}. */
   private static String vectorPath(String path) {
-    int dot = path.indexOf(".vector");
-    return (dot < 0 ? path : path.substring(0, dot + ".vector".length())) + ".?";
+    var m = java.util.regex.Pattern.compile("\\.vectors?(?=$|[.\\[])").matcher(path);
+    return (m.find() ? path.substring(0, m.end()) : path) + ".?";
   }
 
   /** {@code {"indices": [...], "values": [...]}}: sorted by index; lengths equal and indices unique (422 otherwise). */

@@ -246,7 +246,7 @@ class RequestErrorsTest {
         "{'query': {'indices': [3, 3], 'values': [1, 2]}, 'using': 'text'}");
     assertValidation("vector.vector.?.values: Validation error: must be the same length as indices [{}]", StorageOp.SEARCH_POINTS,
         "{'vector': {'name': 'text', 'vector': {'indices': [3], 'values': [1, 2]}}, 'limit': 1}");
-    assertValidation("batch.vector.?.values: Validation error: must be the same length as indices [{}]", StorageOp.UPSERT_POINTS,
+    assertValidation("batch.vectors.?.values: Validation error: must be the same length as indices [{}]", StorageOp.UPSERT_POINTS,
         "{'batch': {'ids': [1], 'vectors': {'text': [{'indices': [3], 'values': []}]}}}");
     assertFormat("points[0].vector.text: missing field `values`", StorageOp.UPSERT_POINTS,
         "{'points': [{'id': 1, 'vector': {'text': {'indices': [1]}}}]}");
