@@ -13,43 +13,32 @@ public sealed interface SnapshotRequest extends Request {
   /** Null for a collection or full-storage snapshot. */
   Integer shardId();
 
-  record ListAll(String collection, Integer shardId) implements SnapshotRequest {
-    @Override
-    public Access access() {
-      return Access.READ;
-    }
+  /**
+   * The access class of each kind, in one place: taking a snapshot copies data and is allowed under
+   * the write lock (that is what backups need); recovering creates data and is not.
+   */
+  @Override
+  default Access access() {
+    return switch (this) {
+      case ListAll l -> Access.READ;
+      case File f -> Access.READ;
+      case Create c -> Access.ADMIN;
+      case Delete d -> Access.DELETE;
+      case Recover r -> Access.CREATE;
+    };
   }
 
-  /** Taking a snapshot copies data and is allowed under the write lock: that is what backups need. */
-  record Create(String collection, Integer shardId, boolean waitForResult) implements SnapshotRequest {
-    @Override
-    public Access access() {
-      return Access.ADMIN;
-    }
-  }
+  record ListAll(String collection, Integer shardId) implements SnapshotRequest {}
 
-  record Delete(String collection, Integer shardId, String name, boolean waitForResult) implements SnapshotRequest {
-    @Override
-    public Access access() {
-      return Access.DELETE;
-    }
-  }
+  /** {@code waitForResult}: Qdrant's {@code wait} (default true). */
+  record Create(String collection, Integer shardId, boolean waitForResult) implements SnapshotRequest {}
+
+  record Delete(String collection, Integer shardId, String name, boolean waitForResult) implements SnapshotRequest {}
 
   /** The file of a snapshot, for download: answers {@code {"path", "name"}} (a local file). */
-  record File(String collection, Integer shardId, String name) implements SnapshotRequest {
-    @Override
-    public Access access() {
-      return Access.READ;
-    }
-  }
+  record File(String collection, Integer shardId, String name) implements SnapshotRequest {}
 
-  /** Recovering creates data: refused under the write lock. */
-  record Recover(String collection, Integer shardId, Source source, boolean waitForResult) implements SnapshotRequest {
-    @Override
-    public Access access() {
-      return Access.CREATE;
-    }
-  }
+  record Recover(String collection, Integer shardId, Source source, boolean waitForResult) implements SnapshotRequest {}
 
   /**
    * What to recover from: a URL or path ({@code location}) or a file the router stored from a
