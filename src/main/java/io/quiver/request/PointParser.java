@@ -326,11 +326,11 @@ public final class PointParser {
   public static PointOperation operation(String kind, JsonNode body) {
     return switch (kind) {
       case "upsert" -> upsert(body);
-      case "delete" -> new PointOperation.Delete(selector(body, true), shardKey(body));
+      case "delete" -> new PointOperation.Delete(selector(body), shardKey(body));
       case "set_payload" -> setPayload(body, false);
       case "overwrite_payload" -> setPayload(body, true);
       case "delete_payload" -> deletePayload(body);
-      case "clear_payload" -> new PointOperation.ClearPayload(selector(body, true), shardKey(body));
+      case "clear_payload" -> new PointOperation.ClearPayload(selector(body), shardKey(body));
       case "update_vectors" -> updateVectors(body);
       case "delete_vectors" -> deleteVectors(body);
       default -> throw ApiException.formatError("unknown operation `" + kind + "`");
@@ -448,7 +448,7 @@ public final class PointParser {
     if (keyNode != null && !keyNode.isTextual()) {
       throw ApiException.formatError("key: expected a string");
     }
-    return new PointOperation.SetPayload(values, selector(obj, false), keyNode == null ? null : keyNode.textValue(), overwrite,
+    return new PointOperation.SetPayload(values, selector(obj), keyNode == null ? null : keyNode.textValue(), overwrite,
         shardKey(obj));
   }
 
@@ -465,7 +465,7 @@ public final class PointParser {
       }
       paths.add(k.textValue());
     });
-    return new PointOperation.DeletePayload(paths, selector(obj, false), shardKey(obj));
+    return new PointOperation.DeletePayload(paths, selector(obj), shardKey(obj));
   }
 
   private static PointOperation.UpdateVectors updateVectors(JsonNode body) {
@@ -500,14 +500,11 @@ public final class PointParser {
     }
     List<String> vectors = new ArrayList<>();
     names.forEach(n -> vectors.add(n.asText()));
-    return new PointOperation.DeleteVectors(selector(obj, false), vectors, shardKey(obj));
+    return new PointOperation.DeleteVectors(selector(obj), vectors, shardKey(obj));
   }
 
-  /**
-   * {@code {"points": [...]}} or {@code {"filter": {...}}}; with {@code bare} also a plain filter
-   * body, as Qdrant's PointsSelector allows.
-   */
-  static PointsSelector selector(JsonNode body, boolean bare) {
+  /** Qdrant's {@code PointsSelector}: {@code {"points": [...]}} or {@code {"filter": {...}}}. */
+  static PointsSelector selector(JsonNode body) {
     ObjectNode obj = object(body, "body");
     JsonNode points = field(obj, "points");
     JsonNode filter = field(obj, "filter");
