@@ -27,7 +27,7 @@ class ArchitectureTest {
   private static final List<Set<String>> LAYERS = List.of(
       Set.of("error"), Set.of("json"), Set.of("bus"), Set.of("config"), Set.of("metrics"),
       Set.of("engine"), Set.of("request"), Set.of("lock"), Set.of("storage"), Set.of("recovery"),
-      Set.of("cluster"), Set.of("api"), Set.of("app"));
+      Set.of("cluster"), Set.of("api"), Set.of("grpc"), Set.of("app"));
 
   /** The rooms of storage, bottom to top. */
   private static final List<Set<String>> STORAGE_ROOMS = List.of(

@@ -11,15 +11,15 @@ import java.util.Set;
  * Keys are compared in constant time and never logged. The health endpoints stay open, as Qdrant's
  * whitelist keeps them, so Kubernetes probes need no key.
  */
-final class ApiKeys {
+public final class ApiKeys {
   /** What a request may do. */
-  enum Grant {
+  public enum Grant {
     FULL,
     READ_ONLY
   }
 
   /** Missing or wrong key: 401 with Qdrant's plain-text wording. */
-  static final class Unauthorized extends RuntimeException {
+  public static final class Unauthorized extends RuntimeException {
     Unauthorized(String message) {
       super(message, null, false, false);
     }
@@ -30,12 +30,12 @@ final class ApiKeys {
   private final byte[] full;
   private final byte[] readOnly;
 
-  ApiKeys(String full, String readOnly) {
+  public ApiKeys(String full, String readOnly) {
     this.full = bytes(full);
     this.readOnly = bytes(readOnly);
   }
 
-  boolean enabled() {
+  public boolean enabled() {
     return full != null || readOnly != null;
   }
 
@@ -44,10 +44,21 @@ final class ApiKeys {
     if (!enabled() || OPEN_PATHS.contains(request.path())) {
       return Grant.FULL;
     }
-    String key = request.getHeader("api-key");
+    return grant(request.getHeader("api-key"), request.getHeader("authorization"));
+  }
+
+  /**
+   * The grant of the key given in {@code api-key}, or else as {@code Bearer} in {@code
+   * authorization} (either may be null); throws {@link Unauthorized} when keys are set and neither
+   * holds a valid one.
+   */
+  public Grant grant(String apiKey, String authorization) {
+    if (!enabled()) {
+      return Grant.FULL;
+    }
+    String key = apiKey;
     if (key == null) {
-      String auth = request.getHeader("authorization");
-      key = auth != null && auth.startsWith("Bearer ") ? auth.substring("Bearer ".length()) : null;
+      key = authorization != null && authorization.startsWith("Bearer ") ? authorization.substring("Bearer ".length()) : null;
     }
     if (key == null) {
       throw new Unauthorized("Must provide an API key or an Authorization bearer token");

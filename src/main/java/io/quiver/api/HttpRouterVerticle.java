@@ -40,6 +40,7 @@ public final class HttpRouterVerticle extends VerticleBase {
   private final Peers peers;
   private final SendFailures sendFailures;
   private final RequestStats stats;
+  private final RequestStats grpcStats;
   private final int port;
   private List<Route> routes;
   private LockClient lock;
@@ -52,22 +53,19 @@ public final class HttpRouterVerticle extends VerticleBase {
 
   /** @param peers the cluster's Quiver nodes, for {@code GET /cluster} and {@code /locks?scope=cluster} */
   public HttpRouterVerticle(Node node, Peers peers) {
-    this(node, peers, new RequestStats(), new SendFailures());
+    this(node, peers, new RequestStats(), new RequestStats(), new SendFailures(), node.config().service().httpPort());
   }
 
   /**
-   * One of the node's router instances ({@code service.max_workers} of them share the port, each on
-   * its own event loop); they share the request statistics and the cluster's send failures.
+   * One of the node's router instances ({@code service.max_workers} of them share {@code port}, each
+   * on its own event loop); they share the request statistics (REST's, and gRPC's that /metrics and
+   * telemetry show) and the cluster's send failures.
    */
-  public HttpRouterVerticle(Node node, Peers peers, RequestStats stats, SendFailures sendFailures) {
-    this(node, peers, stats, sendFailures, node.config().service().httpPort());
-  }
-
-  /** As above, listening on {@code port} (the port a first instance bound, when the configured one is 0). */
-  public HttpRouterVerticle(Node node, Peers peers, RequestStats stats, SendFailures sendFailures, int port) {
+  public HttpRouterVerticle(Node node, Peers peers, RequestStats stats, RequestStats grpcStats, SendFailures sendFailures, int port) {
     this.node = node;
     this.peers = peers;
     this.stats = stats;
+    this.grpcStats = grpcStats;
     this.sendFailures = sendFailures;
     this.port = port;
   }
@@ -78,7 +76,7 @@ public final class HttpRouterVerticle extends VerticleBase {
     var storage = new StorageClient(vertx, node.addresses());
     routes = new ArrayList<>();
     for (Endpoint e : List.of(
-        new ServiceEndpoint(node, storage, lock, stats),
+        new ServiceEndpoint(node, storage, lock, stats, grpcStats),
         new LockEndpoint(lock, new ClusterLocks(vertx, peers, sendFailures)),
         new ClusterEndpoint(peers, sendFailures),
         new DistributedEndpoint(storage, node.peerId()),

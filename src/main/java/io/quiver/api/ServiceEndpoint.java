@@ -23,12 +23,15 @@ final class ServiceEndpoint implements Endpoint {
   private final StorageClient storage;
   private final LockClient lock;
   private final RequestStats stats;
+  /** gRPC calls by method ({@code /qdrant.Points/Search}) and status code (0: OK). */
+  private final RequestStats grpcStats;
 
-  ServiceEndpoint(Node node, StorageClient storage, LockClient lock, RequestStats stats) {
+  ServiceEndpoint(Node node, StorageClient storage, LockClient lock, RequestStats stats, RequestStats grpcStats) {
     this.node = node;
     this.storage = storage;
     this.lock = lock;
     this.stats = stats;
+    this.grpcStats = grpcStats;
   }
 
   @Override
@@ -101,8 +104,23 @@ final class ServiceEndpoint implements Endpoint {
       counterHeader(out, "rest_responses_duration_seconds_sum", "total time spent answering, in seconds");
       stats.forEach((endpoint, code, count, micros) -> out.append("rest_responses_duration_seconds_sum")
           .append(labels(endpoint, code)).append(' ').append(micros / 1e6).append('\n'));
+      grpcMetrics(out);
       return new Route.PlainText(200, "text/plain; version=0.0.4; charset=utf-8", out.toString());
     });
+  }
+
+  /** gRPC calls by endpoint, as Qdrant labels them: all, failed (a status other than OK), seconds. */
+  private void grpcMetrics(StringBuilder out) {
+    var merged = grpcStats.merged(code -> code != 0);
+    counterHeader(out, "grpc_responses_total", "total number of responses");
+    merged.forEach((endpoint, m) -> out.append("grpc_responses_total{endpoint=\"").append(endpoint).append("\"} ")
+        .append(m.get("count")).append('\n'));
+    counterHeader(out, "grpc_responses_fail_total", "total number of failed responses");
+    merged.forEach((endpoint, m) -> out.append("grpc_responses_fail_total{endpoint=\"").append(endpoint).append("\"} ")
+        .append(m.get("fail_count")).append('\n'));
+    counterHeader(out, "grpc_responses_duration_seconds_sum", "total time spent answering, in seconds");
+    merged.forEach((endpoint, m) -> out.append("grpc_responses_duration_seconds_sum{endpoint=\"").append(endpoint).append("\"} ")
+        .append(((Number) m.get("total_duration_micros")).longValue() / 1e6).append('\n'));
   }
 
   /** The automatic disk write block, a cause distinct from the manual lock ({@code quiver_write_locked}). */
@@ -161,7 +179,7 @@ final class ServiceEndpoint implements Endpoint {
       out.put("collections", Telemetry.collections(collections, level));
       out.put("cluster", Map.of("enabled", node.config().cluster().enabled()));
       out.put("requests", Map.of("rest", Map.of("responses", Telemetry.requests(stats.snapshot(), level.details())),
-          "grpc", Map.of("responses", Map.of())));
+          "grpc", Map.of("responses", Telemetry.grpcRequests(grpcStats.merged(code -> code != 0), level.details()))));
       if (level.details() >= 1) {
         out.put("memory", Telemetry.memory());
         out.put("hardware", Telemetry.hardware());

@@ -6,8 +6,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.quiver.bus.Addresses;
 import io.quiver.error.ApiException;
-import io.quiver.lock.LockClient;
-import io.quiver.storage.StorageClient;
+import io.quiver.storage.StorageGateway;
 import io.quiver.request.Request;
 import io.quiver.request.StorageOp;
 import io.vertx.core.Future;
@@ -39,8 +38,7 @@ import org.slf4j.LoggerFactory;
 public final class StorageBusVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(StorageBusVerticle.class);
   private final Addresses addresses;
-  private StorageClient storage;
-  private LockClient lock;
+  private StorageGateway gateway;
 
   public StorageBusVerticle(Addresses addresses) {
     this.addresses = addresses;
@@ -48,8 +46,7 @@ public final class StorageBusVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    storage = new StorageClient(vertx, addresses);
-    lock = new LockClient(vertx, addresses);
+    gateway = new StorageGateway(vertx, addresses);
     return vertx.eventBus().<Object>consumer(addresses.storageJson(), this::handle).completion();
   }
 
@@ -61,10 +58,7 @@ public final class StorageBusVerticle extends VerticleBase {
       message.fail(e.status(), e.getMessage());
       return;
     }
-    Future<Object> result = request.access().needsWritePermission()
-        ? lock.acquire().compose(permit -> storage.send(request).andThen(ar -> lock.release(permit)))
-        : storage.send(request);
-    result.onComplete(ar -> {
+    gateway.submit(request).onComplete(ar -> {
       if (ar.succeeded()) {
         reply(message, ar.result());
       } else {

@@ -67,6 +67,14 @@ final class Telemetry {
     return out;
   }
 
+  /** gRPC's {@code responses}: one statistic per method, {@code last_responded} from details level 1. */
+  static Map<String, Map<String, Object>> grpcRequests(Map<String, Map<String, Object>> byMethod, int details) {
+    if (details < 1) {
+      byMethod.values().forEach(m -> m.remove("last_responded"));
+    }
+    return byMethod;
+  }
+
   /** The {@code collections} section from the storage's per-collection telemetry. */
   static Map<String, Object> collections(List<Map<String, Object>> collections, Level level) {
     Map<String, Object> out = new LinkedHashMap<>();

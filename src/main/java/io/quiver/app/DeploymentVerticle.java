@@ -11,6 +11,7 @@ import io.quiver.cluster.SendFailures;
 import io.quiver.config.ConfigLoader;
 import io.quiver.config.Node;
 import io.quiver.config.QuiverConfig;
+import io.quiver.grpc.GrpcVerticle;
 import io.quiver.lock.DiskGuard;
 import io.quiver.lock.DiskProbe;
 import io.quiver.lock.LockVerticle;
@@ -48,7 +49,10 @@ public final class DeploymentVerticle extends VerticleBase {
   private QuiverConfig config;
   private Node node;
   private HttpRouterVerticle router;
-  /** The router deployments, stopped first when the node stops. */
+  /** Calls over gRPC, by method and status code, for /metrics and telemetry. */
+  private final RequestStats grpcStats = new RequestStats();
+  private GrpcVerticle grpc;
+  /** The deployments that serve clients (REST routers, gRPC), stopped first when the node stops. */
   private final List<String> httpDeployments = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   public DeploymentVerticle(Launch launch) {
@@ -128,6 +132,7 @@ public final class DeploymentVerticle extends VerticleBase {
         .compose(v -> deployStorage())
         .compose(v -> step("JSON storage bus verticle", new StorageBusVerticle(node.addresses())))
         .compose(v -> deployRouters())
+        .compose(v -> deployGrpc())
         .compose(v -> registerPeer())
         .onSuccess(v -> log.info("Quiver {} started in {} ms", Node.VERSION, ms(t0)))
         .onFailure(err -> log.error("Startup failed: {}", err.getMessage()));
@@ -148,7 +153,7 @@ public final class DeploymentVerticle extends VerticleBase {
           List<HttpRouterVerticle> made = java.util.Collections.synchronizedList(new ArrayList<>());
           // instances of one deployment listening on one port share it, each on its own event loop
           return vertx.deployVerticle(() -> {
-            var r = new HttpRouterVerticle(node, peers, stats, failures, port);
+            var r = new HttpRouterVerticle(node, peers, stats, grpcStats, failures, port);
             made.add(r);
             return r;
           }, new DeploymentOptions().setInstances(instances)).map(id -> {
@@ -162,6 +167,21 @@ public final class DeploymentVerticle extends VerticleBase {
           return null;
         })
         .recover(err -> Future.failedFuture(new IllegalStateException("Cannot deploy HTTP router verticle: " + err.getMessage(), err)));
+  }
+
+  /** Qdrant's gRPC API on {@code service.grpc_port}, unless that is null. */
+  private Future<Void> deployGrpc() {
+    if (config.service().grpcPort() == null) {
+      log.info("gRPC API off (service.grpc_port is null)");
+      return Future.succeededFuture();
+    }
+    grpc = new GrpcVerticle(node, grpcStats);
+    return step("gRPC verticle", grpc, httpDeployments::add);
+  }
+
+  /** The gRPC verticle, or null when gRPC is off. */
+  public GrpcVerticle grpc() {
+    return grpc;
   }
 
   /** The configured REST port; for 0, a free one (the instances must agree on one port to share it). */

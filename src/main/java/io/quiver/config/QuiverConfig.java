@@ -25,7 +25,8 @@ public record QuiverConfig(
       String apiKey,
       String readOnlyApiKey,
       boolean enableTls,
-      int maxWorkers) {}
+      int maxWorkers,
+      Integer grpcPort) {}
 
   /**
    * The REST listener's TLS material ({@code tls.*}), PEM files; null when {@code
@@ -102,7 +103,8 @@ public record QuiverConfig(
                 .put("enable_cors", true)
                 .put("enable_tls", false)
                 .put("verify_https_client_certificate", false)
-                .put("max_workers", 0))
+                .put("max_workers", 0)
+                .put("grpc_port", 6334))
         .put(
             "storage",
             new JsonObject()
@@ -138,7 +140,11 @@ public record QuiverConfig(
             r.optionalString("service.api_key"),
             r.optionalString("service.read_only_api_key"),
             r.bool("service.enable_tls"),
-            r.integer("service.max_workers", 0, 1024));
+            r.integer("service.max_workers", 0, 1024),
+            r.optionalPort("service.grpc_port"));
+    if (service.grpcPort() != null && service.grpcPort() != 0 && service.grpcPort() == service.httpPort()) {
+      throw r.invalid("service.grpc_port", "a port other than service.http_port (" + service.httpPort() + ")");
+    }
     var storage =
         new Storage(
             Path.of(r.string("storage.storage_path")),
@@ -233,6 +239,15 @@ public record QuiverConfig(
       }
       String s = v.toString();
       return s.isEmpty() ? null : s;
+    }
+
+    /** A port, or null when the key is unset, null or empty (as Qdrant's {@code grpc_port: null} turns gRPC off). */
+    Integer optionalPort(String key) {
+      Object v = raw(key);
+      if (v == null || v instanceof String s && (s.isBlank() || s.trim().equalsIgnoreCase("null"))) {
+        return null;
+      }
+      return integer(key, 0, 65535);
     }
 
     int integer(String key, int min, int max) {

@@ -30,6 +30,43 @@ public final class RequestStats {
     return out;
   }
 
+  /**
+   * Per endpoint, its statuses merged into one {@code OperationDurationStatistics} (as Qdrant keeps
+   * gRPC's), with {@code fail_count} counting the statuses {@code failed} says are failures.
+   */
+  public Map<String, Map<String, Object>> merged(java.util.function.IntPredicate failed) {
+    Map<String, Map<String, Object>> out = new TreeMap<>();
+    byEndpoint.forEach((endpoint, statuses) -> {
+      long count = 0;
+      long fails = 0;
+      long total = 0;
+      long min = Long.MAX_VALUE;
+      long max = 0;
+      long last = 0;
+      for (var e : statuses.entrySet()) {
+        Stat stat = e.getValue();
+        synchronized (stat) {
+          count += stat.count;
+          fails += failed.test(e.getKey()) ? stat.count : 0;
+          total += stat.totalMicros;
+          min = Math.min(min, stat.min);
+          max = Math.max(max, stat.max);
+          last = Math.max(last, stat.lastMillis);
+        }
+      }
+      Map<String, Object> m = new TreeMap<>();
+      m.put("count", count);
+      m.put("fail_count", fails);
+      m.put("avg_duration_micros", count == 0 ? 0.0 : (double) total / count);
+      m.put("min_duration_micros", (double) (count == 0 ? 0 : min));
+      m.put("max_duration_micros", (double) max);
+      m.put("total_duration_micros", total);
+      m.put("last_responded", Instant.ofEpochMilli(last).toString());
+      out.put(endpoint, m);
+    });
+    return out;
+  }
+
   /** Total requests and total seconds, per endpoint and status, for the Prometheus exposition. */
   public void forEach(Visitor visitor) {
     byEndpoint.forEach((endpoint, statuses) -> statuses.forEach((status, stat) -> {

@@ -129,6 +129,7 @@ class TlsTest {
     Path storage = Files.createTempDirectory(dir, "storage");
     all.put("QDRANT__SERVICE__HOST", "127.0.0.1");
     all.put("QDRANT__SERVICE__HTTP_PORT", "0");
+    all.put("QDRANT__SERVICE__GRPC_PORT", "0");
     all.put("QDRANT__STORAGE__STORAGE_PATH", storage.toString());
     all.put("QDRANT__STORAGE__SNAPSHOTS_PATH", storage.resolve("snapshots").toString());
     vertx = Vertx.vertx();

@@ -72,6 +72,7 @@ class DiskFullApiTest {
     Map<String, String> env = Map.of(
         "QDRANT__SERVICE__HOST", "127.0.0.1",
         "QDRANT__SERVICE__HTTP_PORT", "0",
+        "QDRANT__SERVICE__GRPC_PORT", "0",
         "QDRANT__STORAGE__STORAGE_PATH", storage.toString(),
         "QDRANT__STORAGE__DISK_WATERMARKS__BLOCK_BELOW_MB", "64",
         "QDRANT__STORAGE__DISK_WATERMARKS__RESUME_ABOVE_MB", "128",

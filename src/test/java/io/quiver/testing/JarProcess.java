@@ -57,6 +57,7 @@ public final class JarProcess implements AutoCloseable {
     pb.environment().keySet().removeIf(k -> k.startsWith("QDRANT"));
     pb.environment().put("QDRANT__SERVICE__HOST", "127.0.0.1");
     pb.environment().put("QDRANT__SERVICE__HTTP_PORT", Integer.toString(port));
+    pb.environment().put("QDRANT__SERVICE__GRPC_PORT", "0"); // nodes of one machine never fight over 6334
     pb.environment().put("QDRANT__STORAGE__STORAGE_PATH", storage.toAbsolutePath().toString());
     pb.environment().putAll(env);
     var jp = new JarProcess(pb.start(), port, log);

@@ -43,6 +43,7 @@ public final class TestNode implements AutoCloseable {
     Map<String, String> all = new HashMap<>();
     all.put("QDRANT__SERVICE__HOST", "127.0.0.1");
     all.put("QDRANT__SERVICE__HTTP_PORT", "0");
+    all.put("QDRANT__SERVICE__GRPC_PORT", "0");
     all.put("QDRANT__STORAGE__STORAGE_PATH", storage.toString());
     all.put("QDRANT__STORAGE__SNAPSHOTS_PATH", storage.resolve("snapshots").toString());
     all.putAll(env);
