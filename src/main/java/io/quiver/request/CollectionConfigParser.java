@@ -417,7 +417,13 @@ public final class CollectionConfigParser {
     putLong(out, "memmap_threshold", v.range(in.get("memmap_threshold"), "optimizers_config.memmap_threshold", 0, Long.MAX_VALUE));
     putLong(out, "indexing_threshold", v.range(in.get("indexing_threshold"), "optimizers_config.indexing_threshold", 0, Long.MAX_VALUE));
     putLong(out, "flush_interval_sec", v.range(in.get("flush_interval_sec"), "optimizers_config.flush_interval_sec", 0, Long.MAX_VALUE));
-    putLong(out, "max_optimization_threads", v.range(in.get("max_optimization_threads"), "optimizers_config.max_optimization_threads", 0, Long.MAX_VALUE));
+    JsonNode threads = in.get("max_optimization_threads");
+    if (threads != null && threads.isTextual() && threads.textValue().equals("auto")) {
+      // Qdrant's MaxOptimizationThreads setting: no limit, shown as null
+      out.putNull("max_optimization_threads");
+    } else {
+      putLong(out, "max_optimization_threads", v.range(threads, "optimizers_config.max_optimization_threads", 0, Long.MAX_VALUE));
+    }
     return out;
   }
 
