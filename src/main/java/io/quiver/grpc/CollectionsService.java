@@ -4,26 +4,45 @@ import io.grpc.stub.StreamObserver;
 import io.qdrant.client.grpc.Collections.AliasDescription;
 import io.qdrant.client.grpc.Collections.AliasOperations;
 import io.qdrant.client.grpc.Collections.ChangeAliases;
+import io.qdrant.client.grpc.Collections.CollectionClusterInfoRequest;
+import io.qdrant.client.grpc.Collections.CollectionClusterInfoResponse;
 import io.qdrant.client.grpc.Collections.CollectionDescription;
 import io.qdrant.client.grpc.Collections.CollectionExists;
 import io.qdrant.client.grpc.Collections.CollectionExistsRequest;
 import io.qdrant.client.grpc.Collections.CollectionExistsResponse;
 import io.qdrant.client.grpc.Collections.CollectionOperationResponse;
+import io.qdrant.client.grpc.Collections.CreateCollection;
+import io.qdrant.client.grpc.Collections.CreateShardKeyRequest;
+import io.qdrant.client.grpc.Collections.CreateShardKeyResponse;
 import io.qdrant.client.grpc.Collections.DeleteCollection;
+import io.qdrant.client.grpc.Collections.DeleteShardKeyRequest;
+import io.qdrant.client.grpc.Collections.DeleteShardKeyResponse;
+import io.qdrant.client.grpc.Collections.GetCollectionInfoRequest;
+import io.qdrant.client.grpc.Collections.GetCollectionInfoResponse;
 import io.qdrant.client.grpc.Collections.ListAliasesRequest;
 import io.qdrant.client.grpc.Collections.ListAliasesResponse;
 import io.qdrant.client.grpc.Collections.ListCollectionAliasesRequest;
 import io.qdrant.client.grpc.Collections.ListCollectionsRequest;
 import io.qdrant.client.grpc.Collections.ListCollectionsResponse;
+import io.qdrant.client.grpc.Collections.LocalShardInfo;
+import io.qdrant.client.grpc.Collections.ReplicaState;
+import io.qdrant.client.grpc.Collections.ShardKey;
+import io.qdrant.client.grpc.Collections.UpdateCollection;
+import io.qdrant.client.grpc.Collections.UpdateCollectionClusterSetupRequest;
+import io.qdrant.client.grpc.Collections.UpdateCollectionClusterSetupResponse;
 import io.qdrant.client.grpc.CollectionsGrpc;
+import io.quiver.api.ApiKeys;
 import io.quiver.config.Node;
 import io.quiver.error.ApiException;
 import io.quiver.request.AliasRequest;
 import io.quiver.request.CollectionRequest;
 import io.quiver.request.Names;
 import io.quiver.request.NodeRequest;
+import io.quiver.request.StorageOp;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
 
 /** {@code qdrant.Collections}: each RPC mapped onto the typed request model and run through {@link Calls}. */
 final class CollectionsService extends CollectionsGrpc.CollectionsImplBase {
@@ -52,6 +71,25 @@ final class CollectionsService extends CollectionsGrpc.CollectionsImplBase {
     calls.unary(observer, () -> new CollectionRequest.Exists(request.getCollectionName()), (result, seconds) ->
         CollectionExistsResponse.newBuilder().setTime(seconds)
             .setResult(CollectionExists.newBuilder().setExists(Values.tree(result).path("exists").asBoolean())).build());
+  }
+
+  @Override
+  public void get(GetCollectionInfoRequest request, StreamObserver<GetCollectionInfoResponse> observer) {
+    calls.unary(observer, () -> new CollectionRequest.Get(request.getCollectionName()), (result, seconds) ->
+        GetCollectionInfoResponse.newBuilder().setResult(CollectionConvert.info(Values.tree(result))).setTime(seconds).build());
+  }
+
+  /** The message as the REST body that says the same, parsed by REST's parser: same validation, same wording. */
+  @Override
+  public void create(CreateCollection request, StreamObserver<CollectionOperationResponse> observer) {
+    calls.unary(observer, () -> StorageOp.CREATE_COLLECTION.parse(request.getCollectionName(), CollectionConvert.createBody(request),
+        timeoutParam(request.hasTimeout(), request.getTimeout())), CollectionsService::operation);
+  }
+
+  @Override
+  public void update(UpdateCollection request, StreamObserver<CollectionOperationResponse> observer) {
+    calls.unary(observer, () -> StorageOp.UPDATE_COLLECTION.parse(request.getCollectionName(), CollectionConvert.updateBody(request),
+        timeoutParam(request.hasTimeout(), request.getTimeout())), CollectionsService::operation);
   }
 
   @Override
@@ -93,6 +131,90 @@ final class CollectionsService extends CollectionsGrpc.CollectionsImplBase {
     calls.unary(observer, () -> new CollectionRequest.Aliases(request.getCollectionName()), CollectionsService::aliases);
   }
 
+  /** As {@code GET /collections/{name}/cluster}: the one local shard of this peer. */
+  @Override
+  public void collectionClusterInfo(CollectionClusterInfoRequest request, StreamObserver<CollectionClusterInfoResponse> observer) {
+    calls.unary(observer, () -> new CollectionRequest.Get(request.getCollectionName()), (result, seconds) ->
+        CollectionClusterInfoResponse.newBuilder().setPeerId(node.peerId()).setShardCount(1)
+            .addLocalShards(LocalShardInfo.newBuilder().setShardId(0).setState(ReplicaState.Active)
+                .setPointsCount(Values.tree(result).path("points_count").asLong(0)))
+            .build());
+  }
+
+  @Override
+  public void updateCollectionClusterSetup(UpdateCollectionClusterSetupRequest request,
+      StreamObserver<UpdateCollectionClusterSetupResponse> observer) {
+    refuseIfExists(observer, request.getCollectionName(), () -> {
+      if (request.getOperationCase() == UpdateCollectionClusterSetupRequest.OperationCase.OPERATION_NOT_SET) {
+        throw new ApiException(400, "empty operation");
+      }
+      return "Distributed mode disabled";
+    });
+  }
+
+  @Override
+  public void createShardKey(CreateShardKeyRequest request, StreamObserver<CreateShardKeyResponse> observer) {
+    refuseIfExists(observer, request.getCollectionName(), () -> {
+      if (!request.hasRequest()) {
+        throw new ApiException(400, "empty request");
+      }
+      return autoSharding(request.getRequest().getShardKey(), "created");
+    });
+  }
+
+  @Override
+  public void deleteShardKey(DeleteShardKeyRequest request, StreamObserver<DeleteShardKeyResponse> observer) {
+    refuseIfExists(observer, request.getCollectionName(), () -> {
+      if (!request.hasRequest()) {
+        throw new ApiException(400, "empty request");
+      }
+      return autoSharding(request.getRequest().getShardKey(), "removed");
+    });
+  }
+
+  private static String autoSharding(ShardKey key, String verb) {
+    String shown = switch (key.getKeyCase()) {
+      case KEYWORD -> key.getKeyword();
+      case NUMBER -> Long.toUnsignedString(key.getNumber());
+      case KEY_NOT_SET -> throw new ApiException(400, "Shard key is not specified");
+    };
+    return "Shard Key " + shown + " cannot be " + verb + " with Auto sharding method";
+  }
+
+  /**
+   * Refuses what a node without distributed mode cannot do, as REST refuses it: the message is
+   * checked first ({@code refusal} throws for what does not fit), a read-only key is refused (these
+   * are manage operations), a missing collection is NOT_FOUND, and an existing one gets
+   * INVALID_ARGUMENT with the refusal ("Bad request: ...").
+   */
+  private <R> void refuseIfExists(StreamObserver<R> observer, String collection, Supplier<String> refusal) {
+    String message;
+    try {
+      message = refusal.get();
+    } catch (RuntimeException e) {
+      observer.onError(Statuses.of(e));
+      return;
+    }
+    if (GrpcAuth.GRANT.get() == ApiKeys.Grant.READ_ONLY) {
+      observer.onError(Statuses.of(new ApiException(403, "Forbidden: Global manage access is required")));
+      return;
+    }
+    calls.unary(new StreamObserver<Boolean>() {
+      @Override
+      public void onNext(Boolean exists) {
+        observer.onError(Statuses.of(exists ? ApiException.badRequest(message) : ApiException.collectionNotFound(collection)));
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        observer.onError(t);
+      }
+
+      @Override
+      public void onCompleted() {}
+    }, () -> new CollectionRequest.Exists(collection), (result, seconds) -> Values.tree(result).path("exists").asBoolean());
+  }
+
   private static ListAliasesResponse aliases(Object result, double seconds) {
     var out = ListAliasesResponse.newBuilder().setTime(seconds);
     for (var a : Values.tree(result).path("aliases")) {
@@ -105,6 +227,11 @@ final class CollectionsService extends CollectionsGrpc.CollectionsImplBase {
   /** {@code CollectionOperationResponse}: whether the operation changed anything. */
   static CollectionOperationResponse operation(Object result, double seconds) {
     return CollectionOperationResponse.newBuilder().setResult(Boolean.TRUE.equals(result)).setTime(seconds).build();
+  }
+
+  /** The {@code timeout} query parameter REST would have had (an unsigned value beyond a long is the longest). */
+  static Map<String, String> timeoutParam(boolean given, long seconds) {
+    return given ? Map.of("timeout", Long.toString(seconds < 0 ? Long.MAX_VALUE : seconds)) : Map.of();
   }
 
   /** A {@code timeout} in seconds as the request model takes it (at least 1). */
