@@ -4,11 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.protobuf.TextFormat;
 import com.google.protobuf.Timestamp;
 import io.qdrant.client.grpc.Points;
 import io.quiver.engine.filter.Filter;
 import io.quiver.request.PointParser;
 import java.math.BigInteger;
+import java.time.DateTimeException;
 import java.time.Instant;
 import java.util.List;
 
@@ -207,9 +209,13 @@ final class FilterConvert {
     return out;
   }
 
-  /** A timestamp as RFC 3339 text, as REST receives datetimes. */
+  /** A timestamp as RFC 3339 text, as REST receives datetimes; negative nanos count as 0, as in Qdrant. */
   static String text(Timestamp t) {
-    return Instant.ofEpochSecond(t.getSeconds(), Math.max(0, t.getNanos())).toString();
+    try {
+      return Instant.ofEpochSecond(t.getSeconds(), Math.max(0, t.getNanos())).toString();
+    } catch (DateTimeException e) {
+      throw PointConvert.invalid("Unable to parse timestamp: " + TextFormat.shortDebugString(t));
+    }
   }
 
   /** A protobuf {@code uint64} (a Java long read as unsigned) as a JSON number. */

@@ -34,7 +34,7 @@ import java.util.Map;
 
 /**
  * The point parts of Qdrant's gRPC messages (ids, vectors, payloads, selectors, shard keys, what to
- * return, read and write options) and the point writes, mapped onto the request model as REST's
+ * return, write options), the point writes and the payload indexes, mapped onto the request model as REST's
  * parsers build it for the same JSON, with REST's checks and wording ({@link PointParser}, {@link
  * Limits}, {@link Params}). What only the protobuf can get wrong (a oneof with no variant, a missing
  * message) is refused as Qdrant's gRPC API refuses it, in its words. Vectors go straight from the
