@@ -188,7 +188,7 @@ final class FilterConvert {
       case EXCEPT_KEYWORDS -> m.getExceptKeywords().getStringsList().forEach(out.putArray("except")::add);
       case EXCEPT_INTEGERS -> m.getExceptIntegers().getIntegersList().forEach(out.putArray("except")::add);
       case MATCHVALUE_NOT_SET -> {
-        String textAny = NewerFields.textAny(m);
+        String textAny = NewerPointFields.textAny(m);
         if (textAny == null) {
           throw PointConvert.invalid("Malformed Match condition");
         }

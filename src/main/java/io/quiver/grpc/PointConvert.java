@@ -54,7 +54,7 @@ final class PointConvert {
 
   static PointWrite upsert(Points.UpsertPoints r) {
     WriteParams write = write(r.hasWait() ? r.getWait() : null, r.hasOrdering() ? r.getOrdering() : null);
-    return PointWrite.one(r.getCollectionName(), upsert(r.getPointsList(), NewerFields.updateFilter(r),
+    return PointWrite.one(r.getCollectionName(), upsert(r.getPointsList(), NewerPointFields.updateFilter(r),
         r.hasShardKeySelector() ? r.getShardKeySelector() : null), write);
   }
 
@@ -66,7 +66,7 @@ final class PointConvert {
 
   static PointWrite updateVectors(Points.UpdatePointVectors r) {
     WriteParams write = write(r.hasWait() ? r.getWait() : null, r.hasOrdering() ? r.getOrdering() : null);
-    return PointWrite.one(r.getCollectionName(), updateVectors(r.getPointsList(), NewerFields.updateFilter(r),
+    return PointWrite.one(r.getCollectionName(), updateVectors(r.getPointsList(), NewerPointFields.updateFilter(r),
         r.hasShardKeySelector() ? r.getShardKeySelector() : null), write);
   }
 
@@ -104,7 +104,7 @@ final class PointConvert {
       ops.add(switch (op.getOperationCase()) {
         case UPSERT -> {
           var u = op.getUpsert();
-          yield upsert(u.getPointsList(), NewerFields.updateFilter(u), u.hasShardKeySelector() ? u.getShardKeySelector() : null);
+          yield upsert(u.getPointsList(), NewerPointFields.updateFilter(u), u.hasShardKeySelector() ? u.getShardKeySelector() : null);
         }
         case DELETE_POINTS -> delete(op.getDeletePoints().hasPoints() ? op.getDeletePoints().getPoints() : null,
             op.getDeletePoints().hasShardKeySelector() ? op.getDeletePoints().getShardKeySelector() : null);
@@ -129,7 +129,7 @@ final class PointConvert {
         case CLEAR_PAYLOAD_DEPRECATED -> clearPayload(op.getClearPayloadDeprecated(), null);
         case UPDATE_VECTORS -> {
           var u = op.getUpdateVectors();
-          yield updateVectors(u.getPointsList(), NewerFields.updateFilter(u), u.hasShardKeySelector() ? u.getShardKeySelector() : null);
+          yield updateVectors(u.getPointsList(), NewerPointFields.updateFilter(u), u.hasShardKeySelector() ? u.getShardKeySelector() : null);
         }
         case DELETE_VECTORS -> {
           var d = op.getDeleteVectors();

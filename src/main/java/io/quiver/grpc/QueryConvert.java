@@ -382,7 +382,7 @@ final class QueryConvert {
       };
       case FORMULA -> formula(q.getFormula(), at);
       case VARIANT_NOT_SET -> {
-        NewerFields.Rrf rrf = NewerFields.rrf(q);
+        NewerPointFields.Rrf rrf = NewerPointFields.rrf(q);
         if (rrf == null) {
           throw PointConvert.invalid("Query variant is missing");
         }

@@ -14,8 +14,8 @@ import java.util.List;
  * updates (also in a batch), the {@code rrf} query with its {@code k}, and {@code text_any} matches.
  * Numbers as in Qdrant's {@code points.proto}.
  */
-final class NewerFields {
-  private NewerFields() {}
+final class NewerPointFields {
+  private NewerPointFields() {}
 
   /** {@code UpsertPoints.update_filter} (6), or null. */
   static Points.Filter updateFilter(Points.UpsertPoints m) {
