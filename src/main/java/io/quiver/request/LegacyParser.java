@@ -52,10 +52,18 @@ public final class LegacyParser {
     Query.RecommendStrategy strategy = QueryParser.strategy(body.path("strategy").isTextual() ? body.get("strategy") : null, "strategy");
     List<VectorInput> positive = examples(body.get("positive"), "positive");
     List<VectorInput> negative = examples(body.get("negative"), "negative");
+    return request(body, recommend(positive, negative, strategy), using, lookup(body, using));
+  }
+
+  /**
+   * A legacy recommendation's query from parsed examples (at the gRPC edge, too): a positive
+   * example is required unless the strategy scores negative ones alone.
+   */
+  public static Query.Recommend recommend(List<VectorInput> positive, List<VectorInput> negative, Query.RecommendStrategy strategy) {
     if (positive.isEmpty() && (strategy == Query.RecommendStrategy.AVERAGE_VECTOR || negative.isEmpty())) {
       throw ApiException.badRequest("At least one positive vector ID required");
     }
-    return request(body, new Query.Recommend(positive, negative, strategy), using, lookup(body, using));
+    return new Query.Recommend(positive, negative, strategy);
   }
 
   /**
@@ -82,11 +90,19 @@ public final class LegacyParser {
             QueryParser.requiredInput(pair.get("negative"), "context[" + i + "].negative")));
       }
     }
+    VectorInput targetInput = target == null ? null : QueryParser.requiredInput(target, "target");
+    return request(body, discover(targetInput, pairs), using, lookup(body, using));
+  }
+
+  /**
+   * A legacy discovery's query from parsed examples (at the gRPC edge, too): a discover query, or a
+   * context query when there is no target (null); one of the two must be given.
+   */
+  public static Query discover(VectorInput target, List<Query.ContextPair> pairs) {
     if (target == null && pairs.isEmpty()) {
       throw ApiException.badRequest("target and/or context_pairs must be specified");
     }
-    Query query = target == null ? new Query.Context(pairs) : new Query.Discover(QueryParser.requiredInput(target, "target"), pairs);
-    return request(body, query, using, lookup(body, using));
+    return target == null ? new Query.Context(pairs) : new Query.Discover(target, pairs);
   }
 
   /** {@code {"searches": [...]}} of one kind, each parsed as alone. */

@@ -23,9 +23,16 @@ public final class Limits {
 
   /** Throws a 422 when {@code list} is an array of more than {@code max} items. */
   public static void atMost(JsonNode list, int max, String path) {
-    if (list != null && list.isArray() && list.size() > max) {
+    if (list != null && list.isArray()) {
+      atMost(list.size(), max, path);
+    }
+  }
+
+  /** Throws a 422 when a list (as the gRPC edge receives one) has more than {@code max} items. */
+  public static void atMost(int size, int max, String path) {
+    if (size > max) {
       Validation.body()
-          .add(path, "value of " + list.size() + " items invalid, must be at most " + max + " items per request")
+          .add(path, "value of " + size + " items invalid, must be at most " + max + " items per request")
           .throwIfAny();
     }
   }

@@ -133,25 +133,38 @@ public final class PointParser {
 
   /** A multivector: a list of non-empty rows of one dimension. */
   public static VectorInput.Multi multi(JsonNode arr, String path) {
-    int dim = -1;
     float[][] rows = new float[arr.size()][];
     for (int i = 0; i < arr.size(); i++) {
       JsonNode r = arr.get(i);
       if (!r.isArray()) {
         throw ApiException.formatError(path + ": expected a list of vectors");
       }
-      if (r.isEmpty()) {
-        throw ApiException.validation(vectorPath(path) + ".data: all vectors must be non-empty");
-      }
-      if (dim < 0) {
-        dim = r.size();
-      } else if (r.size() != dim) {
-        throw ApiException.validation(vectorPath(path) + ".data: all vectors must have the same dimension, found vector with dimension "
-            + r.size());
-      }
+      checkRow(rows, i, r.size(), path);
       rows[i] = floats(r, path + "[" + i + "]");
     }
     return new VectorInput.Multi(rows);
+  }
+
+  /**
+   * A multivector given as rows (the gRPC edge's {@code MultiDenseVector}), with the checks and
+   * wording of the JSON form: every row non-empty and of the first row's dimension.
+   */
+  public static VectorInput.Multi multi(float[][] rows, String path) {
+    for (int i = 0; i < rows.length; i++) {
+      checkRow(rows, i, rows[i].length, path);
+    }
+    return new VectorInput.Multi(rows);
+  }
+
+  /** Row {@code i} of a multivector has {@code size} numbers: 422 when empty or not of row 0's dimension. */
+  private static void checkRow(float[][] rows, int i, int size, String path) {
+    if (size == 0) {
+      throw ApiException.validation(vectorPath(path) + ".data: all vectors must be non-empty");
+    }
+    if (i > 0 && size != rows[0].length) {
+      throw ApiException.validation(vectorPath(path) + ".data: all vectors must have the same dimension, found vector with dimension "
+          + size);
+    }
   }
 
   /** Qdrant's name for a named vector of a point in validation errors: {@code points[i].vector.?}. */
@@ -186,6 +199,14 @@ public final class PointParser {
       }
       values[i] = vs.get(i).floatValue();
     }
+    return sparse(indices, values, path);
+  }
+
+  /**
+   * A sparse vector given as arrays (the gRPC edge's), with the checks and wording of the JSON form:
+   * as many values as indices, indices unique (422 otherwise); sorted by index.
+   */
+  public static SparseVector sparse(int[] indices, float[] values, String path) {
     // Qdrant's wording: [points[0].vector.?.values: Validation error: must be the same length as indices [{}]]
     List<String> errors = new ArrayList<>();
     if (indices.length != values.length) {

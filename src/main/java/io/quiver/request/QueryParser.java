@@ -29,8 +29,10 @@ public final class QueryParser {
   private static final JsonNodeFactory F = JsonNodeFactory.instance;
   /** Largest limit (and offset) honoured: limit + offset stays an int; no shard holds more points. */
   public static final int MAX_LIMIT = Integer.MAX_VALUE / 2;
-  static final int DEFAULT_GROUP_SIZE = 3;
-  static final int MAX_MMR_CANDIDATES = 16_384;
+  /** Points per group when a grouped query does not say. */
+  public static final int DEFAULT_GROUP_SIZE = 3;
+  /** Largest MMR {@code candidates_limit}, as Qdrant. */
+  public static final int MAX_MMR_CANDIDATES = 16_384;
   private static final Set<String> FILTER_FIELDS = Set.of("must", "should", "must_not", "min_should");
   private static final List<String> CONDITION_FIELDS = List.of("key", "is_empty", "is_null", "has_id", "has_vector", "nested");
 
@@ -254,7 +256,8 @@ public final class QueryParser {
     return null;
   }
 
-  static VectorInput requiredInput(JsonNode n, String at) {
+  /** Qdrant's {@code VectorInput} at {@code at}; a format error when {@code n} is none of its forms. */
+  public static VectorInput requiredInput(JsonNode n, String at) {
     VectorInput in = n == null ? null : input(n, at);
     if (in == null) {
       throw ApiException.formatError(at + ": data did not match any variant of untagged enum VectorInput");
@@ -280,7 +283,12 @@ public final class QueryParser {
     ObjectNode r = object(node, at);
     List<VectorInput> positive = inputs(r.get("positive"), at + ".positive");
     List<VectorInput> negative = inputs(r.get("negative"), at + ".negative");
-    Query.RecommendStrategy strategy = strategy(field(r, "strategy"), at + ".strategy");
+    return recommend(positive, negative, strategy(field(r, "strategy"), at + ".strategy"), vpath, v);
+  }
+
+  /** A recommend query of examples already parsed (at the gRPC edge, too): at least one example must be given. */
+  public static Query.Recommend recommend(List<VectorInput> positive, List<VectorInput> negative, Query.RecommendStrategy strategy,
+      String vpath, Validation v) {
     if (positive.isEmpty() && negative.isEmpty()) {
       v.add(vpath + ".positives, negatives", "Validation error: At least one positive or negative vector/id must be provided [{}]");
     }
@@ -351,6 +359,20 @@ public final class QueryParser {
     return new Query.Mmr(diversity, candidates == null ? null : clampLimit(candidates));
   }
 
+  /**
+   * MMR parameters given as typed values (the gRPC edge's), checked as the JSON form is: diversity
+   * within [0, 1], candidates at most {@link #MAX_MMR_CANDIDATES}; violations are added to {@code v}.
+   */
+  public static Query.Mmr mmr(Float diversity, Long candidates, String vpath, Validation v) {
+    if (diversity != null && (diversity < 0 || diversity > 1)) {
+      v.add(vpath + ".diversity", "value " + (double) diversity + " invalid, must be from 0.0 to 1.0");
+    }
+    if (candidates != null && candidates > MAX_MMR_CANDIDATES) {
+      v.add(vpath + ".candidates_limit", "value " + candidates + " invalid, must be " + MAX_MMR_CANDIDATES + " or smaller");
+    }
+    return new Query.Mmr(diversity, candidates == null ? null : clampLimit(candidates));
+  }
+
   // ---- order_by ----
 
   /** {@code order_by}: a key, or {@code {key, direction, start_from}}. */
@@ -398,7 +420,8 @@ public final class QueryParser {
 
   // ---- formulas ----
 
-  private static Query.Formula formula(JsonNode q, String at) {
+  /** A formula query: {@code q} holds {@code formula} (the expression) and optional {@code defaults}. */
+  public static Query.Formula formula(JsonNode q, String at) {
     Expression e = expression(q.get("formula"), at + ".formula");
     JsonNode d = field(q, "defaults");
     Map<String, JsonNode> payloadDefaults = new HashMap<>();

@@ -23,11 +23,14 @@ import java.util.UUID;
 import java.util.function.Supplier;
 
 /**
- * Random valid requests as model values, for {@link RequestRoundTripTest}. Every number is exact in
- * binary (a multiple of a power of two), so that it survives the trip through JSON text and f32;
- * lists whose parser removes duplicates (ids of {@code has_id}, {@code any} values) have none.
+ * Random valid requests as model values, for {@link RequestRoundTripTest} and the gRPC edge's round
+ * trips. Every number is exact in binary (a multiple of a power of two), so that it survives the trip
+ * through JSON text and f32; lists whose parser removes duplicates (ids of {@code has_id}, {@code any}
+ * values) have none. {@link #expressibleInGrpc} makes only what Qdrant's protobuf messages can say:
+ * no empty condition lists (absent and empty are one there), no shard key fallback, no {@code key}
+ * on a payload overwrite.
  */
-final class RandomRequests {
+public final class RandomRequests {
   private static final JsonNodeFactory F = JsonNodeFactory.instance;
   private static final List<String> KEYS = List.of("price", "city", "a.b", "tags[]", "arr[0].x", "meta.\"odd key\"", "rating");
   private static final List<String> WORDS = List.of("paris", "lyon", "red", "blue", "Zoë", "a b", "");
@@ -35,19 +38,30 @@ final class RandomRequests {
   private static final int MAX_DEPTH = 3;
 
   private final Random r;
+  private final boolean grpc;
 
   RandomRequests(Random r) {
+    this(r, false);
+  }
+
+  private RandomRequests(Random r, boolean grpc) {
     this.r = r;
+    this.grpc = grpc;
+  }
+
+  /** A generator of requests that Qdrant's gRPC messages can express. */
+  public static RandomRequests expressibleInGrpc(Random r) {
+    return new RandomRequests(r, true);
   }
 
   // ---- universal queries ----
 
-  QueryRequest query() {
+  public QueryRequest query() {
     return new QueryRequest(stage(0, true), chance(4) ? r.nextInt(1000) : 0, withPayload(), withVector(), chance(5) ? shardKey() : null);
   }
 
   /** A grouped query: its root stage has no limit of its own (the request's limit counts groups). */
-  QueryGroupsRequest groups() {
+  public QueryGroupsRequest groups() {
     Stage s = stage(0, true);
     Stage root = new Stage(s.prefetch(), s.query(), s.using(), s.filter(), s.params(), s.scoreThreshold(), null, s.lookupFrom());
     QueryRequest q = new QueryRequest(root, 0, withPayload(), withVector(), chance(5) ? shardKey() : null);
@@ -56,7 +70,7 @@ final class RandomRequests {
     return new QueryGroupsRequest(q, path(), 1 + r.nextInt(10), 1 + r.nextInt(50), lookup);
   }
 
-  Stage stage(int depth, boolean root) {
+  public Stage stage(int depth, boolean root) {
     List<Stage> prefetch = depth < MAX_DEPTH && chance(2) ? list(1, 3, () -> stage(depth + 1, false)) : List.of();
     Query query = chance(8) ? null : query(!prefetch.isEmpty());
     return new Stage(prefetch, query, chance(2) ? "" : pick(VECTOR_NAMES), chance(3) ? filter(1) : null, searchParams(),
@@ -64,7 +78,7 @@ final class RandomRequests {
   }
 
   /** Any query kind; the ones that rescore prefetches more often when there are some. */
-  Query query(boolean hasPrefetch) {
+  public Query query(boolean hasPrefetch) {
     int kind = r.nextInt(hasPrefetch ? 10 : 8);
     return switch (kind) {
       case 0, 1 -> new Query.Nearest(input(), chance(4) ? mmr() : null);
@@ -95,7 +109,7 @@ final class RandomRequests {
     return chance(3) ? new Query.Fusion(true, Query.Fusion.DEFAULT_RRF_K) : new Query.Fusion(false, chance(2) ? 2 : 1 + r.nextInt(100));
   }
 
-  OrderBy orderBy() {
+  public OrderBy orderBy() {
     return new OrderBy(path(), r.nextBoolean(), chance(2) ? null : (double) quarter(-1000, 1000));
   }
 
@@ -146,7 +160,7 @@ final class RandomRequests {
   // ---- vectors ----
 
   /** A vector input of a query: dense, multi, sparse or the id of a point. */
-  VectorInput input() {
+  public VectorInput input() {
     return switch (r.nextInt(5)) {
       case 0 -> dense(1 + r.nextInt(4));
       case 1 -> multi(1 + r.nextInt(3));
@@ -155,7 +169,7 @@ final class RandomRequests {
     };
   }
 
-  VectorInput.Dense dense(int dim) {
+  public VectorInput.Dense dense(int dim) {
     float[] v = new float[dim];
     for (int i = 0; i < dim; i++) {
       v[i] = quarter(-8, 8);
@@ -163,7 +177,7 @@ final class RandomRequests {
     return new VectorInput.Dense(v);
   }
 
-  VectorInput.Multi multi(int dim) {
+  public VectorInput.Multi multi(int dim) {
     float[][] rows = new float[1 + r.nextInt(3)][];
     for (int i = 0; i < rows.length; i++) {
       rows[i] = dense(dim).values();
@@ -172,7 +186,7 @@ final class RandomRequests {
   }
 
   /** Sorted unique indices, as the parser keeps them (the writer may shuffle them). */
-  VectorInput.Sparse sparse() {
+  public VectorInput.Sparse sparse() {
     TreeSet<Integer> indices = new TreeSet<>();
     for (int n = r.nextInt(5); indices.size() < n; ) {
       indices.add(chance(6) ? r.nextInt() & Integer.MAX_VALUE : r.nextInt(100));
@@ -185,22 +199,22 @@ final class RandomRequests {
     return new VectorInput.Sparse(new SparseVector(ix, values));
   }
 
-  PointId id() {
+  public PointId id() {
     return chance(4) ? new PointId.Uuid(new UUID(r.nextLong(), r.nextLong())) : PointId.of(chance(8) ? Long.MAX_VALUE : r.nextInt(1 << 20));
   }
 
   // ---- filters ----
 
-  Filter filter(int depth) {
+  public Filter filter(int depth) {
     return new Filter(conditions(depth), conditions(depth), conditions(depth),
         chance(6) ? new Filter.MinShould(list(1, 3, () -> condition(depth)), r.nextInt(3)) : null);
   }
 
   private List<Condition> conditions(int depth) {
-    return chance(2) ? null : list(0, 3, () -> condition(depth));
+    return chance(2) ? null : list(grpc ? 1 : 0, 3, () -> condition(depth));
   }
 
-  Condition condition(int depth) {
+  public Condition condition(int depth) {
     int kind = r.nextInt(depth >= 2 ? 6 : 8);
     return switch (kind) {
       case 0, 1 -> field();
@@ -250,7 +264,7 @@ final class RandomRequests {
 
   // ---- what to return, where ----
 
-  WithPayload withPayload() {
+  public WithPayload withPayload() {
     return switch (r.nextInt(4)) {
       case 0 -> WithPayload.ALL;
       case 1 -> WithPayload.NONE;
@@ -259,7 +273,7 @@ final class RandomRequests {
     };
   }
 
-  WithVector withVector() {
+  public WithVector withVector() {
     return switch (r.nextInt(3)) {
       case 0 -> WithVector.ALL;
       case 1 -> WithVector.NONE;
@@ -271,12 +285,12 @@ final class RandomRequests {
     return Set.copyOf(list(1, 3, () -> pick(KEYS)));
   }
 
-  ShardKeySelector shardKey() {
+  public ShardKeySelector shardKey() {
     Supplier<Object> key = () -> chance(2) ? (Object) pick(List.of("eu", "us", "")) : (Object) (long) r.nextInt(10);
-    return new ShardKeySelector(list(1, 3, key), chance(3) ? key.get() : null);
+    return new ShardKeySelector(list(1, 3, key), !grpc && chance(3) ? key.get() : null);
   }
 
-  SearchParams searchParams() {
+  public SearchParams searchParams() {
     if (chance(2)) {
       return SearchParams.DEFAULT;
     }
@@ -287,14 +301,14 @@ final class RandomRequests {
     return new LookupLocation(pick(List.of("other", "archive")), chance(2) ? null : pick(VECTOR_NAMES));
   }
 
-  JsonPath path() {
+  public JsonPath path() {
     return JsonPath.parse(pick(KEYS));
   }
 
   // ---- point writes ----
 
   /** One point write: a single operation, or a batch of one to four steps. */
-  PointWrite write() {
+  public PointWrite write() {
     WriteParams params = new WriteParams(r.nextBoolean(), pick(List.of(WriteParams.Ordering.values())));
     if (chance(2)) {
       return PointWrite.one("c", operation(), params);
@@ -302,11 +316,17 @@ final class RandomRequests {
     return new PointWrite("c", list(1, 4, this::operation), true, params);
   }
 
-  PointOperation operation() {
+  public PointOperation operation() {
     return switch (r.nextInt(8)) {
       case 0, 1 -> new PointOperation.Upsert(points(), chance(4) ? filter(1) : null, shardKeyOrNull());
       case 2 -> new PointOperation.Delete(selector(), shardKeyOrNull());
-      case 3 -> new PointOperation.SetPayload(payload(), selector(), chance(2) ? null : pick(KEYS), r.nextBoolean(), shardKeyOrNull());
+      case 3 -> {
+        ObjectNode payload = payload();
+        PointsSelector selector = selector();
+        String key = chance(2) ? null : pick(KEYS);
+        boolean overwrite = r.nextBoolean();
+        yield new PointOperation.SetPayload(payload, selector, grpc && overwrite ? null : key, overwrite, shardKeyOrNull());
+      }
       case 4 -> new PointOperation.DeletePayload(list(1, 3, () -> pick(KEYS)), selector(), shardKeyOrNull());
       case 5 -> new PointOperation.ClearPayload(selector(), shardKeyOrNull());
       case 6 -> new PointOperation.UpdateVectors(pointVectors(), chance(4) ? filter(1) : null, shardKeyOrNull());
@@ -359,7 +379,7 @@ final class RandomRequests {
   }
 
   /** A payload of ints, strings, booleans, lists and objects (ints stay ints through JSON text). */
-  ObjectNode payload() {
+  public ObjectNode payload() {
     ObjectNode p = F.objectNode();
     for (int i = r.nextInt(4); i > 0; i--) {
       String key = pick(List.of("city", "n", "tags", "nested", "flag", "x y"));
@@ -377,19 +397,19 @@ final class RandomRequests {
   // ---- basics ----
 
   /** A multiple of 1/4 in [min, max]: exact in f32, f64 and JSON text. */
-  float quarter(int min, int max) {
+  public float quarter(int min, int max) {
     return (min * 4 + r.nextInt((max - min) * 4 + 1)) / 4f;
   }
 
-  boolean chance(int oneIn) {
+  public boolean chance(int oneIn) {
     return r.nextInt(oneIn) == 0;
   }
 
-  <T> T pick(List<T> options) {
+  public <T> T pick(List<T> options) {
     return options.get(r.nextInt(options.size()));
   }
 
-  <T> List<T> list(int min, int max, Supplier<T> make) {
+  public <T> List<T> list(int min, int max, Supplier<T> make) {
     List<T> out = new ArrayList<>();
     for (int n = min + r.nextInt(max - min + 1); n > 0; n--) {
       out.add(make.get());
@@ -397,7 +417,7 @@ final class RandomRequests {
     return out;
   }
 
-  Random random() {
+  public Random random() {
     return r;
   }
 }
