@@ -19,11 +19,10 @@ import java.util.Map;
  * when not asked for), its {@code version}, its vectors (only when asked for), {@code order_value}
  * after an {@code order_by}, no {@code shard_key}; group ids as unsigned numbers when not negative.
  *
- * <p>Vectors are given in both of the forms of {@code VectorOutput}: the {@code dense}, {@code sparse}
- * and {@code multi_dense} variants Qdrant answers with since 1.17, and the {@code data}, {@code
- * indices} and {@code vectors_count} fields its 1.15 server fills, so that clients of either
- * generation read them. Numbers are read from the JSON's float nodes as they are: a score or a vector
- * is the same float REST prints.
+ * <p>Vectors fill {@code VectorOutput}'s {@code data}, {@code indices} and {@code vectors_count}, as
+ * Qdrant 1.15 does (its {@code dense}, {@code sparse} and {@code multi_dense} variants came later).
+ * Numbers are read from the JSON's float nodes as they are: a score or a vector is the same float
+ * REST prints.
  */
 final class ResultConvert {
   private ResultConvert() {}
@@ -138,40 +137,31 @@ final class ResultConvert {
     return VectorsOutput.newBuilder().setVectors(named).build();
   }
 
-  /** One vector: numbers (dense), rows (multi) or {@code {"indices", "values"}} (sparse), in both forms. */
+  /** One vector: numbers (dense), rows (multi, flattened with their count) or {@code {"indices", "values"}} (sparse). */
   private static VectorOutput vector(JsonNode v) {
     var out = VectorOutput.newBuilder();
     if (v.isObject()) {
-      var sparse = Points.SparseVector.newBuilder();
       var indices = Points.SparseIndices.newBuilder();
       for (JsonNode i : v.path("indices")) {
-        sparse.addIndices(i.intValue());
         indices.addData(i.intValue());
       }
       for (JsonNode x : v.path("values")) {
-        sparse.addValues(x.floatValue());
         out.addData(x.floatValue());
       }
-      return out.setIndices(indices).setSparse(sparse).build();
+      return out.setIndices(indices).build();
     }
     if (!v.isEmpty() && v.get(0).isArray()) {
-      var multi = Points.MultiDenseVector.newBuilder();
       for (JsonNode row : v) {
-        var dense = Points.DenseVector.newBuilder();
         for (JsonNode x : row) {
-          dense.addData(x.floatValue());
           out.addData(x.floatValue());
         }
-        multi.addVectors(dense);
       }
-      return out.setVectorsCount(v.size()).setMultiDense(multi).build();
+      return out.setVectorsCount(v.size()).build();
     }
-    var dense = Points.DenseVector.newBuilder();
     for (JsonNode x : v) {
-      dense.addData(x.floatValue());
       out.addData(x.floatValue());
     }
-    return out.setDense(dense).build();
+    return out.build();
   }
 
   // ---- groups, facets, matrices ----
