@@ -1,5 +1,6 @@
 // Request rates and latencies from the node's own /metrics (Prometheus text), sampled every few
-// seconds while the page is open; the charts show the deltas between samples.
+// seconds while the page is open; the charts show the deltas between samples. REST and gRPC calls
+// are counted alike: a REST error is a 4xx or 5xx, a gRPC error any status but OK.
 import { apiText } from '../api.js';
 import { lineChart, legend } from '../chart.js';
 import { parseMetrics, scalar } from '../prometheus.js';
@@ -15,19 +16,28 @@ const points = { rate: [], errors: [], latency: [] };
 let timer = null;
 let redraw = null;
 
+/** Where each metric goes: REST calls keyed by method and path, gRPC calls by RPC (`gRPC /qdrant.Points/Search`). */
+const REQUEST_METRICS = {
+  rest_responses_total: (e, s) => {
+    e.count += s.value;
+    if (Number(s.labels.status) >= 400) e.errors += s.value;
+  },
+  rest_responses_duration_seconds_sum: (e, s) => { e.seconds += s.value; },
+  grpc_responses_total: (e, s) => { e.count += s.value; },
+  // a gRPC call fails when it ends with any status but OK
+  grpc_responses_fail_total: (e, s) => { e.errors += s.value; },
+  grpc_responses_duration_seconds_sum: (e, s) => { e.seconds += s.value; },
+};
+
 function summarize(text) {
   const parsed = parseMetrics(text);
   const byEndpoint = new Map();
   for (const s of parsed) {
-    if (s.name !== 'rest_responses_total' && s.name !== 'rest_responses_duration_seconds_sum') continue;
-    const key = `${s.labels.method} ${s.labels.endpoint}`;
+    const add = REQUEST_METRICS[s.name];
+    if (!add) continue;
+    const key = s.name.startsWith('grpc_') ? `gRPC ${s.labels.endpoint}` : `${s.labels.method} ${s.labels.endpoint}`;
     const e = byEndpoint.get(key) || { count: 0, seconds: 0, errors: 0 };
-    if (s.name === 'rest_responses_total') {
-      e.count += s.value;
-      if (Number(s.labels.status) >= 400) e.errors += s.value;
-    } else {
-      e.seconds += s.value;
-    }
+    add(e, s);
     byEndpoint.set(key, e);
   }
   return {
@@ -117,7 +127,7 @@ function draw(root) {
   const g = last.gauges;
   const rateSeries = [
     { name: 'requests/s', cls: 's1', points: points.rate },
-    { name: 'errors/s (4xx, 5xx)', cls: 's2', points: points.errors },
+    { name: 'errors/s (REST 4xx, 5xx; gRPC not OK)', cls: 's2', points: points.errors },
   ];
   const latencySeries = [{ name: 'mean latency (ms)', cls: 's3', points: points.latency }];
   const dt = prev ? (last.t - prev.t) / 1000 : 0;
@@ -144,7 +154,7 @@ function draw(root) {
       g.diskFree === undefined ? null
         : stat(g.diskBlock ? 'disk free: writes BLOCKED' : 'disk free', g.diskFree < 0 ? 'unknown' : bytes(g.diskFree))),
     h('div', { class: 'grid2' },
-      card('Request rate', h('p', { class: 'muted' }, `Every ${PERIOD_MS / 1000} s, without the dashboard's own /metrics calls`),
+      card('Request rate', h('p', { class: 'muted' }, `REST and gRPC, every ${PERIOD_MS / 1000} s, without the dashboard's own /metrics calls`),
         lineChart(rateSeries, { windowMs: WINDOW_MS }), legend(rateSeries)),
       card('Latency', h('p', { class: 'muted' }, 'Mean time to answer over each interval'),
         lineChart(latencySeries, { windowMs: WINDOW_MS, unit: ' ms' }), legend(latencySeries))),

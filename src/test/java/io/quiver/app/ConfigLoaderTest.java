@@ -93,6 +93,21 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void grpcPortIs6334UnlessNullTurnsItOff() throws Exception {
+    assertEquals(6334, load(null, Map.of()).service().grpcPort());
+    Files.copy(Path.of("conf/config.yaml"), dir.resolve("config.yaml"));
+    assertEquals(6334, load(null, Map.of()).service().grpcPort(), "the shipped conf/config.yaml");
+    Files.writeString(dir.resolve("config.yaml"), "service:\n  grpc_port: null\n");
+    assertNull(load(null, Map.of()).service().grpcPort(), "grpc_port: null in a file");
+    Files.writeString(dir.resolve("config.yaml"), "service:\n  grpc_port: 7334\n");
+    assertEquals(7334, load(null, Map.of()).service().grpcPort());
+    assertNull(load(null, Map.of("QDRANT__SERVICE__GRPC_PORT", "null")).service().grpcPort());
+    assertNull(load(null, Map.of("QDRANT__SERVICE__GRPC_PORT", "")).service().grpcPort());
+    Throwable same = failure(null, Map.of("QDRANT__SERVICE__HTTP_PORT", "7334"));
+    assertTrue(same.getMessage().contains("service.grpc_port"), same.getMessage());
+  }
+
+  @Test
   void envStringsStayStringsWhereAStringIsExpected() throws Exception {
     QuiverConfig c = load(null, Map.of("QDRANT__SERVICE__API_KEY", "12345"));
     assertEquals("12345", c.service().apiKey());

@@ -2,14 +2,23 @@ package io.quiver.dashboard;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.qdrant.client.grpc.Collections.CollectionExistsRequest;
+import io.qdrant.client.grpc.Collections.ListCollectionsRequest;
+import io.qdrant.client.grpc.CollectionsGrpc;
 import io.quiver.testing.Browser;
+import io.quiver.testing.GrpcCalls;
 import io.quiver.testing.TestNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -22,9 +31,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  * The dashboard in headless Chromium against a real node: a collection created through the API shows
  * on the page, the write lock is set and released from the page (and an upsert is refused between),
  * with and without an API key; in recovery mode the banner shows and a collection is deleted after
- * confirmation. Screenshots are kept in {@code target/dashboard-artifacts/}. Skipped when chromium or
- * chromedriver is missing; {@code .ci/run} installs them and sets {@code QUIVER_REQUIRE_BROWSER} so
- * that CI never skips it.
+ * confirmation; the metrics view counts REST and gRPC calls. Screenshots are kept in {@code
+ * target/dashboard-artifacts/}. Skipped when chromium or chromedriver is missing; {@code .ci/run}
+ * installs them and sets {@code QUIVER_REQUIRE_BROWSER} so that CI never skips it.
  */
 @Timeout(300)
 class DashboardIT {
@@ -164,6 +173,43 @@ class DashboardIT {
       } catch (Throwable e) {
         keepFailure(browser, "recovery");
         throw e;
+      }
+    }
+  }
+
+  @Test
+  void theMetricsViewCountsRestAndGrpcCalls() throws Exception {
+    try (TestNode node = TestNode.start(dir.resolve("storage"));
+        Browser browser = Browser.start(ARTIFACTS.resolve("chromedriver-metrics.log"))) {
+      ok(node.send("PUT", "/collections/m", "{\"vectors\": {\"size\": 2, \"distance\": \"Dot\"}}"));
+      ManagedChannel channel = GrpcCalls.channel(node);
+      try {
+        var collections = CollectionsGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+        for (int i = 0; i < 3; i++) {
+          collections.list(ListCollectionsRequest.getDefaultInstance());
+        }
+        // an invalid name: a failed call
+        assertThrows(StatusRuntimeException.class, () -> collections.collectionExists(CollectionExistsRequest.newBuilder()
+            .setCollectionName("a/b").build()));
+        browser.open("http://127.0.0.1:" + node.port() + "/dashboard/#metrics");
+        browser.waitUntil("the gRPC calls in the endpoint table",
+            () -> browser.textOf("[data-test=endpoint-table]").contains("gRPC /qdrant.Collections/CollectionExists"));
+        String table = browser.textOf("[data-test=endpoint-table]");
+        assertTrue(Pattern.compile("gRPC /qdrant\\.Collections/List\\s+3\\s+0\\b").matcher(table).find(), table);
+        assertTrue(Pattern.compile("gRPC /qdrant\\.Collections/CollectionExists\\s+1\\s+1\\b").matcher(table).find(), table);
+        assertTrue(table.contains("PUT /collections/{collection_name}"), table);
+        // the rate chart takes gRPC calls made while the page samples
+        for (int i = 0; i < 20; i++) {
+          collections.list(ListCollectionsRequest.getDefaultInstance());
+        }
+        browser.waitUntil("the new gRPC calls counted",
+            () -> Pattern.compile("gRPC /qdrant\\.Collections/List\\s+23\\s").matcher(browser.textOf("[data-test=endpoint-table]")).find());
+        browser.screenshot(ARTIFACTS.resolve("dashboard-metrics.png"));
+      } catch (Throwable e) {
+        keepFailure(browser, "metrics");
+        throw e;
+      } finally {
+        GrpcCalls.close(channel);
       }
     }
   }
