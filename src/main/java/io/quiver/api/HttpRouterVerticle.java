@@ -42,6 +42,7 @@ public final class HttpRouterVerticle extends VerticleBase {
   private final RequestStats stats;
   private final RequestStats grpcStats;
   private final int port;
+  private final boolean reloadsTls;
   private List<Route> routes;
   private LockClient lock;
   private HttpServer server;
@@ -62,6 +63,16 @@ public final class HttpRouterVerticle extends VerticleBase {
    * telemetry show) and the cluster's send failures.
    */
   public HttpRouterVerticle(Node node, Peers peers, RequestStats stats, RequestStats grpcStats, SendFailures sendFailures, int port) {
+    this(node, peers, stats, grpcStats, sendFailures, port, true);
+  }
+
+  /**
+   * @param reloadsTls whether this instance re-reads the certificate every {@code tls.cert_ttl}: one
+   *     instance does it for all, since the instances share one server
+   */
+  public HttpRouterVerticle(Node node, Peers peers, RequestStats stats, RequestStats grpcStats, SendFailures sendFailures, int port,
+      boolean reloadsTls) {
+    this.reloadsTls = reloadsTls;
     this.node = node;
     this.peers = peers;
     this.stats = stats;
@@ -96,7 +107,7 @@ public final class HttpRouterVerticle extends VerticleBase {
     var tls = node.config().tls();
     return vertx.createHttpServer(Https.apply(options, tls)).requestHandler(router()).listen().onSuccess(s -> {
       server = s;
-      reloadTimer = Https.scheduleReload(vertx, s, tls);
+      reloadTimer = reloadsTls ? Https.scheduleReload(vertx, s, tls) : -1;
       log.info("REST API listening on {}:{} ({})", service.host(), s.actualPort(), tls == null ? "TLS disabled" : "TLS enabled");
     });
   }

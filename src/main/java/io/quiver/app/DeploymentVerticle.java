@@ -153,7 +153,7 @@ public final class DeploymentVerticle extends VerticleBase {
           List<HttpRouterVerticle> made = java.util.Collections.synchronizedList(new ArrayList<>());
           // instances of one deployment listening on one port share it, each on its own event loop
           return vertx.deployVerticle(() -> {
-            var r = new HttpRouterVerticle(node, peers, stats, grpcStats, failures, port);
+            var r = new HttpRouterVerticle(node, peers, stats, grpcStats, failures, port, made.isEmpty());
             made.add(r);
             return r;
           }, new DeploymentOptions().setInstances(instances)).map(id -> {

@@ -7,7 +7,6 @@ import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
-import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionService;
 import io.grpc.util.AdvancedTlsX509KeyManager;
 import io.grpc.util.AdvancedTlsX509TrustManager;
@@ -18,12 +17,12 @@ import io.quiver.metrics.RequestStats;
 import io.quiver.storage.StorageGateway;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import java.io.Closeable;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.security.GeneralSecurityException;
-import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -33,7 +32,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Qdrant's gRPC API on {@code service.grpc_port} (default 6334): {@code qdrant.Qdrant},
  * {@code qdrant.Collections}, {@code qdrant.Points}, {@code qdrant.Snapshots}, {@code
- * grpc.health.v1.Health} and server reflection, served by grpc-java with the generated bases of the
+ * grpc.health.v1.Health} (Qdrant's definition) and server reflection, served by grpc-java with the generated bases of the
  * official Java client ({@code io.qdrant:client}). Each RPC maps its message onto the typed request
  * model and takes REST's way from there ({@link Calls}): API keys, the write lock, strict mode, the
  * same storage. TLS with the REST settings ({@code service.enable_tls}, {@code tls.*}, client
@@ -51,7 +50,6 @@ public final class GrpcVerticle extends VerticleBase {
 
   private final Node node;
   private final RequestStats stats;
-  private final List<Closeable> reloads = new ArrayList<>();
   private ScheduledExecutorService reloader;
   private Server server;
 
@@ -70,22 +68,25 @@ public final class GrpcVerticle extends VerticleBase {
   public Future<?> start() {
     var service = node.config().service();
     var calls = new Calls(new StorageGateway(vertx, node.addresses()));
-    var interceptors = List.of(new GrpcAuth(new ApiKeys(service.apiKey(), service.readOnlyApiKey())), new CallStats(stats));
-    var health = new HealthStatusManager();
+    // the last is outermost: the key is checked before the message is decoded
+    var interceptors = List.of(new DecodeGuard(), new GrpcAuth(new ApiKeys(service.apiKey(), service.readOnlyApiKey())));
     List<ServerServiceDefinition> services = List.of(
         new QdrantService().bindService(),
         new CollectionsService(calls, node).bindService(),
         new PointsService(calls).bindService(),
         new SnapshotsService(calls).bindService(),
-        health.getHealthService().bindService(),
+        new HealthService().bindService(),
         ProtoReflectionService.newInstance().bindService());
+    Set<String> methods = new HashSet<>();
+    services.forEach(s -> s.getMethods().forEach(m -> methods.add(m.getMethodDescriptor().getFullMethodName())));
     return vertx.executeBlocking(() -> {
       var builder = NettyServerBuilder.forAddress(new InetSocketAddress(service.host(), service.grpcPort()))
           .maxInboundMessageSize(service.maxRequestSizeMb() * 1024 * 1024)
+          .addStreamTracerFactory(new CallTracer(stats, methods))
           .directExecutor();
       for (ServerServiceDefinition s : services) {
-        // CallStats outermost, so that refusals of the key check are counted too
-        builder.addService(ServerInterceptors.intercept(s, interceptors));
+        // messages decoded inside the call, where DecodeGuard can answer a bad one cleanly
+        builder.addService(ServerInterceptors.intercept(ServerInterceptors.useInputStreamMessages(s), interceptors));
       }
       if (node.config().tls() != null) {
         builder.sslContext(tls(node.config().tls()));
@@ -96,25 +97,38 @@ public final class GrpcVerticle extends VerticleBase {
         node.config().tls() == null ? "TLS disabled" : "TLS enabled"));
   }
 
+  /**
+   * The server's TLS: key and certificate (and, with client certificates, the CA) read now and again
+   * every {@code tls.cert_ttl} seconds, as REST re-reads them; a reload that fails keeps what was loaded.
+   */
   private io.grpc.netty.shaded.io.netty.handler.ssl.SslContext tls(QuiverConfig.Tls tls) throws IOException, GeneralSecurityException {
     var keys = new AdvancedTlsX509KeyManager();
+    keys.updateIdentityCredentialsFromFile(tls.key().toFile(), tls.cert().toFile());
+    SslContextBuilder ssl = GrpcSslContexts.configure(SslContextBuilder.forServer(keys));
+    AdvancedTlsX509TrustManager trust = null;
+    if (tls.caCert() != null) {
+      trust = AdvancedTlsX509TrustManager.newBuilder()
+          .setVerification(AdvancedTlsX509TrustManager.Verification.CERTIFICATE_ONLY_VERIFICATION).build();
+      trust.updateTrustCredentialsFromFile(tls.caCert().toFile());
+      ssl.trustManager(trust).clientAuth(ClientAuth.REQUIRE);
+    }
     if (tls.certTtlSec() > 0) {
+      AdvancedTlsX509TrustManager clients = trust;
       reloader = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "quiver-grpc-tls-reload");
         t.setDaemon(true);
         return t;
       });
-      reloads.add(keys.updateIdentityCredentialsFromFile(tls.key().toFile(), tls.cert().toFile(), tls.certTtlSec(), TimeUnit.SECONDS,
-          reloader)::close);
-    } else {
-      keys.updateIdentityCredentialsFromFile(tls.key().toFile(), tls.cert().toFile());
-    }
-    SslContextBuilder ssl = GrpcSslContexts.configure(SslContextBuilder.forServer(keys));
-    if (tls.caCert() != null) {
-      var trust = AdvancedTlsX509TrustManager.newBuilder()
-          .setVerification(AdvancedTlsX509TrustManager.Verification.CERTIFICATE_AND_HOST_NAME_VERIFICATION).build();
-      trust.updateTrustCredentialsFromFile(tls.caCert().toFile());
-      ssl.trustManager(trust).clientAuth(ClientAuth.REQUIRE);
+      reloader.scheduleWithFixedDelay(() -> {
+        try {
+          keys.updateIdentityCredentialsFromFile(tls.key().toFile(), tls.cert().toFile());
+          if (clients != null) {
+            clients.updateTrustCredentialsFromFile(tls.caCert().toFile());
+          }
+        } catch (IOException | GeneralSecurityException | RuntimeException e) {
+          log.error("Failed to reload the TLS certificate {} for gRPC, keeping the current one: {}", tls.cert(), e.toString());
+        }
+      }, tls.certTtlSec(), tls.certTtlSec(), TimeUnit.SECONDS);
     }
     return ssl.build();
   }
@@ -124,9 +138,6 @@ public final class GrpcVerticle extends VerticleBase {
   public Future<?> stop() {
     Server s = server;
     return vertx.executeBlocking(() -> {
-      for (Closeable c : reloads) {
-        c.close();
-      }
       if (reloader != null) {
         reloader.shutdownNow();
       }

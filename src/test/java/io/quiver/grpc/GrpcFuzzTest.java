@@ -136,7 +136,7 @@ class GrpcFuzzTest {
     String seedProperty = System.getProperty("quiver.fuzz.seed", Long.toString(BUILD_SEED));
     long seed = seedProperty.equals("random") ? System.nanoTime() : Long.parseLong(seedProperty);
     int tries = Integer.getInteger("quiver.fuzz.tries", 1500);
-    boolean strict = Boolean.getBoolean("quiver.fuzz.strict");
+    boolean strict = !"false".equals(System.getProperty("quiver.fuzz.strict"));
     long budgetNanos = TimeUnit.SECONDS.toNanos(Integer.getInteger("quiver.fuzz.budget", 25));
     System.out.println("GrpcFuzzTest seed " + seed + " (rerun with -Dquiver.fuzz.seed=" + seed + ")");
     random = new Random(seed);
