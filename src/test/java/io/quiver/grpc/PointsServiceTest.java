@@ -1,13 +1,15 @@
 package io.quiver.grpc;
 
+import static io.quiver.grpc.SameAnswers.assertGroups;
+import static io.quiver.grpc.SameAnswers.assertRecord;
+import static io.quiver.grpc.SameAnswers.assertRecords;
+import static io.quiver.grpc.SameAnswers.assertScored;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
@@ -21,7 +23,6 @@ import io.qdrant.client.grpc.Points.Filter;
 import io.qdrant.client.grpc.Points.Match;
 import io.qdrant.client.grpc.Points.PointId;
 import io.qdrant.client.grpc.Points.PointsSelector;
-import io.qdrant.client.grpc.Points.ScoredPoint;
 import io.qdrant.client.grpc.Points.VectorInput;
 import io.qdrant.client.grpc.Points.WithPayloadSelector;
 import io.qdrant.client.grpc.Points.WithVectorsSelector;
@@ -30,9 +31,7 @@ import io.quiver.json.Json;
 import io.quiver.testing.TestNode;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -49,7 +48,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(60)
 class PointsServiceTest {
-  private static final JsonNodeFactory F = JsonNodeFactory.instance;
   private static final String C = "g";
   private static final String[] CITIES = {"Berlin", "London", "Paris"};
   private static final String UUID = "5c56c793-69f3-4fbf-87e6-c4bf54c28c26";
@@ -498,112 +496,6 @@ class PointsServiceTest {
     var missingWrite = error(() -> points.upsert(Points.UpsertPoints.newBuilder().setCollectionName("nope").addAllPoints(samplePoints())
         .build()));
     assertEquals(Status.Code.NOT_FOUND, missingWrite.getCode());
-  }
-
-  // ---- comparing with REST ----
-
-  /** Scored points: ids, versions, bit-exact scores, payloads, vectors and order values as REST answers them. */
-  private static void assertScored(JsonNode rest, List<ScoredPoint> grpc) {
-    assertEquals(rest.size(), grpc.size(), () -> "REST " + rest + "\ngRPC " + grpc);
-    for (int i = 0; i < grpc.size(); i++) {
-      JsonNode r = rest.get(i);
-      ScoredPoint g = grpc.get(i);
-      assertEquals(Float.floatToIntBits(r.get("score").floatValue()), Float.floatToIntBits(g.getScore()),
-          "score of " + r.get("id") + ": " + r.get("score") + " vs " + g.getScore());
-      assertEquals(r.get("version").asLong(), g.getVersion());
-      assertEquals(r.has("order_value") && !r.get("order_value").isNull(), g.hasOrderValue());
-      assertRecord(r, g.getId(), g.getPayloadMap(), g.hasVectors() ? g.getVectors() : null);
-    }
-  }
-
-  private static void assertRecords(JsonNode rest, List<Points.RetrievedPoint> grpc) {
-    assertEquals(rest.size(), grpc.size());
-    for (int i = 0; i < grpc.size(); i++) {
-      Points.RetrievedPoint g = grpc.get(i);
-      assertRecord(rest.get(i), g.getId(), g.getPayloadMap(), g.hasVectors() ? g.getVectors() : null);
-    }
-  }
-
-  private static void assertGroups(JsonNode rest, Points.GroupsResult grpc) {
-    assertEquals(rest.size(), grpc.getGroupsCount());
-    for (int i = 0; i < rest.size(); i++) {
-      JsonNode r = rest.get(i);
-      Points.PointGroup g = grpc.getGroups(i);
-      assertEquals(r.get("id").asText(), switch (g.getId().getKindCase()) {
-        case STRING_VALUE -> g.getId().getStringValue();
-        case UNSIGNED_VALUE -> Long.toString(g.getId().getUnsignedValue());
-        default -> Long.toString(g.getId().getIntegerValue());
-      });
-      assertScored(r.get("hits"), g.getHitsList());
-      assertEquals(r.has("lookup"), g.hasLookup());
-      if (g.hasLookup()) {
-        assertRecord(r.get("lookup"), g.getLookup().getId(), g.getLookup().getPayloadMap(), null);
-      }
-    }
-  }
-
-  private static void assertRecord(JsonNode rest, PointId id, Map<String, JsonWithInt.Value> payload, Points.VectorsOutput vectors) {
-    assertEquals(rest.get("id").asText(), id.hasUuid() ? id.getUuid() : Long.toUnsignedString(id.getNum()));
-    JsonNode restPayload = rest.get("payload") == null || rest.get("payload").isNull() ? F.objectNode() : rest.get("payload");
-    assertTrue(restPayload.equals(SAME_NUMBER, Values.json(payload)), () -> "payload " + restPayload + " vs " + payload);
-    JsonNode restVector = rest.get("vector");
-    if (vectors == null || restVector == null || restVector.isNull()) {
-      assertEquals(restVector == null || restVector.isNull(), vectors == null, () -> "vectors " + restVector + " vs " + vectors);
-      return;
-    }
-    assertTrue(restVector.equals(SAME_FLOAT, json(vectors)), () -> "vectors " + restVector + " vs " + json(vectors));
-  }
-
-  /** Numbers equal as integers, or as doubles (a payload's 12.5 and 12.5). */
-  private static final Comparator<JsonNode> SAME_NUMBER = (a, b) -> {
-    if (a.isNumber() && b.isNumber()) {
-      return a.isIntegralNumber() && b.isIntegralNumber() ? Long.compare(a.longValue(), b.longValue())
-          : Double.compare(a.doubleValue(), b.doubleValue());
-    }
-    return a.equals(b) ? 0 : 1;
-  };
-
-  /** Numbers equal as f32, as vectors are. */
-  private static final Comparator<JsonNode> SAME_FLOAT = (a, b) -> {
-    if (a.isNumber() && b.isNumber()) {
-      return Float.compare(a.floatValue(), b.floatValue());
-    }
-    return a.equals(b) ? 0 : 1;
-  };
-
-  /** The vectors of a gRPC answer in REST's JSON form, read from the dense, sparse and multi_dense variants. */
-  private static JsonNode json(Points.VectorsOutput v) {
-    if (v.hasVector()) {
-      return json(v.getVector());
-    }
-    ObjectNode out = F.objectNode();
-    v.getVectors().getVectorsMap().forEach((name, vector) -> out.set(name, json(vector)));
-    return out;
-  }
-
-  /** A vector in Qdrant 1.15's output form, as REST shows it. */
-  private static JsonNode json(Points.VectorOutput v) {
-    if (v.hasIndices()) {
-      ObjectNode s = F.objectNode();
-      v.getIndices().getDataList().forEach(s.putArray("indices")::add);
-      s.set("values", floatsJson(v.getDataList()));
-      return s;
-    }
-    if (v.hasVectorsCount()) {
-      var rows = F.arrayNode();
-      int dim = v.getDataCount() / v.getVectorsCount();
-      for (int r = 0; r < v.getVectorsCount(); r++) {
-        rows.add(floatsJson(v.getDataList().subList(r * dim, (r + 1) * dim)));
-      }
-      return rows;
-    }
-    return floatsJson(v.getDataList());
-  }
-
-  private static JsonNode floatsJson(List<Float> values) {
-    var a = F.arrayNode();
-    values.forEach(a::add);
-    return a;
   }
 
   // ---- helpers ----

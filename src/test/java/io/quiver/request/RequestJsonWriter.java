@@ -21,22 +21,23 @@ import java.util.Random;
 
 /**
  * Writes request models back into the JSON a Qdrant client sends, for {@link
- * RequestRoundTripTest}. Where Qdrant accepts several spellings of the same thing (a vector as the
- * query or as {@code {"nearest": ...}}, one condition or a list, {@code with_vector} or {@code
- * with_vectors}, an absent field or an explicit null, sparse pairs in any order, a UUID with or
- * without hyphens), it picks one at random: they must all parse into the same model.
+ * RequestRoundTripTest} and {@code RestGrpcEquivalenceTest}. Where Qdrant accepts several spellings
+ * of the same thing (a vector as the query or as {@code {"nearest": ...}}, one condition or a list,
+ * {@code with_vector} or {@code with_vectors}, an absent field or an explicit null, sparse pairs in
+ * any order, a UUID with or without hyphens), it picks one at random: they must all parse into the
+ * same model.
  */
-final class RequestJsonWriter {
+public final class RequestJsonWriter {
   private static final JsonNodeFactory F = JsonNodeFactory.instance;
   private final Random r;
 
-  RequestJsonWriter(Random r) {
+  public RequestJsonWriter(Random r) {
     this.r = r;
   }
 
   // ---- universal query ----
 
-  ObjectNode query(QueryRequest q) {
+  public ObjectNode query(QueryRequest q) {
     ObjectNode out = stage(q.root());
     if (q.offset() != 0 || r.nextBoolean()) {
       out.put("offset", q.offset());
@@ -46,7 +47,7 @@ final class RequestJsonWriter {
     return out;
   }
 
-  ObjectNode groups(QueryGroupsRequest g) {
+  public ObjectNode groups(QueryGroupsRequest g) {
     ObjectNode out = query(g.query());
     out.put("group_by", g.groupBy().toString());
     out.put("group_size", g.groupSize());
@@ -169,7 +170,7 @@ final class RequestJsonWriter {
     return F.objectNode().<ObjectNode>set("positive", input(p.positive())).set("negative", input(p.negative()));
   }
 
-  JsonNode orderBy(OrderBy o) {
+  public JsonNode orderBy(OrderBy o) {
     if (!o.descending() && o.startFrom() == null && r.nextBoolean()) {
       return F.textNode(o.key().toString());
     }
@@ -292,7 +293,7 @@ final class RequestJsonWriter {
   }
 
   /** An id as a number, or a UUID hyphenated or as 32 hex digits in either case. */
-  JsonNode id(PointId id) {
+  public JsonNode id(PointId id) {
     return switch (id) {
       case PointId.Num n -> F.numberNode(n.value());
       case PointId.Uuid u -> {
@@ -316,7 +317,7 @@ final class RequestJsonWriter {
 
   // ---- filters ----
 
-  JsonNode filter(Filter f) {
+  public JsonNode filter(Filter f) {
     ObjectNode out = F.objectNode();
     conditions(out, "must", f.must());
     conditions(out, "should", f.should());
@@ -417,7 +418,7 @@ final class RequestJsonWriter {
   }
 
   /** @param allByDefault whether an absent (or null) {@code with_payload} means all of it, as in a lookup */
-  JsonNode withPayload(WithPayload p, boolean allByDefault) {
+  public JsonNode withPayload(WithPayload p, boolean allByDefault) {
     if (!p.enabled()) {
       return allByDefault || r.nextBoolean() ? F.booleanNode(false) : F.nullNode();
     }
@@ -493,7 +494,7 @@ final class RequestJsonWriter {
   }
 
   /** The body of one operation, as its own endpoint and as a step of a batch take it. */
-  ObjectNode operation(PointOperation op) {
+  public ObjectNode operation(PointOperation op) {
     ObjectNode out = switch (op) {
       case PointOperation.Upsert u -> {
         ObjectNode body = r.nextBoolean() ? columns(u.points()) : rows(u.points());
@@ -571,7 +572,7 @@ final class RequestJsonWriter {
   }
 
   /** {@code wait} and {@code ordering} as query parameters; defaults left out at random. */
-  Map<String, String> params(WriteParams w) {
+  public Map<String, String> params(WriteParams w) {
     Map<String, String> out = new HashMap<>();
     if (w.waitForResult() || r.nextBoolean()) {
       out.put("wait", w.waitForResult() ? "true" : "false");
@@ -598,7 +599,7 @@ final class RequestJsonWriter {
    * {@code vector}, examples and context at the top, and {@code lookup_from.vector} left out when
    * it is the vector searched (legacy requests default it so).
    */
-  ObjectNode legacy(QueryRequest q) {
+  public ObjectNode legacy(QueryRequest q) {
     Stage s = q.root();
     ObjectNode out = F.objectNode();
     switch (s.query()) {
