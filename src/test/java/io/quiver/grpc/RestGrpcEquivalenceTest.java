@@ -414,10 +414,8 @@ class RestGrpcEquivalenceTest {
     Query leaf(String using) {
       return switch (r().nextInt(9)) {
         case 0, 1, 2 -> new Query.Nearest(example(using), null);
-        // MMR on the dense vectors and the sparse one (the engine's MMR fails on a multivector: a defect of its own)
-        case 3 -> using.equals("colbert") ? new Query.Nearest(example(using), null)
-            : new Query.Nearest(example(using), new Query.Mmr(gen.chance(2) ? null : r().nextInt(9) / 8f,
-                gen.chance(2) ? null : 1 + r().nextInt(30)));
+        case 3 -> new Query.Nearest(example(using), new Query.Mmr(gen.chance(2) ? null : r().nextInt(9) / 8f,
+            gen.chance(2) ? null : 1 + r().nextInt(30)));
         case 4 -> {
           Query.RecommendStrategy strategy = gen.pick(List.of(Query.RecommendStrategy.values()));
           List<VectorInput> positive = gen.list(strategy == Query.RecommendStrategy.AVERAGE_VECTOR ? 1 : 0, 2, () -> example(using));

@@ -102,6 +102,16 @@ class MultivectorApiTest {
         int id = got.get(i).get("id").asInt();
         assertEquals(maxSim(distance, q, docs.get(id)), got.get(i).get("score").floatValue(), 1e-4);
       }
+      // MMR compares the candidates with max_sim too; with no diversity it keeps the nearest order (ties may swap)
+      JsonNode mmr = ok(node.send("POST", c + "/points/query", "{\"query\": {\"nearest\": " + json(q)
+          + ", \"mmr\": {\"diversity\": 0.0, \"candidates_limit\": 20}}, \"using\": \"colbert\", \"limit\": 5}")).get("points");
+      assertEquals(5, mmr.size());
+      for (int i = 0; i < 5; i++) {
+        assertEquals(got.get(i).get("score").floatValue(), mmr.get(i).get("score").floatValue(), distance + " mmr rank " + i);
+      }
+      JsonNode diverse = ok(node.send("POST", c + "/points/query", "{\"query\": {\"nearest\": " + json(q)
+          + ", \"mmr\": {\"diversity\": 0.9}}, \"using\": \"colbert\", \"limit\": 5}")).get("points");
+      assertEquals(5, diverse.size());
       JsonNode back = ok(node.send("GET", c + "/points/5", null));
       assertEquals(docs.get(5).length, back.at("/vector/colbert").size());
       assertEquals(docs.get(5)[0][2], back.at("/vector/colbert/0/2").floatValue(), 1e-6);

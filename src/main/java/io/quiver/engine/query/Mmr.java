@@ -1,6 +1,5 @@
 package io.quiver.engine.query;
 
-import io.quiver.engine.Distance;
 import io.quiver.engine.DocMapper;
 import io.quiver.engine.Point;
 import io.quiver.engine.Shard;
@@ -44,7 +43,7 @@ final class Mmr {
     float[] relevance = new float[n];
     float[] maxSimilarity = new float[n];
     for (int i = 0; i < n; i++) {
-      relevance[i] = rawSimilarity(m.distance(), m.vector(), vectors.get(i));
+      relevance[i] = rawSimilarity(m, m.vector(), vectors.get(i));
     }
     List<Integer> remaining = new ArrayList<>();
     for (int i = 0; i < n; i++) {
@@ -71,7 +70,7 @@ final class Mmr {
       }
       out.add(candidates.get(selected));
       for (int c : remaining) {
-        float s = rawSimilarity(m.distance(), vectors.get(c), vectors.get(selected));
+        float s = rawSimilarity(m, vectors.get(c), vectors.get(selected));
         maxSimilarity[c] = first ? s : Math.max(maxSimilarity[c], s);
       }
       first = false;
@@ -79,11 +78,17 @@ final class Mmr {
     return out;
   }
 
-  /** Qdrant's raw similarity (higher is better): dot products, negated squared euclidean or manhattan distance. */
-  private static float rawSimilarity(Distance d, Object a, Object b) {
-    if (d == null) {
+  /**
+   * Qdrant's raw similarity (higher is better): dot products, negated squared euclidean or manhattan
+   * distance; for a multivector, max_sim over its rows, as Qdrant scores it with the vector's comparator.
+   */
+  private static float rawSimilarity(Plan.MmrScoring m, Object a, Object b) {
+    if (m.distance() == null) {
       return ((SparseVector) a).dot((SparseVector) b);
     }
-    return d.similarity((float[]) a, (float[]) b);
+    if (m.multiDim() > 0) {
+      return io.quiver.engine.VectorSearch.maxSim(m.distance(), m.multiDim(), (float[]) a, (float[]) b);
+    }
+    return m.distance().similarity((float[]) a, (float[]) b);
   }
 }

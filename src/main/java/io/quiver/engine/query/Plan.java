@@ -41,8 +41,12 @@ public record Plan(List<Plan> prefetch, Scoring scoring, Filter filter, Integer 
     }
   }
 
-  /** MMR over the candidates nearest to {@code vector}; {@code distance} is null for a sparse vector. */
-  public record MmrScoring(VectorScoring nearest, Object vector, Distance distance, float lambda, int candidates) implements Scoring {}
+  /**
+   * MMR over the candidates nearest to {@code vector}; {@code distance} is null for a sparse vector,
+   * {@code multiDim} the row size of a multivector (compared by max_sim), else 0.
+   */
+  public record MmrScoring(VectorScoring nearest, Object vector, Distance distance, int multiDim, float lambda, int candidates)
+      implements Scoring {}
 
   /** Ordered by the values of a payload key with a range index, from {@code startFrom} (or null). */
   public record OrderScoring(JsonPath key, boolean descending, Double startFrom, FieldIndex index) implements Scoring {}

@@ -242,7 +242,8 @@ final class QueryPlanner {
           }
           float lambda = n.mmr().diversity() == null ? DEFAULT_MMR_LAMBDA : 1f - n.mmr().diversity();
           int candidates = n.mmr().candidatesLimit() == null ? stage.limitOrDefault() : n.mmr().candidatesLimit();
-          yield new Plan.MmrScoring(nearest, v, dense == null ? null : dense.distance(), lambda, candidates);
+          yield new Plan.MmrScoring(nearest, v, dense == null ? null : dense.distance(), dense != null && dense.multi() ? dense.size() : 0,
+              lambda, candidates);
         }
         case Query.Recommend r -> recommend(r);
         case Query.Discover d -> {
