@@ -14,8 +14,8 @@ import java.util.Map;
 
 /**
  * Qdrant's distributed operations, answered as a Qdrant node without distributed mode answers them,
- * because that is what a Quiver node is for its collections (each node serves its own, in one
- * shard): {@code GET /collections/{name}/cluster} shows the one local shard; moving or replicating
+ * because that is what a Quiver node is for its collections (each node serves its own shards):
+ * {@code GET /collections/{name}/cluster} shows the local shards; moving or replicating
  * shards, removing peers and recovering from consensus are refused with Qdrant's "Distributed mode
  * disabled"; shard keys are refused as on a collection with the automatic sharding method.
  */
@@ -57,18 +57,10 @@ final class DistributedEndpoint implements Endpoint {
   }
 
   private Future<Object> clusterInfo(ApiRequest req) {
-    return storage.send(new CollectionRequest.Get(req.path("collection_name")))
-        .map(JsonNode.class::cast).map(info -> {
-      Map<String, Object> shard = new LinkedHashMap<>();
-      shard.put("shard_id", 0);
-      shard.put("points_count", info.path("points_count").asLong(0));
-      shard.put("state", "Active");
+    return storage.send(new CollectionRequest.Cluster(req.path("collection_name"))).map(answer -> {
       Map<String, Object> out = new LinkedHashMap<>();
       out.put("peer_id", peerId);
-      out.put("shard_count", 1);
-      out.put("local_shards", List.of(shard));
-      out.put("remote_shards", List.of());
-      out.put("shard_transfers", List.of());
+      ((Map<?, ?>) answer).forEach((k, v) -> out.put((String) k, v));
       return out;
     });
   }

@@ -689,6 +689,30 @@ public final class Shard implements Closeable {
       return new ArrayList<>(out.values());
     }
 
+    /** The global doc id of the live point {@code id}, or -1 when there is none. */
+    public int doc(PointId id) throws IOException {
+      BytesRef term = id.term();
+      for (LeafReaderContext ctx : searcher.getIndexReader().leaves()) {
+        LeafReader leaf = ctx.reader();
+        Terms terms = leaf.terms(Fields.ID);
+        if (terms == null) {
+          continue;
+        }
+        TermsEnum te = terms.iterator();
+        if (!te.seekExact(term)) {
+          continue;
+        }
+        PostingsEnum pe = te.postings(null, PostingsEnum.NONE);
+        Bits live = leaf.getLiveDocs();
+        for (int doc = pe.nextDoc(); doc != PostingsEnum.NO_MORE_DOCS; doc = pe.nextDoc()) {
+          if (live == null || live.get(doc)) {
+            return ctx.docBase + doc;
+          }
+        }
+      }
+      return -1;
+    }
+
     public Point get(PointId id, DocMapper.Selector sel) throws IOException {
       BytesRef term = id.term();
       for (LeafReaderContext ctx : searcher.getIndexReader().leaves()) {

@@ -41,8 +41,9 @@ public final class SparseSearch {
     });
     // without a filter the candidates are every point with the vector: their frequencies are the idf's
     SparseVector weighted = !spec.idf() ? query : idfWeighted(query, filter == null ? vectors : all(searcher, spec));
+    TieBreak ties = new TieBreak(searcher);
     Comparator<VectorSearch.Hit> best = Comparator.comparingDouble(VectorSearch.Hit::score).reversed()
-        .thenComparingInt(VectorSearch.Hit::doc);
+        .thenComparing((a, b) -> ties.compare(a.doc(), b.doc()));
     PriorityQueue<VectorSearch.Hit> heap = new PriorityQueue<>(Math.min(k, docs.size()) + 1, best.reversed());
     for (int i = 0; i < docs.size(); i++) {
       SparseVector v = vectors.get(i);

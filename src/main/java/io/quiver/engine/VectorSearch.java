@@ -364,7 +364,8 @@ public final class VectorSearch {
       return List.of();
     }
     Comparator<Hit> byScore = Comparator.comparingDouble(Hit::score);
-    Comparator<Hit> best = (higherIsBetter ? byScore.reversed() : byScore).thenComparingInt(Hit::doc);
+    TieBreak ties = new TieBreak(searcher);
+    Comparator<Hit> best = (higherIsBetter ? byScore.reversed() : byScore).thenComparing((a, b) -> ties.compare(a.doc(), b.doc()));
     PriorityQueue<Hit> heap = new PriorityQueue<>(Math.min(k, searcher.getIndexReader().maxDoc()) + 1, best.reversed());
     Weight weight = Matching.weight(searcher, filter);
     boolean multi = field.startsWith(Fields.MULTI_PREFIX);
@@ -383,8 +384,11 @@ public final class VectorSearch {
         float[] v = vectors != null ? values.vectorValue(vectors.index()) : decode(rows.binaryValue());
         float score = scorer.score(v);
         if (heap.size() == k) {
-          float worst = heap.peek().score();
-          if (higherIsBetter ? score <= worst : score >= worst) {
+          Hit worst = heap.peek();
+          if (higherIsBetter ? score < worst.score() : score > worst.score()) {
+            continue;
+          }
+          if (score == worst.score() && ties.compare(ctx.docBase + doc, worst.doc()) > 0) {
             continue;
           }
         }

@@ -13,6 +13,7 @@ public sealed interface CollectionRequest extends Request {
   default Access access() {
     return switch (this) {
       case Get g -> Access.READ;
+      case Cluster c -> Access.READ;
       case Exists e -> Access.READ;
       case Aliases a -> Access.READ;
       case Create c -> Access.CREATE;
@@ -24,6 +25,9 @@ public sealed interface CollectionRequest extends Request {
   }
 
   record Get(String collection) implements CollectionRequest {}
+
+  /** {@code GET /collections/{name}/cluster}: the collection's shards ({@code shard_count}, {@code local_shards}, ...). */
+  record Cluster(String collection) implements CollectionRequest {}
 
   record Exists(String collection) implements CollectionRequest {}
 

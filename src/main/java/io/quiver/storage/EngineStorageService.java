@@ -27,7 +27,9 @@ import io.quiver.storage.collection.Catalogue;
 import io.quiver.storage.collection.Collection;
 import io.quiver.storage.collection.CollectionService;
 import io.quiver.storage.collection.StorageLayout;
+import io.quiver.storage.collection.Shards;
 import io.quiver.storage.point.PointReads;
+import io.quiver.storage.query.LocalShard;
 import io.quiver.storage.point.PointWrites;
 import io.quiver.storage.query.DistanceMatrix;
 import io.quiver.storage.query.QueryService;
@@ -74,6 +76,7 @@ public final class EngineStorageService implements StorageService {
   private final Shard.Options shardOptions;
   private final StorageIo storageIo;
   private volatile Consumer<String> noSpaceListener = message -> { };
+  private final Collection.ShardOpener opener;
   private final ExecutorService reads;
   private final ExecutorService writes;
   private final ScheduledExecutorService maintenance;
@@ -91,9 +94,10 @@ public final class EngineStorageService implements StorageService {
             s.walFsyncIntervalMs(), s.walCapacityMb() * 1024L * 1024L),
         s.commitIntervalSec() * 1000L, 1000);
     catalogue = new Catalogue(s.storagePath(), Json.MAPPER);
-    collections = new CollectionService(catalogue, this::openShard);
+    opener = LocalShard.opener(this::openShard, this::onPool);
+    collections = new CollectionService(catalogue, opener);
     queries = new QueryService(catalogue);
-    snapshots = new SnapshotOps(catalogue, Json.MAPPER, s.storagePath(), s.snapshotsPath(), this::openShard);
+    snapshots = new SnapshotOps(catalogue, Json.MAPPER, s.storagePath(), s.snapshotsPath(), opener);
   }
 
   /**
@@ -118,7 +122,7 @@ public final class EngineStorageService implements StorageService {
       for (String name : StorageLayout.collectionNames(config.storage().storagePath())) {
         long t0 = System.nanoTime();
         try {
-          service.catalogue.put(Collection.open(name, service.catalogue.root().resolve(name), Json.MAPPER, service::openShard));
+          service.catalogue.put(Collection.open(name, service.catalogue.root().resolve(name), Json.MAPPER, service.opener));
         } catch (IOException | RuntimeException e) {
           throw new CollectionLoadException(name, e);
         }
@@ -152,10 +156,30 @@ public final class EngineStorageService implements StorageService {
     noSpaceListener = listener;
   }
 
+  /**
+   * Runs a shard's work for the coordinator: at once when the caller is a thread of the storage's
+   * pools (it never waits for a thread of the pool it occupies), else on the read pool.
+   */
+  private void onPool(Runnable task) {
+    if (Thread.currentThread() instanceof PoolThread) {
+      task.run();
+    } else {
+      reads.execute(task);
+    }
+  }
+
+  /** A thread of the storage's pools. */
+  private static final class PoolThread extends Thread {
+    PoolThread(Runnable r, String name) {
+      super(r, name);
+    }
+  }
+
   @Override
   public CompletionStage<Object> execute(Request request) {
+    CompletableFuture<Object> result;
     try {
-      return CompletableFuture.supplyAsync(() -> {
+      result = CompletableFuture.supplyAsync(() -> {
         try {
           return handle(request);
         } catch (ApiException e) {
@@ -167,6 +191,22 @@ public final class EngineStorageService implements StorageService {
     } catch (RejectedExecutionException e) {
       return CompletableFuture.failedFuture(ApiException.unavailable("Service overloaded: too many requests in the queue"));
     }
+    // an operation that answers later (its shards answer asynchronously) completes with its answer
+    return result.thenCompose(answer -> answer instanceof CompletionStage<?> later
+        ? later.handle((value, failure) -> {
+          if (failure == null) {
+            return (Object) value;
+          }
+          Throwable cause = Shards.cause(failure);
+          if (cause instanceof ApiException a) {
+            throw a;
+          }
+          if (cause instanceof java.io.UncheckedIOException u) {
+            throw noSpaceOr(u.getCause());
+          }
+          throw noSpaceOr(cause instanceof Exception x ? x : new RuntimeException(cause));
+        })
+        : CompletableFuture.completedFuture(answer));
   }
 
   private Object handle(Request request) throws IOException {
@@ -187,19 +227,23 @@ public final class EngineStorageService implements StorageService {
     };
   }
 
-  /** A request on one existing collection: strict mode first, then the operation, while the collection cannot be dropped. */
+  /**
+   * A request on one existing collection: strict mode first, then the operation, while the
+   * collection cannot be dropped (until the operation's answer, for those that answer later).
+   */
   private Object onCollection(Collection col, Request request) throws IOException {
-    return col.use(() -> {
+    Collection.Lease lease = col.lease();
+    Object answer;
+    try {
       refuseShardKeys(request);
       strictMode.check(col, request);
-      return switch (request) {
+      answer = switch (request) {
         case CollectionRequest.Get g -> collections.info(col);
+        case CollectionRequest.Cluster c -> cluster(col);
         case CollectionRequest.Aliases a -> collections.aliases(col.name);
         case CollectionRequest.Update u -> collections.update(col, u);
-        case CollectionRequest.CreateIndex c ->
-            PointWrites.updateResult(col.shard, collections.createIndex(col, c), c.write().waitForResult());
-        case CollectionRequest.DeleteIndex d ->
-            PointWrites.updateResult(col.shard, collections.deleteIndex(col, d), d.write().waitForResult());
+        case CollectionRequest.CreateIndex c -> collections.createIndex(col, c);
+        case CollectionRequest.DeleteIndex d -> collections.deleteIndex(col, d);
         case PointWrite w -> PointWrites.apply(col, w);
         case PointRead.Retrieve r -> PointReads.retrieve(col, r);
         case PointRead.GetOne g -> PointReads.getOne(col, g);
@@ -211,6 +255,32 @@ public final class EngineStorageService implements StorageService {
         case QueryOperation.Groups g -> queries.groups(col, g);
         default -> throw new IllegalStateException("not a collection request: " + request);
       };
+    } catch (IOException | RuntimeException e) {
+      lease.close();
+      throw e;
+    }
+    if (answer instanceof CompletionStage<?> later) {
+      return later.whenComplete((r, e) -> lease.close());
+    }
+    lease.close();
+    return answer;
+  }
+
+  /** Qdrant's CollectionClusterInfo of a collection but the peer id: its shards, all held here and active. */
+  private CompletionStage<Map<String, Object>> cluster(Collection col) {
+    return collections.shardPoints(col).thenApply(shards -> {
+      java.util.List<Object> local = new java.util.ArrayList<>();
+      for (Map<String, Object> s : shards) {
+        Map<String, Object> shard = new java.util.LinkedHashMap<>(s);
+        shard.put("state", "Active");
+        local.add(shard);
+      }
+      Map<String, Object> out = new java.util.LinkedHashMap<>();
+      out.put("shard_count", col.layout.shardIds().size());
+      out.put("local_shards", local);
+      out.put("remote_shards", List.of());
+      out.put("shard_transfers", List.of());
+      return out;
     });
   }
 
@@ -279,7 +349,7 @@ public final class EngineStorageService implements StorageService {
   private static java.util.concurrent.ThreadFactory daemon(String name) {
     AtomicInteger n = new AtomicInteger();
     return r -> {
-      Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+      Thread t = new PoolThread(r, name + "-" + n.incrementAndGet());
       t.setDaemon(true);
       return t;
     };

@@ -74,7 +74,7 @@ public final class Facets {
     }
     List<Hit> hits = new ArrayList<>(counts.size());
     counts.forEach((v, n) -> hits.add(new Hit(v, n)));
-    hits.sort(Comparator.comparingLong(Hit::count).reversed().thenComparing(Hit::value, Facets::compareValues));
+    hits.sort(ORDER);
     return hits.size() > limit ? hits.subList(0, limit) : hits;
   }
 
@@ -141,6 +141,9 @@ public final class Facets {
       return null;
     }
   }
+
+  /** Qdrant's order of facet hits: count descending, then value ascending. */
+  public static final Comparator<Hit> ORDER = Comparator.comparingLong(Hit::count).reversed().thenComparing(Hit::value, Facets::compareValues);
 
   /** Qdrant's value order: keywords, then integers, then uuids, then bools; each in natural order. */
   @SuppressWarnings({"unchecked", "rawtypes"})

@@ -45,7 +45,8 @@ public final class Grouping {
     return groups.size() == limit && groups.values().stream().allMatch(l -> l.size() == size);
   }
 
-  private static List<Object> values(JsonPath key, JsonNode payload) {
+  /** The group values of a payload: strings and integers ({@code Long}) of the key, array elements one level down, each once. */
+  public static List<Object> values(JsonPath key, JsonNode payload) {
     List<Object> out = new ArrayList<>(1);
     for (JsonNode n : key.values(payload)) {
       if (n.isArray()) {

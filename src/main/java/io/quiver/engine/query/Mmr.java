@@ -16,7 +16,7 @@ import java.util.Set;
  * selected}, relevance and similarity being raw similarities (distances negated, Euclid squared).
  * Scores are kept.
  */
-final class Mmr {
+public final class Mmr {
   private Mmr() {}
 
   static List<Hit> rerank(Shard.Reader r, Plan.MmrScoring m, List<Hit> hits, int limit) throws IOException {
@@ -36,6 +36,14 @@ final class Mmr {
         vectors.add(v);
       }
     }
+    return select(m, candidates, vectors, limit);
+  }
+
+  /**
+   * The MMR selection of {@code candidates} (distinct, each with its vector in {@code vectors}, in
+   * the order given), at most {@code limit}.
+   */
+  public static <T> List<T> select(Plan.MmrScoring m, List<T> candidates, List<Object> vectors, int limit) {
     if (candidates.size() < 2) {
       return candidates;
     }
@@ -49,7 +57,7 @@ final class Mmr {
     for (int i = 0; i < n; i++) {
       remaining.add(i);
     }
-    List<Hit> out = new ArrayList<>();
+    List<T> out = new ArrayList<>();
     boolean first = true;
     while (out.size() < limit && !remaining.isEmpty()) {
       // Rust's max_by_key: the last of equal maxima

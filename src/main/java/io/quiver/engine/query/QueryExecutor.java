@@ -44,6 +44,11 @@ public final class QueryExecutor {
     return execute(r, root, null, rootLimit);
   }
 
+  /** The hits of a stage that is a prefetch of a larger query (MMR keeps its nearest candidates), best first. */
+  public static List<Hit> executePrefetch(Shard.Reader r, Plan stage) throws IOException {
+    return execute(r, stage, null, null);
+  }
+
   /**
    * @param parent the ancestors' filters as one query, or null
    * @param rootLimit the request's limit when this is the root, else null
@@ -81,6 +86,24 @@ public final class QueryExecutor {
       case Plan.SampleScoring s -> sample(r, candidates(r, sources), p.limit());
       case Plan.FusionScoring f -> Fusion.fuse(sources, f, p.threshold(), p.limit());
       case Plan.FormulaScoring f -> FormulaRescorer.rescore(r, f, sources, p.limit());
+    };
+  }
+
+  /**
+   * A stage's own scoring applied to candidates found elsewhere (the merged results of its
+   * prefetches, restricted to this reader's points), as a stage with prefetches rescores them: a
+   * vector query scores them exactly (MMR: keeps its nearest {@code candidates} for the caller to
+   * re-rank), order_by orders them, a formula scores them. The candidates are assumed to pass the
+   * stage's and its ancestors' filters already (they came from its prefetches). Fusion and sampling
+   * need no reader: the caller does them.
+   */
+  public static List<Hit> rescore(Shard.Reader r, Plan stage, List<List<Hit>> sources) throws IOException {
+    return switch (stage.scoring()) {
+      case Plan.VectorScoring v -> vectorHits(r, v, candidates(r, sources), stage.limit(), stage.ef(), true, stage.threshold());
+      case Plan.MmrScoring m -> vectorHits(r, m.nearest(), candidates(r, sources), m.candidates(), stage.ef(), true, stage.threshold());
+      case Plan.OrderScoring o -> order(r, o, candidates(r, sources), stage.limit());
+      case Plan.FormulaScoring f -> FormulaRescorer.rescore(r, f, sources, stage.limit());
+      case null, default -> throw new IllegalStateException("not a rescoring stage: " + stage.scoring());
     };
   }
 
@@ -160,14 +183,39 @@ public final class QueryExecutor {
         out.add(Hit.scored(h.doc(), h.score()));
       }
     }
-    return out;
+    return tiesById(r, out);
+  }
+
+  /**
+   * Hits of equal score ordered by point id (the searches order them by doc id, which depends on the
+   * segments): so that a collection of several shards, merging by (score, id), answers in the same
+   * order. Looks ids up only where scores tie.
+   */
+  static List<Hit> tiesById(Shard.Reader r, List<Hit> hits) throws IOException {
+    for (int i = 0; i < hits.size(); ) {
+      int j = i + 1;
+      while (j < hits.size() && Float.compare(hits.get(j).score(), hits.get(i).score()) == 0) {
+        j++;
+      }
+      if (j - i > 1) {
+        List<Hit> run = hits.subList(i, j);
+        java.util.Map<Hit, io.quiver.engine.PointId> ids = new java.util.IdentityHashMap<>();
+        for (Hit h : run) {
+          ids.put(h, r.idOf(h.doc()));
+        }
+        run.sort(Comparator.comparing(ids::get));
+      }
+      i = j;
+    }
+    return hits;
   }
 
   /** Exact top-k by a custom score of the stored sparse vectors of {@code using}. */
   private static List<VectorSearch.Hit> sparseScan(Shard.Reader r, String using, Plan.SparseScorer scorer, Query filter, int k)
       throws IOException {
+    var ties = new io.quiver.engine.TieBreak(r.searcher());
     Comparator<VectorSearch.Hit> best = Comparator.comparingDouble(VectorSearch.Hit::score).reversed()
-        .thenComparingInt(VectorSearch.Hit::doc);
+        .thenComparing((a, b) -> ties.compare(a.doc(), b.doc()));
     PriorityQueue<VectorSearch.Hit> heap = new PriorityQueue<>(best.reversed());
     var selector = new DocMapper.Selector(false, true, Set.of(using));
     Query has = new TermQuery(new Term(Fields.HAS_VECTOR, using));

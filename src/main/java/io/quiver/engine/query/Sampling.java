@@ -29,6 +29,14 @@ public final class Sampling {
    * {@code vector}, drawn uniformly with {@code random}, sorted by point id.
    */
   public static List<Sampled> withVector(Shard.Reader r, Filter filter, String vector, int n, Random random) throws IOException {
+    return counted(r, filter, vector, n, random).points();
+  }
+
+  /** A sample and the number of points it was drawn from. */
+  public record Counted(List<Sampled> points, long matched) {}
+
+  /** As {@link #withVector}, with the number of points the sample was drawn from. */
+  public static Counted counted(Shard.Reader r, Filter filter, String vector, int n, Random random) throws IOException {
     Query has = new TermQuery(new Term(Fields.HAS_VECTOR, vector));
     Query q = LuceneQueries.and(has, filter == null ? null : FilterQueries.toQuery(filter, r.schema().payload()));
     var searcher = r.searcher();
@@ -64,6 +72,6 @@ public final class Sampling {
       }
     }
     out.sort((a, b) -> a.id().term().compareTo(b.id().term()));
-    return out;
+    return new Counted(out, seen);
   }
 }

@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.CompletionStage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,32 +54,58 @@ public final class CollectionService {
     return Map.of("exists", catalogue.exists(name));
   }
 
-  /** Qdrant's CollectionInfo, with {@code size_on_disk_bytes} (a Quiver extension, as in recovery mode). */
-  public ObjectNode info(Collection col) throws IOException {
-    ObjectNode out = F.objectNode();
-    out.put("status", "green");
-    out.put("optimizer_status", "ok");
-    CollectionSchema schema = col.schema();
-    int[] counts = col.shard.read(r -> new int[] {r.numDocs(), r.segments(),
-        r.countWithVector(schema.dense().values().stream().filter(s -> s.m() > 0 && !s.multi()).map(VectorSpec::name).toList())});
-    out.put("indexed_vectors_count", counts[2]);
-    out.put("points_count", counts[0]);
-    out.put("segments_count", Math.max(1, counts[1]));
-    out.set("config", col.config());
-    out.set("payload_schema", payloadSchema(col));
-    out.put("size_on_disk_bytes", FileSizes.sizeOf(col.dir));
-    return out;
+  /** Qdrant's CollectionInfo, with {@code size_on_disk_bytes} (a Quiver extension, as in recovery mode); figures summed over the shards. */
+  public CompletionStage<ObjectNode> info(Collection col) {
+    List<CompletionStage<ShardEndpoint.Stats>> calls = new ArrayList<>();
+    col.endpoints().values().forEach(e -> calls.add(e.stats()));
+    CompletionStage<ObjectNode> schema = payloadSchema(col);
+    return Shards.all(calls).thenCombine(schema, (stats, payloadSchema) -> {
+      ObjectNode out = F.objectNode();
+      out.put("status", "green");
+      out.put("optimizer_status", "ok");
+      out.put("indexed_vectors_count", stats.stream().mapToLong(ShardEndpoint.Stats::indexedVectors).sum());
+      out.put("points_count", stats.stream().mapToLong(ShardEndpoint.Stats::points).sum());
+      out.put("segments_count", stats.stream().mapToInt(s -> Math.max(1, s.segments())).sum());
+      out.set("config", col.config());
+      out.set("payload_schema", payloadSchema);
+      try {
+        out.put("size_on_disk_bytes", FileSizes.sizeOf(col.dir));
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+      return out;
+    });
   }
 
-  private ObjectNode payloadSchema(Collection col) throws IOException {
+  /** The points of each shard: {@code [{"shard_id", "points_count"}]}, for the collection's cluster info. */
+  public CompletionStage<List<Map<String, Object>>> shardPoints(Collection col) {
+    List<CompletionStage<Map<String, Object>>> calls = new ArrayList<>();
+    col.endpoints().forEach((id, e) -> calls.add(e.count(null).thenApply(n -> {
+      Map<String, Object> shard = new LinkedHashMap<>();
+      shard.put("shard_id", id);
+      shard.put("points_count", n);
+      return shard;
+    })));
+    return Shards.all(calls);
+  }
+
+  private CompletionStage<ObjectNode> payloadSchema(Collection col) {
     PayloadSchema ps = col.schema().payload();
-    ObjectNode out = F.objectNode();
-    for (String field : ps.fields().keySet()) {
+    List<String> fields = new ArrayList<>(ps.fields().keySet());
+    List<CompletionStage<Long>> counts = new ArrayList<>();
+    for (String field : fields) {
       Filter notEmpty = new Filter(null, null, List.of(new Condition.IsEmpty(JsonPath.parse(field))), null);
-      int n = col.shard.read(r -> r.count(notEmpty));
-      out.set(field, ps.toJson(field, n));
+      List<CompletionStage<Long>> perShard = new ArrayList<>();
+      col.endpoints().values().forEach(e -> perShard.add(e.count(notEmpty)));
+      counts.add(Shards.all(perShard).thenApply(l -> l.stream().mapToLong(Long::longValue).sum()));
     }
-    return out;
+    return Shards.all(counts).thenApply(n -> {
+      ObjectNode out = F.objectNode();
+      for (int i = 0; i < fields.size(); i++) {
+        out.set(fields.get(i), ps.toJson(fields.get(i), n.get(i).intValue()));
+      }
+      return out;
+    });
   }
 
   /** Every alias, or those of one collection. */
@@ -171,31 +198,42 @@ public final class CollectionService {
         + ", while other collection does not");
   }
 
-  /** Copies the payload indexes and every point of {@code source} into the new, empty {@code target}. */
+  /**
+   * Copies the payload indexes and every point of {@code source} (its shards held here) into the
+   * new, empty {@code target}, each point to the shard of {@code target} that holds it.
+   */
   private static void populate(Collection source, Collection target) throws IOException {
     long t0 = System.nanoTime();
     synchronized (target) {
       target.updatePayloadSchema(source.schema().payload());
     }
-    PointId after = null;
     long copied = 0;
-    while (true) {
-      PointId from = after;
-      var page = source.shard.read(r -> r.scroll(null, from, INIT_FROM_PAGE, DocMapper.Selector.ALL));
-      if (!page.points().isEmpty()) {
-        List<Action> puts = new ArrayList<>(page.points().size());
+    for (Shard from : source.localShards().values()) {
+      PointId after = null;
+      while (true) {
+        PointId start = after;
+        var page = from.read(r -> r.scroll(null, start, INIT_FROM_PAGE, DocMapper.Selector.ALL));
+        Map<Integer, List<Action>> puts = new TreeMap<>();
         for (Point p : page.points()) {
-          puts.add(new Action.Put(p));
+          puts.computeIfAbsent(target.router.shardOf(p.id()), s -> new ArrayList<>()).add(new Action.Put(p));
         }
-        target.shard.write(view -> puts, false);
-        copied += puts.size();
+        for (var e : puts.entrySet()) {
+          Shard to = target.localShards().get(e.getKey());
+          if (to == null) {
+            throw ApiException.unavailable("Service unavailable: shard " + e.getKey() + " of collection " + target.name + " is not held here");
+          }
+          to.write(view -> e.getValue(), false);
+          copied += e.getValue().size();
+        }
+        if (page.next() == null) {
+          break;
+        }
+        after = page.next();
       }
-      if (page.next() == null) {
-        break;
-      }
-      after = page.next();
     }
-    target.shard.refresh();
+    for (Shard to : target.localShards().values()) {
+      to.refresh();
+    }
     log.info("Collection {} initialized with {} point(s) from {} in {} ms", target.name, copied, source.name,
         (System.nanoTime() - t0) / 1_000_000);
   }
@@ -213,29 +251,41 @@ public final class CollectionService {
 
   // ---- payload indexes ----
 
-  public long createIndex(Collection col, CollectionRequest.CreateIndex req) throws IOException {
+  /** Creates a payload index on every shard held here; answers the UpdateResult. */
+  public Map<String, Object> createIndex(Collection col, CollectionRequest.CreateIndex req) throws IOException {
     return reindex(col, col.schema().payload().with(req.field(), req.index()), req.write().waitForResult());
   }
 
-  public long deleteIndex(Collection col, CollectionRequest.DeleteIndex req) throws IOException {
+  public Map<String, Object> deleteIndex(Collection col, CollectionRequest.DeleteIndex req) throws IOException {
     return reindex(col, col.schema().payload().without(req.field()), req.write().waitForResult());
   }
 
-  /** Switches the payload schema and rewrites every point so its index fields follow it. */
-  private static long reindex(Collection col, PayloadSchema next, boolean wait) throws IOException {
+  /** Switches the payload schema and rewrites every point of every local shard so its index fields follow it. */
+  private static Map<String, Object> reindex(Collection col, PayloadSchema next, boolean wait) throws IOException {
     synchronized (col) {
       PayloadSchema previous = col.schema().payload();
       col.updatePayloadSchema(next);
       try {
-        return col.shard.write(view -> {
-          List<Action> puts = new ArrayList<>();
-          for (Point p : view.read(r -> r.scroll(null, null, Integer.MAX_VALUE - 1, DocMapper.Selector.ALL).points())) {
-            puts.add(new Action.Put(p));
-          }
-          return puts;
-        }, wait);
+        long seq = 0;
+        boolean visible = true;
+        for (Shard shard : col.localShards().values()) {
+          long s = shard.write(view -> {
+            List<Action> puts = new ArrayList<>();
+            for (Point p : view.read(r -> r.scroll(null, null, Integer.MAX_VALUE - 1, DocMapper.Selector.ALL).points())) {
+              puts.add(new Action.Put(p));
+            }
+            return puts;
+          }, wait);
+          seq = Math.max(seq, s);
+          visible &= shard.isVisible(s);
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("operation_id", seq);
+        m.put("status", wait && visible ? "completed" : "acknowledged");
+        return m;
       } catch (IOException | RuntimeException e) {
-        // the shard left no trace of the rewrite (a full disk, say): the schema goes back too
+        // a shard that failed left no trace of its rewrite (a full disk, say): the schema goes back;
+        // shards rewritten already keep index fields the schema no longer names, which nothing reads
         try {
           col.updatePayloadSchema(previous);
         } catch (IOException | RuntimeException restore) {
@@ -255,16 +305,21 @@ public final class CollectionService {
     for (Collection col : catalogue.all()) {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("id", col.name);
-      long points = col.shard.read(Shard.Reader::numDocs);
-      m.put("points", points);
+      long points = 0;
       long vectors = 0;
       long vectorBytes = 0;
-      for (var spec : col.schema().dense().values()) {
-        long n = col.shard.read(r -> r.countWithVector(List.of(spec.name())));
-        vectors += n;
-        vectorBytes += n * spec.size() * 4L;
+      long disk = 0;
+      for (Shard shard : col.localShards().values()) {
+        points += shard.read(Shard.Reader::numDocs);
+        for (var spec : col.schema().dense().values()) {
+          long n = shard.read(r -> r.countWithVector(List.of(spec.name())));
+          vectors += n;
+          vectorBytes += n * spec.size() * 4L;
+        }
+        disk += shard.sizeOnDisk();
       }
-      long disk = col.shard.sizeOnDisk();
+      m.put("points", points);
+      m.put("shards", col.localShards().size());
       m.put("vectors", vectors);
       m.put("vectors_size_bytes", vectorBytes);
       m.put("payloads_size_bytes", Math.max(0, disk - vectorBytes));

@@ -14,7 +14,14 @@ import io.quiver.request.PointVectors;
 import io.quiver.request.PointWrite;
 import io.quiver.request.PointsSelector;
 import io.quiver.storage.collection.Collection;
+import io.quiver.request.PointStruct;
+import io.quiver.storage.collection.ShardEndpoint;
+import io.quiver.storage.collection.Shards;
 import java.io.IOException;
+import java.util.HashSet;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -38,29 +45,214 @@ public final class PointWrites {
     void apply(Changes changes) throws IOException;
   }
 
-  /** Applies the write; answers one UpdateResult, or a list of them (one per step) for a batch. */
-  public static Object apply(Collection col, PointWrite write) throws IOException {
-    CollectionSchema schema = col.schema();
-    List<Step> steps = new ArrayList<>(write.operations().size());
-    for (PointOperation op : write.operations()) {
+  /**
+   * Applies the write; answers one UpdateResult, or a list of them (one per step) for a batch. The
+   * whole write is checked against the collection first (vectors, names, dimensions; points named by
+   * id that must exist), so a refused write changes nothing on any shard; then each shard applies
+   * its part (points by id to the shard that holds them, filters to every shard) as one write.
+   */
+  public static CompletionStage<Object> apply(Collection col, PointWrite write) throws IOException {
+    boolean wait = write.write().waitForResult();
+    Map<Integer, List<PointOperation>> parts;
+    if (col.singleShard()) {
+      parts = Map.of(col.endpoints().keySet().iterator().next(), write.operations()); // the shard checks it whole
+    } else {
+      CollectionSchema schema = col.schema();
+      for (PointOperation op : write.operations()) {
+        step(op, schema); // checks the vectors of every step before any shard applies anything
+      }
+      parts = split(col, write.operations());
+    }
+    return checkExisting(col, write.operations(), parts.size()).thenCompose(v -> {
+      List<CompletionStage<ShardEndpoint.WriteResult>> calls = new ArrayList<>();
+      List<Integer> targets = new ArrayList<>(parts.keySet());
+      for (int id : targets) {
+        ShardEndpoint e = col.endpoints().get(id);
+        calls.add(e == null ? CompletableFuture.failedFuture(ApiException.unavailable("Service unavailable: shard " + id
+            + " of collection " + col.name + " is not reachable")) : Shards.attempt(() -> e.write(new ShardEndpoint.Write(parts.get(id), wait))));
+      }
+      return settle(calls).thenApply(results -> {
+        long seq = 0;
+        boolean completed = true;
+        for (ShardEndpoint.WriteResult r : results) {
+          seq = Math.max(seq, r.operationId());
+          completed &= r.completed();
+        }
+        Map<String, Object> one = updateResult(seq, completed);
+        return write.batch() ? java.util.Collections.nCopies(write.operations().size(), one) : one;
+      });
+    });
+  }
+
+  /**
+   * Every result, or Qdrant's failure when some shards failed: the first failure itself when all
+   * did, else {@code Wrong input: N out of M shards failed to apply operation. First error captured: ...}.
+   */
+  private static <T> CompletionStage<List<T>> settle(List<CompletionStage<T>> calls) {
+    List<CompletableFuture<T>> futures = calls.stream().map(CompletionStage::toCompletableFuture).toList();
+    return CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).handle((v, e) -> {
+      List<T> out = new ArrayList<>();
+      Throwable first = null;
+      int failed = 0;
+      for (CompletableFuture<T> f : futures) {
+        try {
+          out.add(f.join());
+        } catch (RuntimeException failure) {
+          failed++;
+          first = first == null ? Shards.cause(failure) : first;
+        }
+      }
+      if (failed == 0) {
+        return out;
+      }
+      if (failed == futures.size()) {
+        throw first instanceof RuntimeException r ? r : new java.util.concurrent.CompletionException(first);
+      }
+      String captured = Shards.message(first);
+      if (first instanceof ApiException a && a.status() == 404 && captured.startsWith("Not found: ")) {
+        captured = captured.substring("Not found: ".length());
+      }
+      throw ApiException.wrongInput(failed + " out of " + futures.size() + " shards failed to apply operation. First error captured: "
+          + captured);
+    });
+  }
+
+  /**
+   * Each shard's part of the operations, in order: points and ids to the shard that holds them,
+   * filters to every shard. A write that names no point goes to the first shard (it answers the
+   * operation id).
+   */
+  static Map<Integer, List<PointOperation>> split(Collection col, List<PointOperation> operations) {
+    Map<Integer, List<PointOperation>> parts = new TreeMap<>();
+    for (PointOperation op : operations) {
+      switch (op) {
+        case PointOperation.Upsert u -> byShard(col, u.points(), PointStruct::id)
+            .forEach((shard, points) -> add(parts, shard, new PointOperation.Upsert(points, u.updateFilter(), u.shardKey())));
+        case PointOperation.UpdateVectors u -> byShard(col, u.points(), PointVectors::id)
+            .forEach((shard, points) -> add(parts, shard, new PointOperation.UpdateVectors(points, u.updateFilter(), u.shardKey())));
+        default -> {
+          PointsSelector selector = selector(op);
+          if (selector.ids() == null) {
+            col.endpoints().keySet().forEach(shard -> add(parts, shard, op));
+          } else {
+            byShard(col, selector.ids(), id -> id)
+                .forEach((shard, ids) -> add(parts, shard, withSelector(op, PointsSelector.ids(ids))));
+          }
+        }
+      }
+    }
+    if (parts.isEmpty()) {
+      parts.put(col.endpoints().keySet().iterator().next(), operations);
+    }
+    return parts;
+  }
+
+  private static void add(Map<Integer, List<PointOperation>> parts, int shard, PointOperation op) {
+    parts.computeIfAbsent(shard, s -> new ArrayList<>()).add(op);
+  }
+
+  private static <T> Map<Integer, List<T>> byShard(Collection col, List<T> items, java.util.function.Function<T, PointId> id) {
+    Map<Integer, List<T>> out = new TreeMap<>();
+    for (T item : items) {
+      out.computeIfAbsent(col.router.shardOf(id.apply(item)), s -> new ArrayList<>()).add(item);
+    }
+    return out;
+  }
+
+  private static PointsSelector selector(PointOperation op) {
+    return switch (op) {
+      case PointOperation.Delete d -> d.selector();
+      case PointOperation.SetPayload s -> s.selector();
+      case PointOperation.DeletePayload d -> d.selector();
+      case PointOperation.ClearPayload c -> c.selector();
+      case PointOperation.DeleteVectors d -> d.selector();
+      case PointOperation.Upsert u -> throw new IllegalArgumentException("no selector");
+      case PointOperation.UpdateVectors u -> throw new IllegalArgumentException("no selector");
+    };
+  }
+
+  private static PointOperation withSelector(PointOperation op, PointsSelector selector) {
+    return switch (op) {
+      case PointOperation.Delete d -> new PointOperation.Delete(selector, d.shardKey());
+      case PointOperation.SetPayload s -> new PointOperation.SetPayload(s.payload(), selector, s.key(), s.overwrite(), s.shardKey());
+      case PointOperation.DeletePayload d -> new PointOperation.DeletePayload(d.keys(), selector, d.shardKey());
+      case PointOperation.ClearPayload c -> new PointOperation.ClearPayload(selector, c.shardKey());
+      case PointOperation.DeleteVectors d -> new PointOperation.DeleteVectors(selector, d.vectors(), d.shardKey());
+      default -> throw new IllegalArgumentException("no selector");
+    };
+  }
+
+  /**
+   * A write over several shards is refused whole, as one shard refuses it, when a step names by id a
+   * point that must exist and does not (updating vectors, changing a payload): 404 {@code No point
+   * with id N found}, checked against the points as the earlier steps leave them (upserted, deleted
+   * by id). After a step that deletes by filter the check stops: the shards check the rest.
+   */
+  private static CompletionStage<Void> checkExisting(Collection col, List<PointOperation> operations, int shards) {
+    if (shards <= 1) {
+      return CompletableFuture.completedFuture(null);
+    }
+    List<PointId> named = new ArrayList<>();
+    for (PointOperation op : operations) {
+      mustExist(op).forEach(named::add);
+    }
+    if (named.isEmpty()) {
+      return CompletableFuture.completedFuture(null);
+    }
+    return PointReads.points(col, named, Set.of()).thenAccept(found -> {
+      Set<PointId> present = new HashSet<>(found.keySet());
+      for (PointOperation op : operations) {
+        for (PointId id : mustExist(op)) {
+          if (!present.contains(id)) {
+            throw ApiException.notFound("No point with id " + id + " found");
+          }
+        }
+        switch (op) {
+          case PointOperation.Upsert u -> u.points().forEach(p -> present.add(p.id()));
+          case PointOperation.Delete d -> {
+            if (d.selector().ids() == null) {
+              return;
+            }
+            d.selector().ids().forEach(present::remove);
+          }
+          default -> {
+            // the others keep points where they are
+          }
+        }
+      }
+    });
+  }
+
+  /** The ids a step names that must exist when it runs. */
+  private static List<PointId> mustExist(PointOperation op) {
+    return switch (op) {
+      case PointOperation.UpdateVectors u -> u.points().stream().map(PointVectors::id).toList();
+      case PointOperation.Upsert u -> List.of();
+      case PointOperation.Delete d -> List.of();
+      default -> selector(op).ids() == null ? List.of() : selector(op).ids();
+    };
+  }
+
+  /**
+   * Applies operations to one shard as one write: every step is checked against the schema before
+   * any runs, then the steps change one {@link Changes} under the shard's write lock and are logged
+   * as one WAL frame.
+   *
+   * @return the operation id
+   */
+  public static long applyToShard(Shard shard, CollectionSchema schema, List<PointOperation> operations, boolean wait)
+      throws IOException {
+    List<Step> steps = new ArrayList<>(operations.size());
+    for (PointOperation op : operations) {
       steps.add(step(op, schema));
     }
-    boolean wait = write.write().waitForResult();
-    long seq = col.shard.write(view -> {
+    return shard.write(view -> {
       var changes = new Changes(view);
       for (Step s : steps) {
         s.apply(changes);
       }
       return changes.actions();
     }, wait);
-    if (!write.batch()) {
-      return updateResult(col.shard, seq, wait);
-    }
-    List<Object> results = new ArrayList<>(steps.size());
-    for (int i = 0; i < steps.size(); i++) {
-      results.add(updateResult(col.shard, seq, wait));
-    }
-    return results;
   }
 
   /**
@@ -68,10 +260,10 @@ public final class PointWrites {
    * durable but could not be made visible yet (the index cannot flush on a full disk) stays
    * "acknowledged", as Qdrant answers for a logged but not yet applied operation.
    */
-  public static Map<String, Object> updateResult(Shard shard, long seq, boolean wait) {
+  public static Map<String, Object> updateResult(long seq, boolean completed) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("operation_id", seq);
-    m.put("status", wait && shard.isVisible(seq) ? "completed" : "acknowledged");
+    m.put("status", completed ? "completed" : "acknowledged");
     return m;
   }
 

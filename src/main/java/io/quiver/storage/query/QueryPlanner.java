@@ -1,7 +1,6 @@
 package io.quiver.storage.query;
 
 import io.quiver.engine.CollectionSchema;
-import io.quiver.engine.DocMapper;
 import io.quiver.engine.Point;
 import io.quiver.engine.PointId;
 import io.quiver.engine.SparseSpec;
@@ -17,9 +16,12 @@ import io.quiver.request.Stage;
 import io.quiver.request.VectorInput;
 import io.quiver.storage.collection.Catalogue;
 import io.quiver.storage.collection.Collection;
+import io.quiver.storage.collection.ShardEndpoint.Examples;
+import io.quiver.storage.collection.Shards;
 import io.quiver.storage.point.PointReads;
 import io.quiver.storage.point.VectorValues;
-import java.io.IOException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
@@ -47,58 +49,113 @@ final class QueryPlanner {
     this.catalogue = catalogue;
   }
 
-  /** The points a stage's example ids name, read from {@code vector}'s collection. */
-  record Examples(Map<PointId, Point> points, String vector) {}
-
   /** A query's examples by stage (an identity map) and what its root adds to its filter: the extra filter and the exclusion of the examples. */
   record Resolution(Stage root, Map<Stage, Examples> examples, Filter rootFilter) {}
 
-  /** Reads the examples of every stage; {@code extra} (or null) is added to the root filter. */
-  Resolution resolve(Collection col, Stage root, Filter extra) throws IOException {
-    Set<PointId> excluded = new LinkedHashSet<>();
-    Map<Stage, Examples> examples = new IdentityHashMap<>();
-    resolve(col, root, examples, excluded);
-    Filter exclusion = excluded.isEmpty() ? null : new Filter(null, null, List.of(new Condition.HasId(List.copyOf(excluded))), null);
-    return new Resolution(root, examples, and(extra, exclusion));
+  /** What one stage's example ids need: where they are read, by which vector, or why they cannot be. */
+  private record Wanted(Stage stage, List<PointId> ids, Collection from, String vector, ApiException lookupFailure) {}
+
+  /**
+   * Reads the examples of every stage (from whichever shard holds each); {@code extra} (or null) is
+   * added to the root filter. Fails as one shard does, in the stages' order: for each, an unknown
+   * lookup collection (404), then a missing point (404), then an unknown vector name (400).
+   */
+  CompletionStage<Resolution> resolve(Collection col, Stage root, Filter extra) {
+    List<Wanted> wanted = new ArrayList<>();
+    for (Stage s : preorder(root)) {
+      List<PointId> ids = s.query() == null ? List.of() : exampleIds(s.query());
+      if (ids.isEmpty()) {
+        continue;
+      }
+      String vector = s.lookupFrom() == null || s.lookupFrom().vector() == null ? s.using() : s.lookupFrom().vector();
+      try {
+        Collection from = s.lookupFrom() == null ? col : lookupCollection(s.lookupFrom().collection());
+        wanted.add(new Wanted(s, ids, from, vector, null));
+      } catch (ApiException e) {
+        wanted.add(new Wanted(s, ids, null, vector, e));
+      }
+    }
+    if (wanted.isEmpty()) {
+      return CompletableFuture.completedFuture(new Resolution(root, Map.of(), extra));
+    }
+    List<CompletionStage<Map<PointId, Point>>> reads = new ArrayList<>();
+    for (Wanted w : wanted) {
+      reads.add(w.from() == null ? CompletableFuture.completedFuture(Map.of())
+          : PointReads.points(w.from(), w.ids(), Set.of(w.vector())));
+    }
+    return Shards.all(reads).thenApply(found -> {
+      Set<PointId> excluded = new LinkedHashSet<>();
+      Map<Stage, Examples> examples = new IdentityHashMap<>();
+      for (int i = 0; i < wanted.size(); i++) {
+        Wanted w = wanted.get(i);
+        if (w.lookupFailure() != null) {
+          throw w.lookupFailure();
+        }
+        Map<PointId, Point> points = new HashMap<>();
+        for (PointId id : w.ids()) {
+          Point p = found.get(i).get(id);
+          if (p == null) {
+            throw ApiException.notFound("No point with id " + id + " found");
+          }
+          points.put(id, p);
+        }
+        // as Qdrant: a missing point (404) is found before an unknown vector name (400)
+        CollectionSchema fromSchema = w.from().schema();
+        if (!fromSchema.dense().containsKey(w.vector()) && !fromSchema.sparse().containsKey(w.vector())) {
+          throw ApiException.wrongInput("Not existing vector name error: " + w.vector());
+        }
+        if (w.from() == col) {
+          excluded.addAll(points.keySet());
+        }
+        examples.put(w.stage(), new Examples(w.vector(), points));
+      }
+      Filter exclusion = excluded.isEmpty() ? null : new Filter(null, null, List.of(new Condition.HasId(List.copyOf(excluded))), null);
+      return new Resolution(root, examples, and(extra, exclusion));
+    });
+  }
+
+  /** The stages of a tree, in pre-order (a stage before its prefetches, these in order). */
+  static List<Stage> preorder(Stage root) {
+    List<Stage> out = new ArrayList<>();
+    preorder(root, out);
+    return out;
+  }
+
+  private static void preorder(Stage s, List<Stage> out) {
+    out.add(s);
+    s.prefetch().forEach(p -> preorder(p, out));
+  }
+
+  /** The examples of a tree's stages by pre-order position, as they cross to a shard. */
+  static Map<Integer, Examples> byPosition(Stage root, Map<Stage, Examples> examples) {
+    if (examples.isEmpty()) {
+      return Map.of();
+    }
+    Map<Integer, Examples> out = new HashMap<>();
+    List<Stage> stages = preorder(root);
+    for (int i = 0; i < stages.size(); i++) {
+      Examples e = examples.get(stages.get(i));
+      if (e != null) {
+        out.put(i, e);
+      }
+    }
+    return out;
+  }
+
+  /** The reverse of {@link #byPosition}: the examples by stage. */
+  static Map<Stage, Examples> byStage(Stage root, Map<Integer, Examples> examples) {
+    if (examples.isEmpty()) {
+      return Map.of();
+    }
+    Map<Stage, Examples> out = new IdentityHashMap<>();
+    List<Stage> stages = preorder(root);
+    examples.forEach((i, e) -> out.put(stages.get(i), e));
+    return out;
   }
 
   /** Both filters (null: none). */
-  private static Filter and(Filter a, Filter b) {
+  static Filter and(Filter a, Filter b) {
     return a == null ? b : b == null ? a : new Filter(List.of(a, b), null, null, null);
-  }
-
-  private void resolve(Collection col, Stage s, Map<Stage, Examples> examples, Set<PointId> excluded) throws IOException {
-    List<PointId> ids = s.query() == null ? List.of() : exampleIds(s.query());
-    if (!ids.isEmpty()) {
-      Collection from = s.lookupFrom() == null ? col : lookupCollection(s.lookupFrom().collection());
-      String vector = s.lookupFrom() == null || s.lookupFrom().vector() == null ? s.using() : s.lookupFrom().vector();
-      var selector = new DocMapper.Selector(false, true, Set.of(vector));
-      Map<PointId, Point> points = new HashMap<>();
-      from.shard.read(r -> {
-        for (PointId id : ids) {
-          if (!points.containsKey(id)) {
-            Point p = r.get(id, selector);
-            if (p == null) {
-              throw ApiException.notFound("No point with id " + id + " found");
-            }
-            points.put(id, p);
-          }
-        }
-        return null;
-      });
-      // as Qdrant: a missing point (404) is found before an unknown vector name (400)
-      CollectionSchema fromSchema = from.schema();
-      if (!fromSchema.dense().containsKey(vector) && !fromSchema.sparse().containsKey(vector)) {
-        throw ApiException.wrongInput("Not existing vector name error: " + vector);
-      }
-      if (from == col) {
-        excluded.addAll(points.keySet());
-      }
-      examples.put(s, new Examples(points, vector));
-    }
-    for (Stage p : s.prefetch()) {
-      resolve(col, p, examples, excluded);
-    }
   }
 
   private Collection lookupCollection(String name) {
@@ -182,6 +239,15 @@ final class QueryPlanner {
       prefetch.add(plan(schema, res, p, null, QueryParser.clampLimit((long) p.limitOrDefault() * scale), scale));
     }
     return new Plan(prefetch, scoring, and(s.filter(), extra), s.params().hnswEf(), s.params().exact(), s.scoreThreshold(), limit);
+  }
+
+  /**
+   * One stage's own plan, without its prefetches (whose candidates are given to the shard that
+   * rescores them): its scoring, filter, params, threshold and {@code limit}.
+   */
+  Plan planStage(CollectionSchema schema, Stage s, Examples examples, int limit) {
+    Plan.Scoring scoring = s.query() == null ? null : scoring(schema, s, examples);
+    return new Plan(List.of(), scoring, s.filter(), s.params().hnswEf(), s.params().exact(), s.scoreThreshold(), limit);
   }
 
   private static int depth(Stage s) {

@@ -13,6 +13,7 @@ import io.quiver.storage.collection.AtomicFiles;
 import io.quiver.storage.collection.Catalogue;
 import io.quiver.storage.collection.Collection;
 import io.quiver.storage.collection.CollectionConfigs;
+import io.quiver.storage.collection.ShardLayout;
 import io.quiver.storage.collection.StorageLayout;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -44,10 +45,12 @@ import org.slf4j.LoggerFactory;
  * Collection, shard and full-storage snapshots.
  *
  * <p>A collection snapshot is a tar archive: {@code quiver-snapshot.json} first (format, version,
- * kind, collection, WAL point), then {@code config.json}, {@code payload_index.json} and the files of
- * one Lucene commit under {@code shards/0/index/}. It is consistent: the shard commits and
- * hard-links the commit's files while writes are held off for that moment only, then the archive is
- * written while writes continue. It holds no paths of the node, so any node can restore it.
+ * kind, collection, WAL points), then {@code config.json}, {@code payload_index.json}, {@code
+ * shards.json} (the shard layout; absent in snapshots of the one-shard layout from before) and, for
+ * each shard held here, the files of one Lucene commit under {@code shards/<id>/index/} (a shard
+ * snapshot: that shard's only). Each shard is consistent: it commits and hard-links the commit's
+ * files while its writes are held off for that moment only, then the archive is written while
+ * writes continue. It holds no paths of the node, so any node can restore it.
  *
  * <p>Recovery is atomic: the archive (downloaded, uploaded or local) is checked against the
  * checksum, unpacked into a temporary directory on the storage volume, opened once to prove it
@@ -64,7 +67,8 @@ public final class SnapshotOps {
   static final String MANIFEST = "quiver-snapshot.json";
   static final String FORMAT = "quiver-snapshot";
   static final int VERSION = 1;
-  private static final String INDEX_PREFIX = "shards/0/index/";
+  private static final String SHARDS_PREFIX = "shards/";
+  private static final String INDEX_DIR = "/index/";
   private static final long PROGRESS_BYTES = 256L << 20;
 
   private final Catalogue catalogue;
@@ -103,13 +107,13 @@ public final class SnapshotOps {
     return snapshots.resolve(collection);
   }
 
-  Path shardDir(String collection, Integer shardId) {
-    return collectionDir(collection).resolve("shards").resolve(Integer.toString(shardNumber(shardId)));
+  Path shardDir(Collection col, Integer shardId) {
+    return collectionDir(col.name).resolve("shards").resolve(Integer.toString(shardNumber(col, shardId)));
   }
 
-  /** Only shard 0 exists on a Quiver node. */
-  private static int shardNumber(Integer id) {
-    if (id != 0) {
+  /** A shard of the collection held on this node; 404 for any other. */
+  private static int shardNumber(Collection col, Integer id) {
+    if (id == null || !col.localShards().containsKey(id)) {
       throw ApiException.notFound("Shard " + id + " does not exist");
     }
     return id;
@@ -138,74 +142,90 @@ public final class SnapshotOps {
 
   List<Map<String, Object>> list(String collection, Integer shardId) throws IOException {
     Collection col = catalogue.resolve(collection);
-    return SnapshotFiles.list(shardId == null ? collectionDir(col.name) : shardDir(col.name, shardId));
+    return SnapshotFiles.list(shardId == null ? collectionDir(col.name) : shardDir(col, shardId));
   }
 
   Map<String, Object> create(String collection, Integer shardId) throws IOException {
     Collection col = catalogue.resolve(collection);
-    Path dir = shardId == null ? collectionDir(col.name) : shardDir(col.name, shardId);
+    Path dir = shardId == null ? collectionDir(col.name) : shardDir(col, shardId);
     Files.createDirectories(dir);
     String name = SnapshotFiles.newName(dir, col.name + "-" + (shardId == null ? "" : "shard-" + shardId + "-") + peerId);
-    return write(col, dir.resolve(name), shardId == null ? "collection" : "shard");
+    return write(col, dir.resolve(name), shardId);
   }
 
   Path file(String collection, Integer shardId, String name) {
     Collection col = catalogue.resolve(collection);
-    return SnapshotFiles.existing(shardId == null ? collectionDir(col.name) : shardDir(col.name, shardId), name);
+    return SnapshotFiles.existing(shardId == null ? collectionDir(col.name) : shardDir(col, shardId), name);
   }
 
   boolean delete(String collection, Integer shardId, String name) throws IOException {
     Collection col = catalogue.resolve(collection);
-    return SnapshotFiles.delete(shardId == null ? collectionDir(col.name) : shardDir(col.name, shardId), name);
+    return SnapshotFiles.delete(shardId == null ? collectionDir(col.name) : shardDir(col, shardId), name);
   }
 
-  /** Writes a snapshot of {@code col} to {@code target} (via a temporary file) and its checksum sidecar. */
-  private Map<String, Object> write(Collection col, Path target, String kind) throws IOException {
+  /** Writes a snapshot of {@code col} (of its shard {@code shardId} only, when not null) to {@code target} (via a temporary file) and its checksum sidecar. */
+  private Map<String, Object> write(Collection col, Path target, Integer shardId) throws IOException {
+    String kind = shardId == null ? "collection" : "shard";
     long t0 = System.nanoTime();
     Path staging = temp.resolve("snapshot-" + UUID.randomUUID());
     Path partial = target.resolveSibling(target.getFileName() + ".tmp");
     try {
-      Path index = staging.resolve("index");
-      long[] seq = new long[1];
+      Map<Integer, Long> seqs = new java.util.TreeMap<>();
       ObjectNode[] config = new ObjectNode[1];
       byte[][] payloadIndex = new byte[1][];
       long held = System.nanoTime();
       col.use(() -> {
-        synchronized (col) { // no config or payload-index change between the files and the commit
-          seq[0] = col.shard.snapshotInto(index);
+        synchronized (col) { // no config or payload-index change between the files and the commits
+          for (var e : col.localShards().entrySet()) {
+            if (shardId == null || shardId.equals(e.getKey())) {
+              seqs.put(e.getKey(), e.getValue().snapshotInto(staging.resolve(Integer.toString(e.getKey()))));
+            }
+          }
           config[0] = col.config();
           payloadIndex[0] = Files.readAllBytes(col.dir.resolve(Collection.PAYLOAD_INDEX));
         }
         return null;
       });
       held = (System.nanoTime() - held) / 1_000_000;
-      List<Path> files;
-      try (Stream<Path> s = Files.list(index)) {
-        files = s.sorted().toList();
-      }
+      Map<Integer, List<Path>> files = new java.util.TreeMap<>();
       long total = 0;
-      for (Path f : files) {
-        total += Files.size(f);
+      int count = 0;
+      for (int id : seqs.keySet()) {
+        try (Stream<Path> s = Files.list(staging.resolve(Integer.toString(id)))) {
+          files.put(id, s.sorted().toList());
+        }
+        for (Path f : files.get(id)) {
+          total += Files.size(f);
+          count++;
+        }
       }
-      log.info("Creating {} snapshot {} of collection {} at WAL sequence {} ({} files, {} bytes; writes held for {} ms)",
-          kind, target.getFileName(), col.name, seq[0], files.size(), total, held);
+      log.info("Creating {} snapshot {} of collection {} at WAL sequences {} ({} files, {} bytes; writes held for {} ms)",
+          kind, target.getFileName(), col.name, seqs, count, total, held);
       MessageDigest digest = SnapshotFiles.sha256();
       try (OutputStream out = new DigestOutputStream(new BufferedOutputStream(Files.newOutputStream(partial), 1 << 16), digest)) {
         var tar = new Tar.Writer(out);
         ObjectNode manifest = mapper.createObjectNode()
             .put("format", FORMAT).put("version", VERSION).put("kind", kind)
-            .put("collection", col.name).put("wal_sequence", seq[0]).put("files", files.size()).put("bytes", total);
+            .put("collection", col.name).put("wal_sequence", seqs.values().stream().mapToLong(Long::longValue).max().orElse(0))
+            .put("files", count).put("bytes", total);
+        ObjectNode perShard = manifest.putObject("shards");
+        seqs.forEach((id, seq) -> perShard.put(Integer.toString(id), seq));
         tar.add(MANIFEST, mapper.writerWithDefaultPrettyPrinter().writeValueAsBytes(manifest));
         tar.add(Collection.CONFIG, mapper.writerWithDefaultPrettyPrinter().writeValueAsBytes(config[0]));
         tar.add(Collection.PAYLOAD_INDEX, payloadIndex[0]);
+        if (shardId == null) {
+          tar.add(ShardLayout.FILE, mapper.writerWithDefaultPrettyPrinter().writeValueAsBytes(col.layout.toJson(mapper)));
+        }
         long done = 0;
         long nextReport = PROGRESS_BYTES;
-        for (Path f : files) {
-          tar.add(INDEX_PREFIX + f.getFileName(), f);
-          done += Files.size(f);
-          if (done >= nextReport) {
-            log.info("Snapshot {}: {} of {} MiB written", target.getFileName(), done >> 20, total >> 20);
-            nextReport = done + PROGRESS_BYTES;
+        for (var e : files.entrySet()) {
+          for (Path f : e.getValue()) {
+            tar.add(SHARDS_PREFIX + e.getKey() + INDEX_DIR + f.getFileName(), f);
+            done += Files.size(f);
+            if (done >= nextReport) {
+              log.info("Snapshot {}: {} of {} MiB written", target.getFileName(), done >> 20, total >> 20);
+              nextReport = done + PROGRESS_BYTES;
+            }
           }
         }
         tar.finish();
@@ -239,7 +259,11 @@ public final class SnapshotOps {
     Collection existing = null;
     if (shardId != null) {
       existing = catalogue.resolve(collection);
-      shardNumber(shardId);
+      shardNumber(existing, shardId);
+      if (!existing.singleShard()) {
+        throw ApiException.badRequest("recovering a shard snapshot into a collection of several shards is not supported by this"
+            + " server yet: recover a collection snapshot");
+      }
       collection = existing.name;
     }
     Path downloaded = null;
@@ -249,7 +273,7 @@ public final class SnapshotOps {
       if (source.uploadedFile() != null) {
         file = Path.of(source.uploadedFile());
       } else {
-        Fetched f = fetch(source.location(), shardId == null ? null : shardDir(collection, shardId), source.apiKey());
+        Fetched f = fetch(source.location(), shardId == null ? null : shardDir(existing, shardId), source.apiKey());
         file = f.path();
         downloaded = f.temporary() ? f.path() : null;
       }
@@ -266,6 +290,19 @@ public final class SnapshotOps {
         requireCompatible(existing.config(), config);
         AtomicFiles.write(work.resolve(Collection.CONFIG), mapper.writerWithDefaultPrettyPrinter().writeValueAsBytes(existing.config()));
         config = existing.config();
+        // a shard snapshot of the one shard: it becomes shard `shardId` of the existing layout
+        Path only = onlyShard(work);
+        Path into = ShardLayout.shardDir(work, shardId);
+        if (only != null && !only.equals(into)) {
+          Files.move(only, into);
+        }
+        existing.layout.write(work, mapper);
+      }
+      ShardLayout layout = ShardLayout.read(work, mapper);
+      for (int id : layout.shardIds()) {
+        if (!Files.isDirectory(ShardLayout.shardDir(work, id).resolve("index"))) {
+          throw invalid("it has no index for shard " + id);
+        }
       }
       CollectionSchema schema;
       try {
@@ -273,9 +310,15 @@ public final class SnapshotOps {
       } catch (RuntimeException e) {
         throw invalid("its configuration is not valid: " + e.getMessage());
       }
-      Shard.rebaseOnEmptyWal(work.resolve("shards").resolve("0"), schema);
+      for (int id : layout.shardIds()) {
+        Shard.rebaseOnEmptyWal(ShardLayout.shardDir(work, id), schema);
+      }
       try (Collection probe = Collection.open(collection, work, mapper, opener)) {
-        log.info("Snapshot for collection {} unpacked and verified: {} points", collection, probe.shard.read(Shard.Reader::numDocs));
+        long points = 0;
+        for (Shard shard : probe.localShards().values()) {
+          points += shard.read(Shard.Reader::numDocs);
+        }
+        log.info("Snapshot for collection {} unpacked and verified: {} points in {} shard(s)", collection, points, layout.shardIds().size());
       } catch (IOException | RuntimeException e) {
         if (e instanceof ApiException a) {
           throw a;
@@ -317,7 +360,7 @@ public final class SnapshotOps {
    * Anything else (Qdrant's own snapshot format included) is refused with a clear message.
    */
   private ObjectNode unpack(Path file, Path work) throws IOException {
-    Files.createDirectories(work.resolve(INDEX_PREFIX));
+    Files.createDirectories(work);
     Map<String, Boolean> seen = new LinkedHashMap<>();
     ObjectNode[] manifest = new ObjectNode[1];
     try (InputStream in = new java.io.BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
@@ -338,11 +381,12 @@ public final class SnapshotOps {
           throw invalid("entry " + name + " appears twice");
         }
         Path target;
-        if (name.equals(Collection.CONFIG) || name.equals(Collection.PAYLOAD_INDEX)) {
+        Integer shard = indexShard(name);
+        if (name.equals(Collection.CONFIG) || name.equals(Collection.PAYLOAD_INDEX) || name.equals(ShardLayout.FILE)) {
           target = work.resolve(name);
-        } else if (name.startsWith(INDEX_PREFIX) && name.length() > INDEX_PREFIX.length()
-            && name.indexOf('/', INDEX_PREFIX.length()) < 0) {
+        } else if (shard != null) {
           target = work.resolve(name);
+          Files.createDirectories(target.getParent());
         } else {
           throw invalid("unexpected entry " + name);
         }
@@ -358,6 +402,36 @@ public final class SnapshotOps {
       AtomicFiles.write(work.resolve(Collection.PAYLOAD_INDEX), "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
     return readObject(Files.readAllBytes(work.resolve(Collection.CONFIG)), Collection.CONFIG);
+  }
+
+  /** The shard of an index file entry {@code shards/<id>/index/<file>}, or null when it is not one. */
+  private static Integer indexShard(String name) {
+    if (!name.startsWith(SHARDS_PREFIX)) {
+      return null;
+    }
+    int slash = name.indexOf('/', SHARDS_PREFIX.length());
+    if (slash < 0 || !name.startsWith(INDEX_DIR, slash) || name.length() == slash + INDEX_DIR.length()
+        || name.indexOf('/', slash + INDEX_DIR.length()) >= 0) {
+      return null;
+    }
+    try {
+      int id = Integer.parseInt(name.substring(SHARDS_PREFIX.length(), slash));
+      return id >= 0 && Integer.toString(id).equals(name.substring(SHARDS_PREFIX.length(), slash)) ? id : null;
+    } catch (NumberFormatException e) {
+      return null;
+    }
+  }
+
+  /** The one shard directory of an unpacked shard snapshot, or null when there are several or none. */
+  private static Path onlyShard(Path work) throws IOException {
+    Path shards = work.resolve("shards");
+    if (!Files.isDirectory(shards)) {
+      return null;
+    }
+    try (Stream<Path> s = Files.list(shards)) {
+      List<Path> all = s.toList();
+      return all.size() == 1 ? all.get(0) : null;
+    }
   }
 
   private ObjectNode readObject(byte[] bytes, String what) {
@@ -496,7 +570,7 @@ public final class SnapshotOps {
           continue;
         }
         try {
-          write(col, staging.resolve(c + SnapshotFiles.SUFFIX), "collection");
+          write(col, staging.resolve(c + SnapshotFiles.SUFFIX), null);
         } catch (ApiException deleted) {
           if (deleted.status() != 404) {
             throw deleted;

@@ -424,7 +424,10 @@ public final class StrictMode {
       }
       Filter f = selector.filter();
       checkFilter(f, cfg.unindexedFilteringUpdate());
-      long total = col.shard.read(Shard.Reader::numDocs);
+      long total = 0;
+      for (Shard shard : col.localShards().values()) {
+        total += shard.read(Shard.Reader::numDocs);
+      }
       return Math.max(1, (long) Math.floor(estimate(f, total) * total));
     }
 
@@ -535,7 +538,11 @@ public final class StrictMode {
           FieldIndex index = schema.get(field.key());
           if (index != null && !Collections.disjoint(IndexCapabilities.capabilities(index), IndexCapabilities.required(field))) {
             var only = new Filter(List.of(c), null, null, null);
-            return col.shard.read(r -> r.count(only)) / (double) total;
+            long n = 0;
+            for (Shard shard : col.localShards().values()) {
+              n += shard.read(r -> r.count(only));
+            }
+            return n / (double) total;
           }
           return 0.5;
         }

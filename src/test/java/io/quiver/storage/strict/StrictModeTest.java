@@ -74,7 +74,8 @@ class StrictModeTest {
     var codec = new ActionCodec(Json.MAPPER);
     var docs = new DocMapper(Json.MAPPER);
     catalogue = new Catalogue(dir, Json.MAPPER);
-    collections = new CollectionService(catalogue, (path, schema) -> Shard.open(path, schema, OPTIONS, codec, docs, scheduler));
+    collections = new CollectionService(catalogue,
+        io.quiver.storage.query.LocalShard.opener((path, schema) -> Shard.open(path, schema, OPTIONS, codec, docs, scheduler), Runnable::run));
   }
 
   @AfterAll
@@ -586,7 +587,7 @@ class StrictModeTest {
           .append(i % 3).append("\", \"items\": [{\"k\": ").append(i).append("}]}}");
     }
     PointWrites.apply(c, (PointWrite) StorageOp.UPSERT_POINTS.parse(name, Json.MAPPER.readTree("{\"points\": [" + points + "]}"),
-        Map.of("wait", "true")));
+        Map.of("wait", "true"))).toCompletableFuture().join();
     return c;
   }
 
