@@ -104,7 +104,15 @@ final class Telemetry {
       t.put("init_time_ms", number(c.get("init_time_ms")));
       t.put("config", config == null ? Map.of() : config);
       if (level.details() >= 3) {
-        t.put("shards", List.of(shard(c, level)));
+        List<Object> shards = new ArrayList<>();
+        if (c.get("shards") instanceof List<?> each && !each.isEmpty()) {
+          for (Object s : each) {
+            shards.add(shard(cast((Map<?, ?>) s), level));
+          }
+        } else {
+          shards.add(shard(c, level));
+        }
+        t.put("shards", shards);
         t.put("transfers", List.of());
         t.put("resharding", List.of());
       }
@@ -133,7 +141,7 @@ final class Telemetry {
     local.put("optimizations", optimizations);
     local.put("async_scorer", false);
     Map<String, Object> shard = new LinkedHashMap<>();
-    shard.put("id", 0);
+    shard.put("id", c.get("id") instanceof Number n ? n : 0);
     shard.put("key", null);
     shard.put("local", local);
     shard.put("remote", List.of());

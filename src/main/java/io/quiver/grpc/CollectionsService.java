@@ -131,14 +131,18 @@ final class CollectionsService extends CollectionsGrpc.CollectionsImplBase {
     calls.unary(observer, () -> new CollectionRequest.Aliases(request.getCollectionName()), CollectionsService::aliases);
   }
 
-  /** As {@code GET /collections/{name}/cluster}: the one local shard of this peer. */
+  /** As {@code GET /collections/{name}/cluster}: the local shards of this peer. */
   @Override
   public void collectionClusterInfo(CollectionClusterInfoRequest request, StreamObserver<CollectionClusterInfoResponse> observer) {
-    calls.unary(observer, () -> new CollectionRequest.Get(request.getCollectionName()), (result, seconds) ->
-        CollectionClusterInfoResponse.newBuilder().setPeerId(node.peerId()).setShardCount(1)
-            .addLocalShards(LocalShardInfo.newBuilder().setShardId(0).setState(ReplicaState.Active)
-                .setPointsCount(Values.tree(result).path("points_count").asLong(0)))
-            .build());
+    calls.unary(observer, () -> new CollectionRequest.Cluster(request.getCollectionName()), (result, seconds) -> {
+      var tree = Values.tree(result);
+      var out = CollectionClusterInfoResponse.newBuilder().setPeerId(node.peerId()).setShardCount(tree.path("shard_count").asInt(1));
+      for (var shard : tree.path("local_shards")) {
+        out.addLocalShards(LocalShardInfo.newBuilder().setShardId(shard.path("shard_id").asInt()).setState(ReplicaState.Active)
+            .setPointsCount(shard.path("points_count").asLong(0)));
+      }
+      return out.build();
+    });
   }
 
   @Override

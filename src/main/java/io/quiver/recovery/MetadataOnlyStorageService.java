@@ -94,6 +94,7 @@ public final class MetadataOnlyStorageService implements StorageService {
         yield Map.of("exists", resolve(e.collection()) != null);
       }
       case CollectionRequest.Get g -> info(g.collection());
+      case CollectionRequest.Cluster k -> cluster(k.collection());
       case CollectionRequest.Aliases a -> aliasList(existing(a.collection()));
       case CollectionRequest.Delete d -> delete(d.collection());
       default -> throw ApiException.unavailable("Service in recovery mode: " + message);
@@ -115,6 +116,26 @@ public final class MetadataOnlyStorageService implements StorageService {
       throw ApiException.collectionNotFound(nameOrAlias);
     }
     return name;
+  }
+
+  /** The shards of the collection's layout, their points unknown (0) as no shard is loaded. */
+  private Map<String, Object> cluster(String nameOrAlias) throws IOException {
+    String name = existing(nameOrAlias);
+    var layout = io.quiver.storage.collection.ShardLayout.read(StorageLayout.collections(storage).resolve(name), mapper);
+    List<Object> shards = new java.util.ArrayList<>();
+    for (int id : layout.shardIds()) {
+      Map<String, Object> shard = new java.util.LinkedHashMap<>();
+      shard.put("shard_id", id);
+      shard.put("points_count", 0);
+      shard.put("state", "Active");
+      shards.add(shard);
+    }
+    Map<String, Object> out = new java.util.LinkedHashMap<>();
+    out.put("shard_count", layout.shardIds().size());
+    out.put("local_shards", shards);
+    out.put("remote_shards", List.of());
+    out.put("shard_transfers", List.of());
+    return out;
   }
 
   private ObjectNode info(String nameOrAlias) throws IOException {

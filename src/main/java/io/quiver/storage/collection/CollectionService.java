@@ -309,17 +309,33 @@ public final class CollectionService {
       long vectors = 0;
       long vectorBytes = 0;
       long disk = 0;
-      for (Shard shard : col.localShards().values()) {
-        points += shard.read(Shard.Reader::numDocs);
+      List<Map<String, Object>> shards = new ArrayList<>();
+      for (var e : col.localShards().entrySet()) {
+        Shard shard = e.getValue();
+        long shardPoints = shard.read(Shard.Reader::numDocs);
+        long shardVectors = 0;
+        long shardVectorBytes = 0;
         for (var spec : col.schema().dense().values()) {
           long n = shard.read(r -> r.countWithVector(List.of(spec.name())));
-          vectors += n;
-          vectorBytes += n * spec.size() * 4L;
+          shardVectors += n;
+          shardVectorBytes += n * spec.size() * 4L;
         }
-        disk += shard.sizeOnDisk();
+        long shardDisk = shard.sizeOnDisk();
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("id", e.getKey());
+        s.put("points", shardPoints);
+        s.put("vectors", shardVectors);
+        s.put("vectors_size_bytes", shardVectorBytes);
+        s.put("payloads_size_bytes", Math.max(0, shardDisk - shardVectorBytes));
+        s.put("disk_usage_bytes", shardDisk);
+        shards.add(s);
+        points += shardPoints;
+        vectors += shardVectors;
+        vectorBytes += shardVectorBytes;
+        disk += shardDisk;
       }
       m.put("points", points);
-      m.put("shards", col.localShards().size());
+      m.put("shards", shards);
       m.put("vectors", vectors);
       m.put("vectors_size_bytes", vectorBytes);
       m.put("payloads_size_bytes", Math.max(0, disk - vectorBytes));
