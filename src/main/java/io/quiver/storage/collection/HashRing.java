@@ -1,4 +1,4 @@
-package io.quiver.cluster;
+package io.quiver.storage.collection;
 
 import io.quiver.engine.PointId;
 import java.util.Arrays;

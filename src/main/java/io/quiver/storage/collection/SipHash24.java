@@ -1,4 +1,4 @@
-package io.quiver.cluster;
+package io.quiver.storage.collection;
 
 /**
  * SipHash-2-4 with a 64-bit result (Aumasson and Bernstein, 2012): the function behind the Rust

@@ -1,4 +1,4 @@
-package io.quiver.cluster;
+package io.quiver.storage.collection;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
