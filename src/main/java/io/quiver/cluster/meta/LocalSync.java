@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -51,7 +50,7 @@ public final class LocalSync implements ClusterMeta.Listener {
         Set<String> touched = new HashSet<>(before.collections().keySet());
         touched.addAll(after.collections().keySet());
         for (String name : touched) {
-          if (!Objects.equals(before.collections().get(name), after.collections().get(name))) {
+          if (!String.valueOf(before.collections().get(name)).equals(String.valueOf(after.collections().get(name)))) {
             collection(name, after.collections().get(name));
           }
         }
@@ -90,7 +89,7 @@ public final class LocalSync implements ClusterMeta.Listener {
     if (local == null) {
       run(new CollectionRequest.Create(name, meta.config(), null, null));
       local = catalogue.resolve(name);
-    } else if (!local.config().equals(meta.config())) {
+    } else if (!local.config().toString().equals(meta.config().toString())) {
       Collection col = local;
       try {
         synchronized (col) {
