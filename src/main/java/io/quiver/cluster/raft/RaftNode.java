@@ -217,8 +217,9 @@ public final class RaftNode implements AutoCloseable {
   private final Set<CompletableFuture<?>> inFlight = ConcurrentHashMap.newKeySet();
   private final AtomicInteger pending = new AtomicInteger();
   private final Object clientLock = new Object();
-  private RaftServer server;
+  private volatile RaftServer server;
   private RaftClient client; // guarded by clientLock; rebuilt when the configuration changes
+  private final List<RaftClient> retired = new ArrayList<>(); // guarded by clientLock
   private volatile boolean clientStale = true;
   private volatile boolean closed;
 
@@ -273,6 +274,10 @@ public final class RaftNode implements AutoCloseable {
     if (node.isMember()) {
       node.reconcileAddressInBackground();
       return CompletableFuture.completedFuture(node);
+    }
+    if (knownPeers.isEmpty()) {
+      node.close();
+      return CompletableFuture.failedFuture(new IllegalArgumentException("no known peer to join through"));
     }
     List<String> seeds = knownPeers.stream().map(a -> hostPort(a.getHostString(), a.getPort())).toList();
     return CompletableFuture.supplyAsync(() -> {
@@ -405,6 +410,8 @@ public final class RaftNode implements AutoCloseable {
     synchronized (clientLock) {
       closeQuietly(client);
       client = null;
+      retired.forEach(RaftNode::closeQuietly);
+      retired.clear();
     }
     for (CompletableFuture<?> f : inFlight) {
       f.completeExceptionally(closedException());
@@ -755,10 +762,20 @@ public final class RaftNode implements AutoCloseable {
         for (RaftPeer p : division().getRaftConf().getAllPeers()) {
           peers.add(p.getId().equals(selfId) ? RaftPeer.newBuilder(p).setAddress(address).build() : p);
         }
+        if (peers.isEmpty()) {
+          clientStale = true;
+          throw new RaftException(RaftException.Kind.NOT_MEMBER, "this node has not joined the Raft group");
+        }
         client = newClient(peers, division().getInfo().getLeaderId(), proposalRetries());
         if (old != null) {
           // proposals under way finish on the old client first
-          timer.schedule(() -> closeQuietly(old), options.joinTimeout().toMillis(), TimeUnit.MILLISECONDS);
+          retired.add(old);
+          timer.schedule(() -> {
+            synchronized (clientLock) {
+              retired.remove(old);
+            }
+            closeQuietly(old);
+          }, options.joinTimeout().toMillis(), TimeUnit.MILLISECONDS);
         }
       }
       return client;

@@ -100,6 +100,19 @@ class RaftNodeTest {
       assertTrue(n.info().voter());
       assertEquals(n.info().commitIndex(), n.info().appliedIndex());
     }
+
+    c.get(0).removePeer(3).toCompletableFuture().get(20, TimeUnit.SECONDS);
+    await(() -> c.subList(0, 2).stream().allMatch(n -> n.info().peers().size() == 2), "peer 3 is removed");
+    assertEquals("13", propose(c.get(1), "after-removal"));
+    await(() -> !c.get(2).info().voter(), "peer 3 knows it is out");
+  }
+
+  @Test
+  void aJoinThatNoPeerAnswersFailsWithinItsTimeout() throws Exception {
+    RaftNode.Options o = options(9).withRequestTimeout(Duration.ofMillis(500)).withJoinTimeout(Duration.ofSeconds(1));
+    ExecutionException e = assertThrows(ExecutionException.class, () -> RaftNode.join(o, new ListMachine(),
+        List.of(new InetSocketAddress("127.0.0.1", freePort()))).toCompletableFuture().get(10, TimeUnit.SECONDS));
+    assertEquals(RaftException.Kind.TIMEOUT, assertInstanceOf(RaftException.class, e.getCause()).kind());
   }
 
   @Test
