@@ -109,7 +109,9 @@ public final class RaftNode implements AutoCloseable {
    * @param electionTimeoutMax see min
    * @param requestTimeout how long one Raft RPC may take before it is retried
    * @param joinTimeout how long {@link #join} and membership changes may take in all
-   * @param snapshotEveryEntries applied entries between two snapshots (the log is then purged)
+   * @param snapshotEveryEntries log entries between two snapshots (the log is then purged); Ratis
+   *     logs its own entries beside operations (a commit-index entry after most commits, leader
+   *     no-ops, configurations), so this is about twice the number of operations
    * @param logSegmentBytes size of a log segment file; the log is purged by whole segments
    */
   public record Options(long peerId, String host, int port, Path dir, Duration electionTimeoutMin,
