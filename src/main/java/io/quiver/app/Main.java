@@ -67,7 +67,9 @@ public final class Main {
           config.cluster().kubernetesService() != null
               ? "members from the DNS of " + config.cluster().kubernetesService()
               : "members " + config.cluster().members());
-      var clustered = await(ClusterSetup.start(config.cluster(), options), CLUSTER_START_SECONDS, null);
+      // the peers this node knew when it last ran: it finds the cluster even if its bootstrap peer is gone
+      var known = io.quiver.cluster.ClusterBoot.knownPeers(config.storage().storagePath());
+      var clustered = await(ClusterSetup.start(config.cluster(), known, options), CLUSTER_START_SECONDS, null);
       vertx = clustered.vertx();
       clusterManager = clustered.clusterManager();
     }

@@ -140,13 +140,7 @@ public final class ClusterBoot {
       sync.reconcile(meta.state());
       MessageConsumer<JsonObject> members = answerJoins(vertx, consensus);
       started.accept(consensus);
-      return new ClusterStorageService(engine, consensus) {
-        @Override
-        public void close() {
-          members.unregister();
-          super.close();
-        }
-      };
+      return new ClusterStorageService(engine, consensus, members::unregister);
     } catch (Exception | Error e) {
       consensus.close();
       throw e;

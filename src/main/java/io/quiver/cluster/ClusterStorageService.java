@@ -34,10 +34,17 @@ public final class ClusterStorageService implements StorageService {
 
   private final StorageService local;
   private final Consensus consensus;
+  private final Runnable onClose;
 
   public ClusterStorageService(StorageService local, Consensus consensus) {
+    this(local, consensus, () -> { });
+  }
+
+  /** @param onClose runs first on {@link #close()} (the node stops answering cluster messages) */
+  public ClusterStorageService(StorageService local, Consensus consensus, Runnable onClose) {
     this.local = local;
     this.consensus = consensus;
+    this.onClose = onClose;
   }
 
   public Consensus consensus() {
@@ -121,6 +128,7 @@ public final class ClusterStorageService implements StorageService {
 
   @Override
   public void close() {
+    onClose.run();
     consensus.close();
     local.close();
   }

@@ -235,6 +235,11 @@ public final class RaftNode implements AutoCloseable {
     this.stateMachine = new MetaStateMachine(machine, io, this::onConfigurationChanged);
   }
 
+  /** Whether {@code dir} holds a node's Raft state from an earlier start (then {@link #join} resumes it). */
+  public static boolean hasState(Path dir) {
+    return java.nio.file.Files.isRegularFile(dir.resolve(NODE_FILE));
+  }
+
   /**
    * Starts the cluster's first peer: on an empty {@code dir}, a new group whose only member is
    * this node (it elects itself at once); on a {@code dir} that holds this node's Raft state,
