@@ -14,8 +14,9 @@ WORKDIR /quiver
 COPY --from=build /src/target/quiver.jar /quiver/quiver.jar
 COPY conf/config.yaml /quiver/conf/config.yaml
 USER 1000
-# REST, gRPC, Hazelcast (cluster mode), Vert.x event bus (cluster mode)
-EXPOSE 6333 6334 6335 6336
+# REST, gRPC, and in cluster mode Hazelcast, the Vert.x event bus and Raft (QDRANT__CLUSTER__BUS__PORT and
+# QDRANT__CLUSTER__RAFT__PORT set them; the Kubernetes manifests use 6336 and 6337)
+EXPOSE 6333 6334 6335 6336 6337
 VOLUME ["/quiver/storage"]
 ENV JAVA_OPTS="-XX:MaxRAMPercentage=50 -XX:+UseG1GC"
 # exec: the JVM is PID 1 and gets SIGTERM (graceful shutdown); extra arguments go to the server

@@ -87,7 +87,7 @@ public final class HttpRouterVerticle extends VerticleBase {
     var storage = new StorageClient(vertx, node.addresses());
     routes = new ArrayList<>();
     for (Endpoint e : List.of(
-        new ServiceEndpoint(node, storage, lock, stats, grpcStats),
+        new ServiceEndpoint(node, storage, lock, stats, grpcStats, peers),
         new LockEndpoint(lock, new ClusterLocks(vertx, peers, sendFailures)),
         new ClusterEndpoint(peers, sendFailures),
         new DistributedEndpoint(storage, node.peerId()),

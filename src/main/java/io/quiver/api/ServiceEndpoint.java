@@ -26,7 +26,15 @@ final class ServiceEndpoint implements Endpoint {
   /** gRPC calls by method ({@code /qdrant.Points/Search}) and status code (0: OK). */
   private final RequestStats grpcStats;
 
+  private final io.quiver.cluster.Peers peers;
+
   ServiceEndpoint(Node node, StorageClient storage, LockClient lock, RequestStats stats, RequestStats grpcStats) {
+    this(node, storage, lock, stats, grpcStats, io.quiver.cluster.Peers.single(node.peerId(), null));
+  }
+
+  ServiceEndpoint(Node node, StorageClient storage, LockClient lock, RequestStats stats, RequestStats grpcStats,
+      io.quiver.cluster.Peers peers) {
+    this.peers = peers;
     this.node = node;
     this.storage = storage;
     this.lock = lock;
@@ -177,7 +185,7 @@ final class ServiceEndpoint implements Endpoint {
       out.put("id", Long.toString(node.peerId()));
       out.put("app", app);
       out.put("collections", Telemetry.collections(collections, level));
-      out.put("cluster", Map.of("enabled", node.config().cluster().enabled()));
+      out.put("cluster", clusterTelemetry(level.details()));
       out.put("requests", Map.of("rest", Map.of("responses", Telemetry.requests(stats.snapshot(), level.details())),
           "grpc", Map.of("responses", Telemetry.grpcRequests(grpcStats.merged(code -> code != 0), level.details()))));
       if (level.details() >= 1) {
@@ -186,5 +194,47 @@ final class ServiceEndpoint implements Endpoint {
       }
       return out;
     });
+  }
+
+  /**
+   * Qdrant's {@code ClusterTelemetry}: whether cluster mode is on; from details level 1 the Raft
+   * status, from 2 the cluster config and the peers with their URIs, from 3 each peer's version.
+   */
+  private Map<String, Object> clusterTelemetry(int details) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("enabled", node.config().cluster().enabled());
+    io.quiver.cluster.Consensus consensus = peers.consensus();
+    if (consensus == null) {
+      return out;
+    }
+    var state = consensus.meta().state();
+    if (details >= 1) {
+      var raft = consensus.status();
+      Map<String, Object> status = new LinkedHashMap<>();
+      status.put("number_of_peers", state.peers().size());
+      status.put("term", raft.term());
+      status.put("commit", raft.commit());
+      status.put("pending_operations", raft.pendingOperations());
+      status.put("role", raft.role());
+      status.put("is_voter", raft.isVoter());
+      status.put("peer_id", node.peerId());
+      status.put("consensus_thread_status", raft.error() == null
+          ? Map.of("consensus_thread_status", "working", "last_update", Instant.now().toString())
+          : Map.of("consensus_thread_status", "stopped_with_err", "err", raft.error()));
+      out.put("status", status);
+    }
+    if (details >= 2) {
+      out.put("config", Map.of("grpc_timeout_ms", 10_000, "p2p", Map.of("connection_pool_size", 1),
+          "consensus", Map.of("max_message_queue_size", 100, "tick_period_ms", 100, "bootstrap_timeout_sec", 15)));
+      Map<String, Object> peerInfo = new LinkedHashMap<>();
+      state.peers().forEach((id, p) -> peerInfo.put(Long.toString(id), Map.of("uri", p.uri() == null ? "" : p.uri())));
+      out.put("peers", peerInfo);
+    }
+    if (details >= 3) {
+      Map<String, Object> metadata = new LinkedHashMap<>();
+      state.peers().keySet().forEach(id -> metadata.put(Long.toString(id), Map.of("version", Node.API_VERSION)));
+      out.put("peer_metadata", metadata);
+    }
+    return out;
   }
 }

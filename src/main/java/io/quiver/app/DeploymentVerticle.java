@@ -4,6 +4,7 @@ import ch.qos.logback.classic.Level;
 import io.quiver.api.HttpRouterVerticle;
 import io.quiver.api.StorageBusVerticle;
 import io.quiver.bus.Addresses;
+import io.quiver.cluster.ClusterBoot;
 import io.quiver.cluster.ClusterPeers;
 import io.quiver.cluster.Peer;
 import io.quiver.cluster.Peers;
@@ -233,7 +234,10 @@ public final class DeploymentVerticle extends VerticleBase {
         return deployRecovery(why);
       }
     }
-    var full = new StorageVerticle(node.addresses(), "full engine", () -> EngineStorageService.open(config));
+    var full = clusterManager == null
+        ? new StorageVerticle(node.addresses(), "full engine", () -> EngineStorageService.open(config))
+        : new StorageVerticle(node.addresses(), "full engine, cluster mode",
+            () -> ClusterBoot.open(vertx, clusterManager, config, node.peerId(), ((ClusterPeers) peers)::consensus));
     return vertx.deployVerticle(full).compose(id -> {
       log.info("Deployed storage verticle (full engine); loading collections");
       // callbacks of the storage verticle run on its context; deploy from ours, the parent's

@@ -17,7 +17,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Starts a node: {@code java -jar quiver.jar [--config-path FILE] [--conf-dir DIR] [--storage-snapshot
- * FILE [--force-snapshot]]}. Reads the configuration once on a plain Vert.x; with {@code
+ * FILE [--force-snapshot]] [--uri URI] [--bootstrap URI]}. As in Qdrant, {@code --uri} is the p2p URI
+ * other peers reach this one at and {@code --bootstrap} an existing peer's p2p URI to join through
+ * (also {@code QDRANT_URI} and {@code QDRANT_BOOTSTRAP} in the environment; the command line wins). Reads the configuration once on a plain Vert.x; with {@code
  * cluster.enabled} it replaces that instance by a clustered one (Hazelcast), otherwise the node runs
  * on it and pays nothing for clustering. A storage snapshot is restored before anything serves.
  */
@@ -36,18 +38,23 @@ public final class Main {
     Path confDir = Path.of("conf");
     Path storageSnapshot = null;
     boolean forceSnapshot = false;
+    String uri = System.getenv("QDRANT_URI");
+    String bootstrap = System.getenv("QDRANT_BOOTSTRAP");
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--config-path" -> configPath = value(args, ++i);
         case "--conf-dir" -> confDir = Path.of(value(args, ++i));
         case "--storage-snapshot" -> storageSnapshot = Path.of(value(args, ++i));
         case "--force-snapshot" -> forceSnapshot = true;
+        case "--uri" -> uri = value(args, ++i);
+        case "--bootstrap" -> bootstrap = value(args, ++i);
         default -> usage("unknown argument " + args[i]);
       }
     }
     var options = new VertxOptions().setPreferNativeTransport(true);
     Vertx vertx = Vertx.vertx(options);
-    QuiverConfig config = await(ConfigLoader.load(vertx, confDir, configPath, System.getenv()), 60, vertx);
+    QuiverConfig config = await(ConfigLoader.load(vertx, confDir, configPath, System.getenv()), 60, vertx)
+        .withJoin(blankToNull(uri), blankToNull(bootstrap));
     DeploymentVerticle.applyLogLevel(config.logLevel());
     if (storageSnapshot != null) {
       restore(config, storageSnapshot, forceSnapshot, vertx);
@@ -56,11 +63,13 @@ public final class Main {
     if (config.cluster().enabled()) {
       await(vertx.close(), 30, null);
       log.info("Joining the cluster: Hazelcast on {}:{}, event bus on port {}, {}", config.cluster().p2pHost(),
-          config.cluster().p2pPort(), ClusterSetup.eventBusPort(config.cluster().p2pPort()),
+          config.cluster().p2pPort(), config.cluster().busPort() == 0 ? "(any free)" : config.cluster().busPort(),
           config.cluster().kubernetesService() != null
               ? "members from the DNS of " + config.cluster().kubernetesService()
               : "members " + config.cluster().members());
-      var clustered = await(ClusterSetup.start(config.cluster(), options), CLUSTER_START_SECONDS, null);
+      // the peers this node knew when it last ran: it finds the cluster even if its bootstrap peer is gone
+      var known = io.quiver.cluster.ClusterBoot.knownPeers(config.storage().storagePath());
+      var clustered = await(ClusterSetup.start(config.cluster(), known, options), CLUSTER_START_SECONDS, null);
       vertx = clustered.vertx();
       clusterManager = clustered.clusterManager();
     }
@@ -129,6 +138,10 @@ public final class Main {
     }
   }
 
+  private static String blankToNull(String s) {
+    return s == null || s.isBlank() ? null : s.trim();
+  }
+
   private static String value(String[] args, int i) {
     if (i >= args.length) {
       usage(args[i - 1] + " needs a value");
@@ -137,7 +150,8 @@ public final class Main {
   }
 
   private static void usage(String problem) {
-    System.err.println("quiver: " + problem + "\nusage: quiver [--config-path FILE] [--conf-dir DIR] [--storage-snapshot FILE [--force-snapshot]]");
+    System.err.println("quiver: " + problem + "\nusage: quiver [--config-path FILE] [--conf-dir DIR] [--storage-snapshot FILE [--force-snapshot]]"
+        + " [--uri URI] [--bootstrap URI]");
     System.exit(2);
   }
 }

@@ -18,6 +18,13 @@ public final class Addresses {
    */
   public static final String PEERS_MAP = "quiver.peers";
 
+  /**
+   * Cluster-wide, answered by every member of the cluster's Raft group (round robin). Body: {@code
+   * {}}. Reply: {@code {"peers": ["host:port", ...]}}, the Raft addresses of the group's members,
+   * through which a new peer asks to be admitted. No answer (no handlers): no group yet.
+   */
+  public static final String RAFT_MEMBERS = "quiver.raft.members";
+
   private final String prefix;
 
   public Addresses(String nodeId) {

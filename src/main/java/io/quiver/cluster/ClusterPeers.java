@@ -22,12 +22,23 @@ public final class ClusterPeers implements Peers {
   private final ClusterManager clusterManager;
   private final long selfId;
   private volatile Peer self;
+  private volatile Consensus consensus;
 
   public ClusterPeers(Vertx vertx, ClusterManager clusterManager, long selfId) {
     this.vertx = vertx;
     this.clusterManager = clusterManager;
     this.selfId = selfId;
     this.self = new Peer(selfId, null, clusterManager.getNodeId());
+  }
+
+  @Override
+  public Consensus consensus() {
+    return consensus;
+  }
+
+  /** Set once the storage has started the node's consensus. */
+  public void consensus(Consensus started) {
+    this.consensus = started;
   }
 
   @Override

@@ -22,10 +22,12 @@ import java.util.List;
  * cluster.enabled} is true: single-node mode never loads a Hazelcast class.
  *
  * <p>Ports: Hazelcast listens on {@code cluster.p2p.port} (default 6335) and the Vert.x event bus on
- * the next port (6336), both bound to {@code cluster.p2p.host}. With a wildcard host (0.0.0.0) both
- * bind every interface and advertise the address Hazelcast picks. Members come from {@code
- * cluster.members} (TCP/IP join, {@code host:port} of peers' p2p ports) or from the DNS records of
- * a Kubernetes headless service ({@code cluster.discovery.kubernetes_service}); multicast, auto
+ * {@code cluster.bus.port} (default 0: a free port, advertised through Hazelcast), both bound to
+ * {@code cluster.p2p.host}. With a wildcard host (0.0.0.0) both bind every interface and advertise
+ * the host of {@code --uri} when given, else the address Hazelcast picks. Members come from {@code
+ * cluster.members} (TCP/IP join, {@code host:port} of peers' p2p ports) plus the {@code
+ * --bootstrap} peer and the peers this node knew before it stopped, or from the DNS records of a
+ * Kubernetes headless service ({@code cluster.discovery.kubernetes_service}); multicast, auto
  * detection and phone-home are off.
  *
  * <p>Failure detection is tuned for a small cluster (a dead member is dropped after about 10 s);
@@ -41,17 +43,20 @@ public final class ClusterSetup {
   /** A started clustered Vert.x and its cluster manager. */
   public record Clustered(Vertx vertx, HazelcastClusterManager clusterManager) {}
 
-  /** The event-bus port for a p2p port: the next one. */
-  public static int eventBusPort(int p2pPort) {
-    return p2pPort + 1;
-  }
-
   /** Joins (or forms) the cluster; fails with a {@link ConfigException} on an unusable setting. */
   public static Future<Clustered> start(QuiverConfig.Cluster cluster, VertxOptions base) {
+    return start(cluster, List.of(), base);
+  }
+
+  /**
+   * As {@link #start(QuiverConfig.Cluster, VertxOptions)}, also trying {@code knownPeers} ({@code
+   * host:port} of p2p ports this node learned from the cluster before it stopped).
+   */
+  public static Future<Clustered> start(QuiverConfig.Cluster cluster, List<String> knownPeers, VertxOptions base) {
     Config hazelcast;
     EventBusOptions bus;
     try {
-      hazelcast = hazelcastConfig(cluster);
+      hazelcast = hazelcastConfig(cluster, knownPeers);
       bus = eventBusOptions(cluster);
     } catch (ConfigException e) {
       return Future.failedFuture(e);
@@ -63,9 +68,11 @@ public final class ClusterSetup {
   }
 
   static EventBusOptions eventBusOptions(QuiverConfig.Cluster cluster) {
-    var bus = new EventBusOptions().setPort(eventBusPort(cluster.p2pPort()));
+    var bus = new EventBusOptions().setPort(cluster.busPort());
     if (!isWildcard(cluster.p2pHost())) {
       bus.setHost(cluster.p2pHost()).setClusterPublicHost(cluster.p2pHost());
+    } else if (uriHost(cluster.uri()) != null) {
+      bus.setClusterPublicHost(uriHost(cluster.uri()));
     }
     // with a wildcard host, Vert.x advertises the address the cluster manager picked
     var tls = cluster.p2pTls();
@@ -81,9 +88,13 @@ public final class ClusterSetup {
 
   /** The Hazelcast configuration, built in code (no XML lookup, no classpath scanning). */
   public static Config hazelcastConfig(QuiverConfig.Cluster cluster) {
-    if (cluster.p2pPort() < 1 || cluster.p2pPort() > 65534) {
+    return hazelcastConfig(cluster, List.of());
+  }
+
+  static Config hazelcastConfig(QuiverConfig.Cluster cluster, List<String> knownPeers) {
+    if (cluster.p2pPort() < 1 || cluster.p2pPort() > 65535) {
       throw new ConfigException("Invalid configuration value for `cluster.p2p.port`: got " + cluster.p2pPort()
-          + ", expected 1 to 65534 in cluster mode (the event bus uses the next port)");
+          + ", expected 1 to 65535 in cluster mode");
     }
     // read by Hazelcast before it looks at the config as well
     System.setProperty("hazelcast.phone.home.enabled", "false");
@@ -106,6 +117,8 @@ public final class ClusterSetup {
       network.getInterfaces().setEnabled(true).setInterfaces(List.of(ip));
       network.setPublicAddress(ip + ":" + cluster.p2pPort());
       config.setProperty("hazelcast.socket.bind.any", "false");
+    } else if (uriHost(cluster.uri()) != null) {
+      network.setPublicAddress(resolve("--uri", uriHost(cluster.uri())) + ":" + cluster.p2pPort());
     }
 
     JoinConfig join = network.getJoin();
@@ -118,7 +131,13 @@ public final class ClusterSetup {
           .setProperty("service-dns", cluster.kubernetesService())
           .setProperty("service-port", Integer.toString(cluster.p2pPort()));
     } else {
-      join.getTcpIpConfig().setEnabled(true).setMembers(members(cluster));
+      List<String> members = new ArrayList<>(members(cluster));
+      for (String extra : knownPeers) {
+        if (!members.contains(extra)) {
+          members.add(extra);
+        }
+      }
+      join.getTcpIpConfig().setEnabled(true).setMembers(members);
     }
 
     // the structures the Vert.x cluster manager uses, as its own default XML declares them
@@ -129,10 +148,18 @@ public final class ClusterSetup {
     return config;
   }
 
-  /** Members as {@code host:port}; a member without a port gets the default p2p port. */
+  /**
+   * Members as {@code host:port}, the {@code --bootstrap} peer last; a member without a port gets the
+   * p2p port.
+   */
   static List<String> members(QuiverConfig.Cluster cluster) {
     List<String> out = new ArrayList<>();
-    for (String m : cluster.members()) {
+    List<String> given = new ArrayList<>(cluster.members());
+    String bootstrap = hostPort(cluster.bootstrap());
+    if (bootstrap != null && !given.contains(bootstrap)) {
+      given.add(bootstrap);
+    }
+    for (String m : given) {
       String member = m.trim();
       if (member.isEmpty()) {
         continue;
@@ -154,6 +181,31 @@ public final class ClusterSetup {
       out.add(member);
     }
     return out;
+  }
+
+  /** {@code host:port} of a URI such as {@code http://host:port/}, or null for null. */
+  public static String hostPort(String uri) {
+    if (uri == null || uri.isBlank()) {
+      return null;
+    }
+    String s = uri.trim();
+    int scheme = s.indexOf("://");
+    if (scheme >= 0) {
+      s = s.substring(scheme + 3);
+    }
+    int slash = s.indexOf('/');
+    return slash >= 0 ? s.substring(0, slash) : s;
+  }
+
+  /** The host of a URI, without brackets, or null. */
+  static String uriHost(String uri) {
+    String hp = hostPort(uri);
+    if (hp == null) {
+      return null;
+    }
+    int colon = hp.lastIndexOf(':');
+    String host = colon > 0 && hp.indexOf(']') < colon ? hp.substring(0, colon) : hp;
+    return host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
   }
 
   private static void defaultProperty(Config config, String name, String value) {

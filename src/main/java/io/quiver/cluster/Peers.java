@@ -20,6 +20,11 @@ public interface Peers {
     return null;
   }
 
+  /** The cluster's metadata consensus once this node has started it; null before, and on a single node. */
+  default Consensus consensus() {
+    return null;
+  }
+
   /** The live nodes, this one first (always present, even before it has registered). */
   Future<List<Peer>> live();
 

@@ -73,11 +73,41 @@ public record QuiverConfig(
     }
   }
 
-  public record Cluster(
-      boolean enabled, String p2pHost, int p2pPort, List<String> members, String kubernetesService, P2pTls p2pTls) {
+  /** The same configuration with the command line's {@code --uri} and {@code --bootstrap} (null: unchanged). */
+  public QuiverConfig withJoin(String uri, String bootstrap) {
+    return new QuiverConfig(service, storage, cluster.withJoin(uri, bootstrap), logLevel, sources, tls);
+  }
+
+  /**
+   * Cluster mode ({@code cluster.*}). Hazelcast (membership, failure detection) listens on {@code
+   * p2pPort}, the main port, which other peers know this one by; the event bus on {@code busPort}
+   * ({@code cluster.bus.port}) and the Raft server on {@code raftPort} ({@code cluster.raft.port}),
+   * each 0 for a free port (Raft's is remembered in the storage and reused), so no internal port
+   * assumes that the p2p port's neighbours are free.
+   *
+   * @param uri this peer's p2p URI as others reach it ({@code --uri}), or null: the p2p host and port
+   * @param bootstrap an existing peer's p2p URI to join through ({@code --bootstrap}), or null
+   */
+  public record Cluster(boolean enabled, String p2pHost, int p2pPort, List<String> members, String kubernetesService,
+      P2pTls p2pTls, int busPort, int raftPort, String uri, String bootstrap) {
     /** Without TLS on the event bus. */
     public Cluster(boolean enabled, String p2pHost, int p2pPort, List<String> members, String kubernetesService) {
       this(enabled, p2pHost, p2pPort, members, kubernetesService, null);
+    }
+
+    /** With free internal ports and no join URIs. */
+    public Cluster(boolean enabled, String p2pHost, int p2pPort, List<String> members, String kubernetesService, P2pTls p2pTls) {
+      this(enabled, p2pHost, p2pPort, members, kubernetesService, p2pTls, 0, 0, null, null);
+    }
+
+    public Cluster {
+      members = List.copyOf(members);
+    }
+
+    /** The same, with the {@code --uri} and {@code --bootstrap} of the command line (null: unchanged). */
+    public Cluster withJoin(String uri, String bootstrap) {
+      return new Cluster(enabled, p2pHost, p2pPort, members, kubernetesService, p2pTls, busPort, raftPort,
+          uri != null ? uri : this.uri, bootstrap != null ? bootstrap : this.bootstrap);
     }
   }
 
@@ -121,6 +151,8 @@ public record QuiverConfig(
             new JsonObject()
                 .put("enabled", false)
                 .put("p2p", new JsonObject().put("host", "0.0.0.0").put("port", 6335).put("enable_tls", false))
+                .put("bus", new JsonObject().put("port", 0))
+                .put("raft", new JsonObject().put("port", 0))
                 .put("members", new JsonArray())
                 .put("discovery", new JsonObject()));
   }
@@ -174,12 +206,39 @@ public record QuiverConfig(
             r.bool("cluster.p2p.enable_tls")
                 ? new P2pTls(r.readableFile("tls.cert", "cluster.p2p.enable_tls"), r.readableFile("tls.key", "cluster.p2p.enable_tls"),
                     r.readableFile("tls.ca_cert", "cluster.p2p.enable_tls"))
-                : null);
+                : null,
+            r.integer("cluster.bus.port", 0, 65535),
+            r.integer("cluster.raft.port", 0, 65535),
+            null, null);
+    if (cluster.enabled()) {
+      distinctPorts(r, cluster, service);
+    }
     String level = r.string("log_level").toUpperCase(Locale.ROOT);
     if (!LOG_LEVELS.contains(level)) {
       throw r.invalid("log_level", "one of " + LOG_LEVELS);
     }
     return new QuiverConfig(service, storage, cluster, level, List.copyOf(sources), tls(r, service.enableTls()));
+  }
+
+  /** No two of the node's fixed ports may be the same: each internal port has its own key. */
+  private static void distinctPorts(Reader r, Cluster cluster, Service service) {
+    Map<Integer, String> taken = new java.util.HashMap<>();
+    taken.put(service.httpPort(), "service.http_port");
+    if (service.grpcPort() != null && service.grpcPort() != 0) {
+      taken.put(service.grpcPort(), "service.grpc_port");
+    }
+    String[][] keys = {{"cluster.p2p.port", Integer.toString(cluster.p2pPort())},
+        {"cluster.bus.port", Integer.toString(cluster.busPort())}, {"cluster.raft.port", Integer.toString(cluster.raftPort())}};
+    for (String[] k : keys) {
+      int port = Integer.parseInt(k[1]);
+      if (port == 0) {
+        continue;
+      }
+      String other = taken.putIfAbsent(port, k[0]);
+      if (other != null) {
+        throw r.invalid(k[0], "a port other than " + other + " (" + port + ")");
+      }
+    }
   }
 
   /** With TLS on, the certificate and key (and the CA when clients are verified) must be readable files. */

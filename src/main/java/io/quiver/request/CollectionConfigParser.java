@@ -37,7 +37,14 @@ public final class CollectionConfigParser {
     ObjectNode params = F.objectNode();
     JsonNode vectors = req.get("vectors");
     params.set("vectors", vectors == null || vectors.isNull() ? F.objectNode() : vectorsConfig(vectors, v));
-    params.put("shard_number", orDefault(v.range(req.get("shard_number"), "shard_number", 1, 1 << 20), 1));
+    // left null when not given: the default depends on where the collection is created (one
+    // shard on a single node, one per peer in a cluster), so the storage fills it in
+    Long shards = v.range(req.get("shard_number"), "shard_number", 1, 1 << 20);
+    if (shards == null) {
+      params.putNull("shard_number");
+    } else {
+      params.put("shard_number", shards);
+    }
     JsonNode sharding = req.get("sharding_method");
     if (sharding != null && !sharding.isNull()) {
       if (!sharding.isTextual() || !Set.of("auto", "custom").contains(sharding.asText())) {
@@ -472,6 +479,19 @@ public final class CollectionConfigParser {
   private static ObjectNode merge(ObjectNode base, ObjectNode diff) {
     base.setAll(diff);
     return base;
+  }
+
+  /**
+   * The config with {@code shard_number} set to {@code shards} where the request left it open (see
+   * {@link #create}); a given number is kept.
+   */
+  public static ObjectNode withDefaultShardNumber(ObjectNode config, int shards) {
+    if (!config.path("params").path("shard_number").isNull()) {
+      return config;
+    }
+    ObjectNode out = config.deepCopy();
+    ((ObjectNode) out.get("params")).put("shard_number", shards);
+    return out;
   }
 
   private static long orDefault(Long v, long d) {

@@ -110,6 +110,11 @@ public final class EngineStorageService implements StorageService {
     return snapshots.restoreFull(file, force);
   }
 
+  /** The collections on this node's disk (the cluster layer keeps them in step with the cluster's metadata). */
+  public Catalogue catalogue() {
+    return catalogue;
+  }
+
   /** Opens every collection of the storage directory; fails (closing what it opened) if one cannot load. */
   public static EngineStorageService open(QuiverConfig config) throws IOException {
     return open(config, StorageIo.REAL);

@@ -37,8 +37,21 @@ class ClusterSetupTest {
     assertEquals(ClusterSetup.CLUSTER_NAME, c.getClusterName());
 
     var bus = ClusterSetup.eventBusOptions(cluster("127.0.0.1", 7000, List.of(), null));
-    assertEquals(7001, bus.getPort());
+    assertEquals(0, bus.getPort(), "no internal port assumes that p2p + 1 is free");
     assertEquals("127.0.0.1", bus.getHost());
+    var fixed = new QuiverConfig.Cluster(true, "127.0.0.1", 7000, List.of(), null, null, 7005, 7006, null, null);
+    assertEquals(7005, ClusterSetup.eventBusOptions(fixed).getPort());
+  }
+
+  @Test
+  void uriAndBootstrapOfTheCommandLine() {
+    var joining = cluster("0.0.0.0", 7000, List.of("10.0.0.1:7000"), null).withJoin("http://10.0.0.9:7000/", "http://10.0.0.2:7100");
+    Config c = ClusterSetup.hazelcastConfig(joining);
+    assertEquals("10.0.0.9:7000", c.getNetworkConfig().getPublicAddress(), "--uri is what the others reach this peer at");
+    assertEquals(List.of("10.0.0.1:7000", "10.0.0.2:7100"), c.getNetworkConfig().getJoin().getTcpIpConfig().getMembers());
+    assertEquals("10.0.0.9", ClusterSetup.eventBusOptions(joining).getClusterPublicHost());
+    assertEquals("10.0.0.2:7100", ClusterSetup.hostPort("http://10.0.0.2:7100/"));
+    assertEquals("h:1", ClusterSetup.hostPort("h:1"));
   }
 
   @Test
@@ -55,7 +68,7 @@ class ClusterSetupTest {
 
   @Test
   void unusableSettingsStopStartupWithTheKey() {
-    var port = assertThrows(ConfigException.class, () -> ClusterSetup.hazelcastConfig(cluster("127.0.0.1", 65535, List.of(), null)));
+    var port = assertThrows(ConfigException.class, () -> ClusterSetup.hazelcastConfig(cluster("127.0.0.1", 65536, List.of(), null)));
     assertTrue(port.getMessage().contains("cluster.p2p.port"), port.getMessage());
     var member = assertThrows(ConfigException.class, () -> ClusterSetup.hazelcastConfig(cluster("127.0.0.1", 6335, List.of("a:b"), null)));
     assertTrue(member.getMessage().contains("cluster.members"), member.getMessage());

@@ -9,6 +9,7 @@ import io.quiver.engine.SparseVector;
 import io.quiver.engine.filter.Condition;
 import io.quiver.engine.filter.Filter;
 import io.quiver.engine.filter.Match;
+import io.quiver.json.Json;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -25,7 +26,9 @@ import java.util.Random;
  * of the same thing (a vector as the query or as {@code {"nearest": ...}}, one condition or a list,
  * {@code with_vector} or {@code with_vectors}, an absent field or an explicit null, sparse pairs in
  * any order, a UUID with or without hyphens), it picks one at random: they must all parse into the
- * same model.
+ * same model. One of the spellings of a filter, a stage, a query, an expression, an order and an id is
+ * the canonical wire form ({@link RequestJson}), written by main code: it is picked too, so the
+ * wire form is checked against the edge's parsers wherever these parts appear.
  */
 public final class RequestJsonWriter {
   private static final JsonNodeFactory F = JsonNodeFactory.instance;
@@ -69,6 +72,9 @@ public final class RequestJsonWriter {
 
   /** A stage's fields; the root stage's are the request's own. */
   ObjectNode stage(Stage s) {
+    if (canonically()) {
+      return (ObjectNode) canonical(RequestJson.STAGE, s);
+    }
     ObjectNode out = F.objectNode();
     if (!s.prefetch().isEmpty()) {
       out.set("prefetch", s.prefetch().size() == 1 && r.nextBoolean() ? stage(s.prefetch().getFirst())
@@ -108,6 +114,9 @@ public final class RequestJsonWriter {
   }
 
   JsonNode query(Query q) {
+    if (canonically()) {
+      return canonical(RequestJson.QUERY, q);
+    }
     return switch (q) {
       case Query.Nearest n when n.mmr() == null && r.nextBoolean() -> input(n.vector());
       case Query.Nearest n -> {
@@ -171,6 +180,9 @@ public final class RequestJsonWriter {
   }
 
   public JsonNode orderBy(OrderBy o) {
+    if (canonically()) {
+      return canonical(RequestJson.ORDER_BY, o);
+    }
     if (!o.descending() && o.startFrom() == null && r.nextBoolean()) {
       return F.textNode(o.key().toString());
     }
@@ -197,6 +209,9 @@ public final class RequestJsonWriter {
   }
 
   JsonNode expression(Expression e) {
+    if (canonically()) {
+      return canonical(RequestJson.EXPRESSION, e);
+    }
     return switch (e) {
       case Expression.Constant c -> F.numberNode(c.value());
       case Expression.Score s -> F.textNode(score(s.prefetch()));
@@ -294,6 +309,9 @@ public final class RequestJsonWriter {
 
   /** An id as a number, or a UUID hyphenated or as 32 hex digits in either case. */
   public JsonNode id(PointId id) {
+    if (canonically()) {
+      return canonical(RequestJson.POINT_ID, id);
+    }
     return switch (id) {
       case PointId.Num n -> F.numberNode(n.value());
       case PointId.Uuid u -> {
@@ -318,6 +336,9 @@ public final class RequestJsonWriter {
   // ---- filters ----
 
   public JsonNode filter(Filter f) {
+    if (canonically()) {
+      return canonical(RequestJson.FILTER, f);
+    }
     ObjectNode out = F.objectNode();
     conditions(out, "must", f.must());
     conditions(out, "should", f.should());
@@ -641,6 +662,20 @@ public final class RequestJsonWriter {
   }
 
   // ---- basics ----
+
+  /** Whether to write the next part in its canonical wire form (one time in eight). */
+  private boolean canonically() {
+    return r.nextInt(8) == 0;
+  }
+
+  /** {@code value} as the canonical wire form writes it, as a tree. */
+  static <T> JsonNode canonical(RequestJson.Form<T> form, T value) {
+    try {
+      return Json.MAPPER.readTree(form.write(value));
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
 
   private <T> ArrayNode array(Collection<T> items, java.util.function.Function<T, JsonNode> write) {
     ArrayNode out = F.arrayNode();

@@ -104,7 +104,8 @@ class RequestParsingTest {
     assertEquals(30, create.timeoutSeconds());
     assertJson("{'size': 4, 'distance': 'Cosine'}", create.config().at("/params/vectors"));
     assertJson("{'text': {'modifier': 'idf'}}", create.config().at("/params/sparse_vectors"));
-    assertEquals(1, create.config().at("/params/shard_number").intValue());
+    assertTrue(create.config().at("/params/shard_number").isNull(), "the default depends on where the collection is created");
+    assertEquals(1, CollectionConfigParser.withDefaultShardNumber(create.config(), 1).at("/params/shard_number").intValue());
     assertEquals(100, create.config().at("/hnsw_config/ef_construct").intValue(), "defaults filled in");
     assertEquals(Access.CREATE, create.access());
 

@@ -131,7 +131,7 @@ class RequestRoundTripTest {
    * name), recommend (by ids or dense examples, a positive one unless the strategy scores
    * negatives alone), discover or context query, and a lookup that names its vector.
    */
-  private static QueryRequest legacyModel(RandomRequests gen) {
+  static QueryRequest legacyModel(RandomRequests gen) {
     String using = gen.chance(2) ? "" : gen.pick(List.of("img", "text"));
     Query query = switch (gen.random().nextInt(4)) {
       case 0 -> new Query.Nearest(gen.chance(3) ? gen.sparse() : gen.dense(1 + gen.random().nextInt(4)), null);

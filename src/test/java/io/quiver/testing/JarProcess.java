@@ -38,10 +38,27 @@ public final class JarProcess implements AutoCloseable {
     return jar;
   }
 
+  private static final java.util.Set<Integer> HANDED_OUT = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  /**
+   * A free loopback port below the kernel's ephemeral range, never the same twice in this JVM: a
+   * node binds its ports some time after they were picked, and meanwhile another node's free-port
+   * binds (event bus, Raft) take theirs from the ephemeral range, so the two never collide.
+   */
   public static int freePort() throws IOException {
-    try (var s = new ServerSocket(0, 0, java.net.InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
+    var random = java.util.concurrent.ThreadLocalRandom.current();
+    for (int attempt = 0; attempt < 200; attempt++) {
+      int port = 20_000 + random.nextInt(12_000);
+      if (!HANDED_OUT.add(port)) {
+        continue;
+      }
+      try (var s = new ServerSocket(port, 0, java.net.InetAddress.getLoopbackAddress())) {
+        return s.getLocalPort();
+      } catch (IOException taken) {
+        // try another
+      }
     }
+    throw new IOException("no free port below the ephemeral range");
   }
 
   public static JarProcess start(Path storage, Map<String, String> env, String... jvmArgs) throws Exception {

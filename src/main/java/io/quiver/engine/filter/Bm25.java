@@ -19,14 +19,19 @@ import org.apache.lucene.util.StringHelper;
  * index is the absolute value of its 32-bit murmur3 hash (seed 0). A document's value per token is
  * BM25's term-frequency part, {@code tf (k + 1) / (tf + k (1 - b + b len / avg_len))}; a query's is 1
  * per distinct token, leaving idf to the collection's {@code idf} modifier.
+ *
+ * <p>A model keeps the {@code options} it was made from: two models are equal when their options
+ * are, and a request that carries one can be written back as it was given.
  */
 public final class Bm25 {
+  private final JsonNode options;
   private final double k;
   private final double b;
   private final double avgLen;
   private final TextTokenizer tokenizer;
 
-  private Bm25(double k, double b, double avgLen, TextTokenizer tokenizer) {
+  private Bm25(JsonNode options, double k, double b, double avgLen, TextTokenizer tokenizer) {
+    this.options = options;
     this.k = k;
     this.b = b;
     this.avgLen = avgLen;
@@ -41,7 +46,8 @@ public final class Bm25 {
 
   /** A model with Qdrant's defaults (k 1.2, b 0.75, avg_len 256, English) changed by {@code options}. */
   public static Bm25 of(JsonNode options) {
-    JsonNode o = options == null || !options.isObject() ? JsonNodeFactory.instance.objectNode() : options;
+    JsonNode given = options == null || !options.isObject() ? null : options.deepCopy();
+    JsonNode o = given == null ? JsonNodeFactory.instance.objectNode() : given;
     String language = o.path("language").asText("english");
     boolean lowercase = o.path("lowercase").asBoolean(true);
     var f = JsonNodeFactory.instance;
@@ -51,8 +57,23 @@ public final class Bm25 {
     Long min = o.path("min_token_len").isIntegralNumber() ? o.get("min_token_len").asLong() : null;
     Long max = o.path("max_token_len").isIntegralNumber() ? o.get("max_token_len").asLong() : null;
     var params = new FieldIndex.TextParams(FieldIndex.Tokenizer.WORD, min, max, lowercase, null, stopwords, stemmer);
-    return new Bm25(o.path("k").asDouble(1.2), o.path("b").asDouble(0.75), o.path("avg_len").asDouble(256),
+    return new Bm25(given, o.path("k").asDouble(1.2), o.path("b").asDouble(0.75), o.path("avg_len").asDouble(256),
         TextTokenizer.of(params));
+  }
+
+  /** The options object this model was made from (a copy), or null when none was given (or not an object). */
+  public JsonNode options() {
+    return options == null ? null : options.deepCopy();
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof Bm25 m && java.util.Objects.equals(options, m.options);
+  }
+
+  @Override
+  public int hashCode() {
+    return java.util.Objects.hashCode(options);
   }
 
   /** The vector stored for a document. */

@@ -16,6 +16,7 @@ import io.quiver.engine.filter.Filter;
 import io.quiver.engine.filter.JsonPath;
 import io.quiver.engine.filter.PayloadSchema;
 import io.quiver.error.ApiException;
+import io.quiver.request.CollectionConfigParser;
 import io.quiver.request.CollectionRequest;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -123,7 +124,7 @@ public final class CollectionService {
 
   public boolean create(CollectionRequest.Create req) throws IOException {
     Collection source = initFrom(req);
-    Collection created = catalogue.create(req.collection(), req.config(), opener);
+    Collection created = catalogue.create(req.collection(), CollectionConfigParser.withDefaultShardNumber(req.config(), 1), opener);
     log.info("Created collection {}", req.collection());
     if (source != null) {
       try {

@@ -1,0 +1,333 @@
+package io.quiver.cluster;
+
+import io.quiver.bus.Addresses;
+import io.quiver.cluster.meta.ClusterMeta;
+import io.quiver.cluster.meta.LocalSync;
+import io.quiver.cluster.meta.MetaOp;
+import io.quiver.cluster.meta.MetaState;
+import io.quiver.cluster.meta.PeerMeta;
+import io.quiver.cluster.meta.ShardMeta;
+import io.quiver.cluster.raft.RaftNode;
+import io.quiver.config.QuiverConfig;
+import io.quiver.storage.EngineStorageService;
+import io.quiver.storage.collection.Collection;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.spi.cluster.ClusterManager;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Starts a node's part in the cluster's metadata consensus, then hands out the cluster-mode storage
+ * service. Blocking: runs on the storage verticle's worker thread while the node is not yet ready.
+ *
+ * <p>How a node finds its place, as Qdrant's peers do:
+ * <ol>
+ *   <li>Raft state on disk: the node resumes its membership (wherever its address is now).
+ *   <li>Else, with {@code --bootstrap}: it joins the group through the peers that answer on the
+ *       event bus.
+ *   <li>Else it forms a new group of one when it is the first of the configured members (or, with
+ *       Kubernetes DNS and no member list, the oldest member of the Hazelcast cluster) and no group
+ *       answers; otherwise it joins the group once one answers.
+ * </ol>
+ * A new group takes in the collections already in the node's storage; a node joining an existing
+ * group must have none (it would otherwise lose them: the group's metadata wins), and refuses to
+ * start rather than delete them.
+ */
+public final class ClusterBoot {
+  private static final Logger log = LoggerFactory.getLogger(ClusterBoot.class);
+  /** Where the Raft state lives under the storage directory. */
+  public static final String RAFT_DIR = "raft";
+  /** The p2p addresses of the peers this node knew, one {@code host:port} per line, for Hazelcast's next join. */
+  public static final String KNOWN_PEERS = "known_peers";
+  private static final Duration JOIN_WAIT = Duration.ofMinutes(5);
+
+  private ClusterBoot() {}
+
+  /** Reads the p2p addresses remembered by a previous run (empty when there are none). */
+  public static List<String> knownPeers(Path storage) {
+    Path file = storage.resolve(RAFT_DIR).resolve(KNOWN_PEERS);
+    try {
+      return Files.isRegularFile(file) ? Files.readAllLines(file, StandardCharsets.UTF_8).stream().filter(l -> !l.isBlank()).toList()
+          : List.of();
+    } catch (IOException e) {
+      log.warn("Could not read {}: {}", file, e.toString());
+      return List.of();
+    }
+  }
+
+  /**
+   * Opens the local engine, starts or joins consensus and returns the cluster storage service.
+   *
+   * @param started hears of the consensus once it runs (for {@code GET /cluster})
+   */
+  public static ClusterStorageService open(Vertx vertx, ClusterManager manager, QuiverConfig config, long peerId,
+      Consumer<Consensus> started) throws Exception {
+    EngineStorageService engine = EngineStorageService.open(config);
+    try {
+      return open(vertx, manager, config, peerId, engine, started);
+    } catch (Exception | Error e) {
+      engine.close();
+      throw e;
+    }
+  }
+
+  private static ClusterStorageService open(Vertx vertx, ClusterManager manager, QuiverConfig config, long peerId,
+      EngineStorageService engine, Consumer<Consensus> started) throws Exception {
+    var cluster = config.cluster();
+    Path storage = config.storage().storagePath();
+    Path dir = storage.resolve(RAFT_DIR);
+    boolean resumed = RaftNode.hasState(dir);
+    String host = advertisedHost(cluster, manager);
+    var options = RaftNode.Options.of(peerId, host, cluster.raftPort(), dir);
+
+    ClusterMeta meta = new ClusterMeta();
+    LocalSync sync = new LocalSync(engine, engine.catalogue());
+    meta.listen(sync);
+    meta.listen(new KnownPeers(dir));
+    var machine = RaftConsensus.machine(meta);
+
+    List<String> local = engine.catalogue().names();
+    RaftNode raft;
+    boolean formed = false;
+    if (resumed) {
+      raft = RaftNode.join(options, machine, List.of()).toCompletableFuture().get(JOIN_WAIT.toSeconds(), TimeUnit.SECONDS);
+      log.info("Resumed the cluster's consensus at {} (Raft state in {})", raft.address(), dir);
+    } else {
+      Forming forming = new Forming(vertx, manager, cluster, host);
+      List<InetSocketAddress> group = forming.await();
+      if (group.isEmpty()) {
+        raft = RaftNode.start(options, machine);
+        formed = true;
+        log.info("Formed a new cluster: this peer is the first member of its Raft group, at {}", raft.address());
+      } else {
+        if (!local.isEmpty()) {
+          throw new IllegalStateException("This node's storage holds collections " + local + " and it is joining an existing "
+              + "cluster whose metadata would replace them: start it with an empty storage directory, or move them away first");
+        }
+        log.info("Joining the cluster's consensus through {}", group);
+        raft = RaftNode.join(options, machine, group).toCompletableFuture().get(JOIN_WAIT.toSeconds(), TimeUnit.SECONDS);
+        log.info("Joined the cluster's consensus at {}", raft.address());
+      }
+    }
+    var consensus = new RaftConsensus(raft, meta);
+    try {
+      PeerMeta self = new PeerMeta(peerId, p2pUri(cluster, host), null, raft.address());
+      if (!self.equals(meta.state().peers().get(peerId))) {
+        consensus.propose(new MetaOp.PutPeer(self), JOIN_WAIT).toCompletableFuture().get(JOIN_WAIT.toSeconds(), TimeUnit.SECONDS);
+      }
+      if (formed) {
+        adopt(consensus, engine, peerId);
+      }
+      // what the log replayed is in; a snapshot or a change missed while away is put right here
+      sync.reconcile(meta.state());
+      MessageConsumer<JsonObject> members = answerJoins(vertx, consensus);
+      started.accept(consensus);
+      return new ClusterStorageService(engine, consensus, members::unregister);
+    } catch (Exception | Error e) {
+      consensus.close();
+      throw e;
+    }
+  }
+
+  /** Proposes the collections already in storage (and their indexes and aliases) to a group this node just formed. */
+  private static void adopt(Consensus consensus, EngineStorageService engine, long self) throws Exception {
+    for (String name : engine.catalogue().names()) {
+      Collection c = engine.catalogue().resolve(name);
+      int shards = c.config().path("params").path("shard_number").asInt(1);
+      List<ShardMeta> placement = new ArrayList<>();
+      for (int i = 0; i < Math.max(1, shards); i++) {
+        placement.add(new ShardMeta(i, List.of(self), null));
+      }
+      await(consensus.propose(new MetaOp.CreateCollection(name, c.config(), placement), JOIN_WAIT));
+      var index = c.schema().payload().toJson();
+      for (Map.Entry<String, com.fasterxml.jackson.databind.JsonNode> e : index.properties()) {
+        await(consensus.propose(new MetaOp.CreateIndex(name, e.getKey(), e.getValue()), JOIN_WAIT));
+      }
+      log.info("Collection {} of this node's storage is now in the cluster's metadata", name);
+    }
+    List<io.quiver.request.AliasRequest.Action> aliases = new ArrayList<>();
+    engine.catalogue().aliases().forEach((alias, target) -> aliases.add(new io.quiver.request.AliasRequest.Create(target, alias)));
+    if (!aliases.isEmpty()) {
+      await(consensus.propose(new MetaOp.ChangeAliases(aliases), JOIN_WAIT));
+    }
+  }
+
+  private static void await(java.util.concurrent.CompletionStage<?> stage) throws Exception {
+    stage.toCompletableFuture().get(JOIN_WAIT.toSeconds(), TimeUnit.SECONDS);
+  }
+
+  /**
+   * Answers joining peers on the cluster-wide {@link Addresses#RAFT_MEMBERS}: the Raft addresses of
+   * the group's members, through which they ask to be admitted.
+   */
+  private static MessageConsumer<JsonObject> answerJoins(Vertx vertx, RaftConsensus consensus) {
+    return vertx.eventBus().consumer(Addresses.RAFT_MEMBERS, msg -> {
+      JsonArray peers = new JsonArray();
+      for (RaftNode.Peer p : consensus.raft().info().peers()) {
+        peers.add(p.address());
+      }
+      msg.reply(new JsonObject().put("peers", peers));
+    });
+  }
+
+  /** Waits until a group answers (its members' Raft addresses), or until this node should form one (empty). */
+  private static final class Forming {
+    private final Vertx vertx;
+    private final ClusterManager manager;
+    private final QuiverConfig.Cluster cluster;
+    private final String host;
+
+    Forming(Vertx vertx, ClusterManager manager, QuiverConfig.Cluster cluster, String host) {
+      this.vertx = vertx;
+      this.manager = manager;
+      this.cluster = cluster;
+      this.host = host;
+    }
+
+    List<InetSocketAddress> await() throws Exception {
+      long deadline = System.nanoTime() + JOIN_WAIT.toNanos();
+      boolean mayForm = cluster.bootstrap() == null && firstOfMembers();
+      long quietSince = System.nanoTime();
+      while (System.nanoTime() < deadline) {
+        List<InetSocketAddress> group = ask();
+        if (group != null && !group.isEmpty()) {
+          return group;
+        }
+        // no group answered: the first member forms one once it has waited out a short join window
+        if (mayForm && oldest() && System.nanoTime() - quietSince > TimeUnit.SECONDS.toNanos(2)) {
+          return List.of();
+        }
+        Thread.sleep(500);
+      }
+      throw new IllegalStateException("No Raft group answered within " + JOIN_WAIT.toMinutes() + " minutes"
+          + (cluster.bootstrap() != null ? " (bootstrap " + cluster.bootstrap() + ")" : "")
+          + ": is the cluster's first peer running?");
+    }
+
+    /** The members' Raft addresses from whichever group member answers, or null when none does. */
+    private List<InetSocketAddress> ask() throws InterruptedException {
+      try {
+        JsonObject reply = vertx.eventBus().<JsonObject>request(Addresses.RAFT_MEMBERS, new JsonObject(),
+            new DeliveryOptions().setSendTimeout(3000)).map(m -> m.body()).toCompletionStage().toCompletableFuture()
+            .get(5, TimeUnit.SECONDS);
+        List<InetSocketAddress> out = new ArrayList<>();
+        for (Object a : reply.getJsonArray("peers", new JsonArray())) {
+          String s = a.toString();
+          int colon = s.lastIndexOf(':');
+          out.add(InetSocketAddress.createUnresolved(s.substring(0, colon), Integer.parseInt(s.substring(colon + 1))));
+        }
+        return out;
+      } catch (java.util.concurrent.ExecutionException e) {
+        if (e.getCause() instanceof ReplyException r && r.failureType() == ReplyFailure.NO_HANDLERS) {
+          return null;
+        }
+        log.debug("Asking for the Raft group failed: {}", e.getCause().toString());
+        return null;
+      } catch (java.util.concurrent.TimeoutException e) {
+        return null;
+      }
+    }
+
+    /** Whether this node is the first of {@code cluster.members} (always, without a member list). */
+    private boolean firstOfMembers() {
+      List<String> members = ClusterSetup.members(cluster);
+      if (members.isEmpty() || cluster.kubernetesService() != null) {
+        return true;
+      }
+      String first = members.get(0);
+      int colon = first.lastIndexOf(':');
+      try {
+        InetAddress a = InetAddress.getByName(first.substring(0, colon));
+        InetAddress b = InetAddress.getByName(host);
+        return a.equals(b) && Integer.parseInt(first.substring(colon + 1)) == cluster.p2pPort();
+      } catch (IOException | RuntimeException e) {
+        return false;
+      }
+    }
+
+    /** Whether this node is the oldest member of the Hazelcast cluster (the first in its member list). */
+    private boolean oldest() {
+      List<String> nodes = manager.getNodes();
+      return nodes.isEmpty() || nodes.get(0).equals(manager.getNodeId());
+    }
+  }
+
+  /** The host peers reach this node at: the p2p host, else the host of {@code --uri}, else the one Hazelcast advertises. */
+  static String advertisedHost(QuiverConfig.Cluster cluster, ClusterManager manager) {
+    if (!ClusterSetup.isWildcard(cluster.p2pHost())) {
+      return cluster.p2pHost();
+    }
+    String fromUri = ClusterSetup.uriHost(cluster.uri());
+    if (fromUri != null) {
+      return fromUri;
+    }
+    var info = manager instanceof io.vertx.spi.cluster.hazelcast.HazelcastClusterManager hz ? hz.getNodeInfo() : null;
+    return info != null ? info.host() : manager.clusterHost();
+  }
+
+  /** This peer's p2p URI: {@code --uri} as given, else {@code http://host:p2p-port/}. */
+  static String p2pUri(QuiverConfig.Cluster cluster, String host) {
+    if (cluster.uri() != null) {
+      return cluster.uri();
+    }
+    return "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + cluster.p2pPort() + "/";
+  }
+
+  /** Remembers the peers' p2p addresses, so that a restarted node finds them even if its bootstrap peer is gone. */
+  private static final class KnownPeers implements ClusterMeta.Listener {
+    private final Path dir;
+
+    KnownPeers(Path dir) {
+      this.dir = dir;
+    }
+
+    @Override
+    public void applied(MetaOp op, MetaState before, MetaState after) {
+      if (op instanceof MetaOp.PutPeer || op instanceof MetaOp.RemovePeer) {
+        write(after);
+      }
+    }
+
+    @Override
+    public void restored(MetaState state) {
+      write(state);
+    }
+
+    private void write(MetaState state) {
+      StringBuilder sb = new StringBuilder();
+      for (PeerMeta p : state.peers().values()) {
+        String hp = ClusterSetup.hostPort(p.uri());
+        if (hp != null) {
+          sb.append(hp).append('\n');
+        }
+      }
+      try {
+        Files.createDirectories(dir);
+        Path tmp = dir.resolve(KNOWN_PEERS + ".tmp");
+        Files.writeString(tmp, sb.toString(), StandardCharsets.UTF_8);
+        Files.move(tmp, dir.resolve(KNOWN_PEERS), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      } catch (IOException e) {
+        log.warn("Could not remember the cluster's peers in {}: {}", dir, e.toString());
+      }
+    }
+  }
+}

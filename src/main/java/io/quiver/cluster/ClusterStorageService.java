@@ -1,0 +1,135 @@
+package io.quiver.cluster;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.quiver.cluster.meta.MetaOp;
+import io.quiver.cluster.meta.MetaState;
+import io.quiver.cluster.meta.ShardMeta;
+import io.quiver.engine.filter.PayloadSchema;
+import io.quiver.error.ApiException;
+import io.quiver.request.AliasRequest;
+import io.quiver.request.CollectionConfigParser;
+import io.quiver.request.CollectionRequest;
+import io.quiver.request.Request;
+import io.quiver.request.WriteParams;
+import io.quiver.storage.StorageService;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Consumer;
+
+/**
+ * The storage service of a node in cluster mode. Metadata changes (collections, their configs and
+ * payload indexes, aliases) are proposals to the cluster's Raft group: the answer comes once the
+ * change is committed and applied on this node, whose local storage {@link
+ * io.quiver.cluster.meta.LocalSync} keeps in step with the replicated state. Everything else runs
+ * on the local storage.
+ */
+public final class ClusterStorageService implements StorageService {
+  /** Qdrant's default wait for a metadata operation to be committed. */
+  static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
+
+  private final StorageService local;
+  private final Consensus consensus;
+  private final Runnable onClose;
+
+  public ClusterStorageService(StorageService local, Consensus consensus) {
+    this(local, consensus, () -> { });
+  }
+
+  /** @param onClose runs first on {@link #close()} (the node stops answering cluster messages) */
+  public ClusterStorageService(StorageService local, Consensus consensus, Runnable onClose) {
+    this.local = local;
+    this.consensus = consensus;
+    this.onClose = onClose;
+  }
+
+  public Consensus consensus() {
+    return consensus;
+  }
+
+  @Override
+  public CompletionStage<Object> execute(Request request) {
+    try {
+      return switch (request) {
+        case CollectionRequest.Create c -> create(c);
+        case CollectionRequest.Update u -> propose(new MetaOp.UpdateCollection(u.collection(), u.update().diff()), u.timeoutSeconds(), true);
+        case CollectionRequest.Delete d -> propose(new MetaOp.DeleteCollection(d.collection()), d.timeoutSeconds(), true);
+        case CollectionRequest.CreateIndex i -> propose(new MetaOp.CreateIndex(i.collection(), normalizedField(i.field()),
+            PayloadSchema.EMPTY.with(i.field(), i.index()).toJson().properties().iterator().next().getValue()), null, updateResult(i.write()));
+        case CollectionRequest.DeleteIndex i -> propose(new MetaOp.DeleteIndex(i.collection(), normalizedField(i.field())), null,
+            updateResult(i.write()));
+        case AliasRequest a -> propose(new MetaOp.ChangeAliases(a.actions()), a.timeoutSeconds(), true);
+        default -> local.execute(request);
+      };
+    } catch (ApiException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /** The field name as the payload schema keys it. */
+  private static String normalizedField(String field) {
+    return PayloadSchema.EMPTY.with(field, io.quiver.engine.filter.FieldIndex.of(io.quiver.engine.filter.PayloadType.KEYWORD))
+        .fields().keySet().iterator().next();
+  }
+
+  /** Qdrant's UpdateResult of a payload index change in a cluster: no local operation id. */
+  private static Map<String, Object> updateResult(WriteParams write) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("operation_id", null);
+    out.put("status", write.waitForResult() ? "completed" : "acknowledged");
+    return out;
+  }
+
+  private CompletionStage<Object> create(CollectionRequest.Create c) {
+    if (c.initFrom() != null) {
+      throw ApiException.badRequest("init_from is not supported in cluster mode: create the collection, then copy its points");
+    }
+    MetaState state = consensus.meta().state();
+    List<Long> peers = new ArrayList<>(state.peers().keySet());
+    if (peers.isEmpty()) {
+      throw new ApiException(503, "Service unavailable: the cluster has no peers yet");
+    }
+    ObjectNode config = CollectionConfigParser.withDefaultShardNumber(c.config(), peers.size());
+    boolean custom = "custom".equals(config.path("params").path("sharding_method").asText("auto"));
+    List<ShardMeta> shards = custom ? List.of() : placement(config.path("params").path("shard_number").asInt(1), 0, peers, null);
+    return propose(new MetaOp.CreateCollection(c.collection(), config, shards), c.timeoutSeconds(), true);
+  }
+
+  /**
+   * Shards {@code first..first+n-1} spread over the peers in turn, in peer id order (as Qdrant's
+   * distribution proposal: each next shard goes to the peer holding the fewest of this collection).
+   */
+  static List<ShardMeta> placement(int n, int first, List<Long> peers, com.fasterxml.jackson.databind.JsonNode key) {
+    List<ShardMeta> out = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      out.add(new ShardMeta(first + i, List.of(peers.get(i % peers.size())), key));
+    }
+    return out;
+  }
+
+  private CompletionStage<Object> propose(MetaOp op, Integer timeoutSeconds, Object answer) {
+    Duration timeout = timeoutSeconds == null ? DEFAULT_TIMEOUT : Duration.ofSeconds(Math.max(1, timeoutSeconds));
+    return consensus.propose(op, timeout).thenApply(v -> answer);
+  }
+
+  @Override
+  public void onNoSpace(Consumer<String> listener) {
+    local.onNoSpace(listener);
+  }
+
+  @Override
+  public String mode() {
+    return local.mode();
+  }
+
+  @Override
+  public void close() {
+    onClose.run();
+    consensus.close();
+    local.close();
+  }
+}

@@ -1,0 +1,145 @@
+package io.quiver.cluster.meta;
+
+import io.quiver.engine.filter.FieldIndex;
+import io.quiver.engine.filter.PayloadSchema;
+import io.quiver.request.AliasRequest;
+import io.quiver.request.CollectionRequest;
+import io.quiver.request.Request;
+import io.quiver.request.WriteParams;
+import io.quiver.storage.StorageService;
+import io.quiver.storage.collection.Catalogue;
+import io.quiver.storage.collection.Collection;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps this node's local storage in step with the cluster's metadata: after every applied
+ * operation, and after a snapshot replaced the state, the collections, configs, payload indexes and
+ * aliases on disk are made to match it. Every step compares before it acts, so replaying operations
+ * that were applied before a restart changes nothing.
+ *
+ * <p>The local storage is the node's copy: what the metadata says wins. A collection on disk that
+ * the metadata does not know is dropped (with a warning), so a peer that rejoins after a collection
+ * was deleted in its absence deletes it too.
+ */
+public final class LocalSync implements ClusterMeta.Listener {
+  private static final Logger log = LoggerFactory.getLogger(LocalSync.class);
+  private static final long STEP_SECONDS = 600;
+
+  private final StorageService local;
+  private final Catalogue catalogue;
+
+  public LocalSync(StorageService local, Catalogue catalogue) {
+    this.local = local;
+    this.catalogue = catalogue;
+  }
+
+  @Override
+  public void applied(MetaOp op, MetaState before, MetaState after) {
+    switch (op) {
+      case MetaOp.PutPeer p -> { }
+      case MetaOp.RemovePeer r -> { }
+      case MetaOp.ChangeAliases a -> aliases(after);
+      default -> {
+        Set<String> touched = new HashSet<>(before.collections().keySet());
+        touched.addAll(after.collections().keySet());
+        for (String name : touched) {
+          if (!String.valueOf(before.collections().get(name)).equals(String.valueOf(after.collections().get(name)))) {
+            collection(name, after.collections().get(name));
+          }
+        }
+        if (!before.aliases().equals(after.aliases())) {
+          aliases(after);
+        }
+      }
+    }
+  }
+
+  @Override
+  public void restored(MetaState state) {
+    reconcile(state);
+  }
+
+  /** Makes the whole local storage match {@code state}. */
+  public void reconcile(MetaState state) {
+    Set<String> names = new HashSet<>(catalogue.names());
+    names.addAll(state.collections().keySet());
+    for (String name : names) {
+      collection(name, state.collections().get(name));
+    }
+    aliases(state);
+  }
+
+  /** Makes the local collection {@code name} match {@code meta} (null: it must not exist). */
+  private void collection(String name, MetaState.CollectionMeta meta) {
+    Collection local = catalogue.names().contains(name) ? catalogue.resolve(name) : null;
+    if (meta == null) {
+      if (local != null) {
+        log.info("Collection {} is not in the cluster's metadata: deleting the local copy", name);
+        run(new CollectionRequest.Delete(name, null));
+      }
+      return;
+    }
+    if (local == null) {
+      run(new CollectionRequest.Create(name, meta.config(), null, null));
+      local = catalogue.resolve(name);
+    } else if (!local.config().toString().equals(meta.config().toString())) {
+      Collection col = local;
+      try {
+        synchronized (col) {
+          col.updateConfig(meta.config());
+        }
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException("collection " + name + ": config not written", e);
+      }
+    }
+    indexes(name, local.schema().payload(), PayloadSchema.fromJson(meta.payloadIndex()));
+  }
+
+  private void indexes(String name, PayloadSchema have, PayloadSchema want) {
+    for (Map.Entry<String, FieldIndex> e : want.fields().entrySet()) {
+      if (!e.getValue().equals(have.fields().get(e.getKey()))) {
+        run(new CollectionRequest.CreateIndex(name, e.getKey(), e.getValue(), new WriteParams(true, WriteParams.Ordering.WEAK)));
+      }
+    }
+    for (String field : have.fields().keySet()) {
+      if (!want.fields().containsKey(field)) {
+        run(new CollectionRequest.DeleteIndex(name, field, new WriteParams(true, WriteParams.Ordering.WEAK)));
+      }
+    }
+  }
+
+  private void aliases(MetaState state) {
+    Map<String, String> have = catalogue.aliases();
+    if (have.equals(state.aliases())) {
+      return;
+    }
+    List<AliasRequest.Action> actions = new ArrayList<>();
+    have.keySet().forEach(a -> actions.add(new AliasRequest.Delete(a)));
+    state.aliases().forEach((alias, collection) -> {
+      if (catalogue.names().contains(collection)) {
+        actions.add(new AliasRequest.Create(collection, alias));
+      }
+    });
+    run(new AliasRequest(actions, null));
+  }
+
+  private void run(Request request) {
+    try {
+      local.execute(request).toCompletableFuture().get(STEP_SECONDS, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while applying " + request, e);
+    } catch (Exception e) {
+      Throwable cause = e.getCause() != null ? e.getCause() : e;
+      throw new IllegalStateException("local storage refused " + request.getClass().getSimpleName() + " of "
+          + request.collection() + ": " + cause.getMessage(), cause);
+    }
+  }
+}

@@ -1,0 +1,265 @@
+package io.quiver.cluster.meta;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.quiver.engine.filter.FilterException;
+import io.quiver.engine.filter.PayloadSchema;
+import io.quiver.error.ApiException;
+import io.quiver.json.Json;
+import io.quiver.request.AliasRequest;
+import io.quiver.request.CollectionUpdate;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * The cluster's metadata as Raft replicates it: peers, collections (config, payload indexes,
+ * shards and their placement, shard keys) and aliases. Immutable: {@link #apply} returns the next
+ * state, or fails with the {@link ApiException} Qdrant would answer and no change. Every peer applies
+ * the same operations in the same order to the same state, so the transitions use nothing but
+ * their inputs.
+ */
+public record MetaState(SortedMap<Long, PeerMeta> peers, SortedMap<String, CollectionMeta> collections,
+    SortedMap<String, String> aliases) {
+  public static final MetaState EMPTY = new MetaState(new TreeMap<>(), new TreeMap<>(), new TreeMap<>());
+  /** The snapshot format's version; a snapshot of another version is refused, not misread. */
+  static final int FORMAT = 1;
+
+  public MetaState {
+    peers = Collections.unmodifiableSortedMap(new TreeMap<>(peers));
+    collections = Collections.unmodifiableSortedMap(new TreeMap<>(collections));
+    aliases = Collections.unmodifiableSortedMap(new TreeMap<>(aliases));
+  }
+
+  /**
+   * A collection: its config as {@code GET /collections/{name}} shows it, its payload indexes in the
+   * persisted form, and its shards, in id order.
+   */
+  public record CollectionMeta(String name, ObjectNode config, ObjectNode payloadIndex, List<ShardMeta> shards) {
+    public CollectionMeta {
+      config = config.deepCopy();
+      payloadIndex = payloadIndex.deepCopy();
+      shards = List.copyOf(shards.stream().sorted(java.util.Comparator.comparingInt(ShardMeta::id)).toList());
+    }
+
+    public boolean customSharding() {
+      return "custom".equals(config.path("params").path("sharding_method").asText("auto"));
+    }
+
+    /** The shards this peer holds a replica of. */
+    public List<ShardMeta> shardsOn(long peer) {
+      return shards.stream().filter(s -> s.on(peer)).toList();
+    }
+
+    /** The shards of a shard key (custom sharding). */
+    public List<ShardMeta> shardsOf(JsonNode key) {
+      return shards.stream().filter(s -> key.equals(s.key())).toList();
+    }
+
+    CollectionMeta withShards(List<ShardMeta> next) {
+      return new CollectionMeta(name, config, payloadIndex, next);
+    }
+  }
+
+  /** The collection a name or alias refers to, or null. */
+  public CollectionMeta resolve(String nameOrAlias) {
+    CollectionMeta c = collections.get(nameOrAlias);
+    if (c == null && aliases.containsKey(nameOrAlias)) {
+      c = collections.get(aliases.get(nameOrAlias));
+    }
+    return c;
+  }
+
+  /** The next state after {@code op}; throws the error Qdrant would answer, leaving this state as it is. */
+  public MetaState apply(MetaOp op) {
+    return switch (op) {
+      case MetaOp.CreateCollection c -> {
+        if (collections.containsKey(c.name())) {
+          throw ApiException.conflict("Wrong input: Collection `" + c.name() + "` already exists!");
+        }
+        if (aliases.containsKey(c.name())) {
+          throw ApiException.wrongInput("Alias with name `" + c.name() + "` already exists");
+        }
+        var next = new TreeMap<>(collections);
+        next.put(c.name(), new CollectionMeta(c.name(), c.config(), JsonNodeFactory.instance.objectNode(), c.shards()));
+        yield new MetaState(peers, next, aliases);
+      }
+      case MetaOp.UpdateCollection u -> {
+        CollectionMeta c = existing(u.name());
+        ObjectNode config = new CollectionUpdate(u.diff()).applyTo(c.config());
+        yield with(new CollectionMeta(c.name(), config, c.payloadIndex(), c.shards()));
+      }
+      case MetaOp.DeleteCollection d -> {
+        CollectionMeta c = resolve(d.name());
+        if (c == null) {
+          throw ApiException.collectionNotFound(d.name());
+        }
+        var next = new TreeMap<>(collections);
+        next.remove(c.name());
+        var nextAliases = new TreeMap<>(aliases);
+        nextAliases.values().removeIf(c.name()::equals);
+        yield new MetaState(peers, next, nextAliases);
+      }
+      case MetaOp.CreateIndex i -> {
+        CollectionMeta c = existing(i.collection());
+        ObjectNode index = c.payloadIndex().deepCopy();
+        index.set(i.field(), i.index());
+        try {
+          PayloadSchema.fromJson(index); // an index this version cannot read is refused before it is stored
+        } catch (FilterException e) {
+          throw ApiException.badRequest(e.getMessage());
+        }
+        yield with(new CollectionMeta(c.name(), c.config(), index, c.shards()));
+      }
+      case MetaOp.DeleteIndex i -> {
+        CollectionMeta c = existing(i.collection());
+        ObjectNode index = c.payloadIndex().deepCopy();
+        index.remove(i.field());
+        yield with(new CollectionMeta(c.name(), c.config(), index, c.shards()));
+      }
+      case MetaOp.ChangeAliases a -> new MetaState(peers, collections, aliasesAfter(a.actions()));
+      case MetaOp.CreateShardKey k -> {
+        CollectionMeta c = existing(k.collection());
+        if (!c.customSharding()) {
+          throw ApiException.badRequest("Shard key " + key(k.key()) + " can't be created: collection `" + c.name()
+              + "` doesn't use custom sharding");
+        }
+        if (!c.shardsOf(k.key()).isEmpty()) {
+          throw ApiException.badRequest("Shard key " + key(k.key()) + " already exists");
+        }
+        List<ShardMeta> shards = new ArrayList<>(c.shards());
+        shards.addAll(k.shards());
+        yield with(c.withShards(shards));
+      }
+      case MetaOp.DropShardKey k -> {
+        CollectionMeta c = existing(k.collection());
+        if (c.shardsOf(k.key()).isEmpty()) {
+          throw ApiException.badRequest("Shard key " + key(k.key()) + " does not exist");
+        }
+        yield with(c.withShards(c.shards().stream().filter(s -> !k.key().equals(s.key())).toList()));
+      }
+      case MetaOp.PutPeer p -> {
+        var next = new TreeMap<>(peers);
+        next.put(p.peer().id(), p.peer());
+        yield new MetaState(next, collections, aliases);
+      }
+      case MetaOp.RemovePeer r -> {
+        for (CollectionMeta c : collections.values()) {
+          if (!c.shardsOn(r.id()).isEmpty()) {
+            throw ApiException.badRequest("Peer " + r.id() + " has shards of collection `" + c.name()
+                + "`: move or drop them first");
+          }
+        }
+        var next = new TreeMap<>(peers);
+        next.remove(r.id());
+        yield new MetaState(next, collections, aliases);
+      }
+    };
+  }
+
+  private static String key(JsonNode key) {
+    return key.isTextual() ? key.textValue() : key.toString();
+  }
+
+  private CollectionMeta existing(String nameOrAlias) {
+    CollectionMeta c = resolve(nameOrAlias);
+    if (c == null) {
+      throw ApiException.collectionNotFound(nameOrAlias);
+    }
+    return c;
+  }
+
+  private MetaState with(CollectionMeta c) {
+    var next = new TreeMap<>(collections);
+    next.put(c.name(), c);
+    return new MetaState(peers, next, aliases);
+  }
+
+  /** Alias actions in order, all or none, with the errors of the single-node catalogue. */
+  private SortedMap<String, String> aliasesAfter(List<AliasRequest.Action> actions) {
+    var next = new TreeMap<>(aliases);
+    for (AliasRequest.Action action : actions) {
+      switch (action) {
+        case AliasRequest.Create(String collection, String alias) -> {
+          if (!collections.containsKey(collection)) {
+            throw ApiException.collectionNotFound(collection);
+          }
+          if (collections.containsKey(alias)) {
+            throw ApiException.conflict("Wrong input: Collection `" + alias + "` already exists!");
+          }
+          next.put(alias, collection);
+        }
+        case AliasRequest.Delete(String alias) -> {
+          if (next.remove(alias) == null) {
+            throw ApiException.notFound("Alias " + alias + " does not exists!");
+          }
+        }
+        case AliasRequest.Rename(String from, String to) -> {
+          String target = next.remove(from);
+          if (target == null) {
+            throw ApiException.notFound("Alias " + from + " does not exists!");
+          }
+          if (collections.containsKey(to)) {
+            throw ApiException.conflict("Wrong input: Collection `" + to + "` already exists!");
+          }
+          next.put(to, target);
+        }
+      }
+    }
+    return next;
+  }
+
+  // ---- snapshot form ----
+
+  public byte[] toBytes() {
+    ObjectNode o = JsonNodeFactory.instance.objectNode().put("format", FORMAT);
+    ObjectNode p = o.putObject("peers");
+    peers.forEach((id, peer) -> p.set(Long.toString(id), peer.toJson()));
+    ObjectNode c = o.putObject("collections");
+    collections.forEach((name, meta) -> {
+      ObjectNode m = c.putObject(name);
+      m.set("config", meta.config());
+      m.set("payload_index", meta.payloadIndex());
+      m.set("shards", ShardMeta.toJson(meta.shards()));
+    });
+    ObjectNode a = o.putObject("aliases");
+    aliases.forEach(a::put);
+    try {
+      return Json.MAPPER.writeValueAsBytes(o);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public static MetaState fromBytes(byte[] bytes) {
+    JsonNode o;
+    try {
+      o = Json.MAPPER.readTree(bytes);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("corrupt metadata snapshot: " + e.getMessage(), e);
+    }
+    if (o.path("format").asInt() != FORMAT) {
+      throw new IllegalArgumentException("metadata snapshot of format " + o.path("format") + ", this version reads " + FORMAT);
+    }
+    var peers = new TreeMap<Long, PeerMeta>();
+    o.path("peers").forEach(p -> {
+      PeerMeta peer = PeerMeta.fromJson(p);
+      peers.put(peer.id(), peer);
+    });
+    var collections = new TreeMap<String, CollectionMeta>();
+    for (Map.Entry<String, JsonNode> e : o.path("collections").properties()) {
+      JsonNode m = e.getValue();
+      collections.put(e.getKey(), new CollectionMeta(e.getKey(), (ObjectNode) m.get("config"), (ObjectNode) m.get("payload_index"),
+          ShardMeta.fromJson(m.get("shards"))));
+    }
+    var aliases = new TreeMap<String, String>();
+    o.path("aliases").properties().forEach(e -> aliases.put(e.getKey(), e.getValue().asText()));
+    return new MetaState(peers, collections, aliases);
+  }
+}
