@@ -103,6 +103,15 @@ public final class Addresses {
     return prefix + "storage.json";
   }
 
+  /**
+   * Cluster-visible. Calls on the shards this node holds, from other nodes' coordinators: JSON
+   * {@code {"collection", "shard", "call", ...arguments}} (see {@code cluster.shard.RemoteShard}),
+   * answered with the call's result as JSON, or failed with the HTTP status and Qdrant's message.
+   */
+  public String shards() {
+    return prefix + "shards";
+  }
+
   public String prefix() {
     return prefix;
   }

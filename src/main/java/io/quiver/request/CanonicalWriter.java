@@ -93,6 +93,8 @@ final class CanonicalWriter {
     Map<String, String> p = new LinkedHashMap<>();
     return switch (c) {
       case CollectionRequest.Get x -> new Parts(StorageOp.GET_COLLECTION, p, null);
+      case CollectionRequest.Cluster x ->
+          throw new IllegalArgumentException("a collection's cluster info is asked of each node, it has no wire form");
       case CollectionRequest.Exists x -> new Parts(StorageOp.COLLECTION_EXISTS, p, null);
       case CollectionRequest.Aliases x -> new Parts(StorageOp.LIST_COLLECTION_ALIASES, p, null);
       case CollectionRequest.Create x -> {
