@@ -8,6 +8,8 @@ import io.quiver.cluster.meta.MetaState;
 import io.quiver.cluster.meta.PeerMeta;
 import io.quiver.cluster.meta.ShardMeta;
 import io.quiver.cluster.raft.RaftNode;
+import io.quiver.cluster.shard.RemoteShard;
+import io.quiver.cluster.shard.ShardServer;
 import io.quiver.config.QuiverConfig;
 import io.quiver.storage.EngineStorageService;
 import io.quiver.storage.collection.Collection;
@@ -80,17 +82,32 @@ public final class ClusterBoot {
    */
   public static ClusterStorageService open(Vertx vertx, ClusterManager manager, QuiverConfig config, long peerId,
       Consumer<Consensus> started) throws Exception {
-    EngineStorageService engine = EngineStorageService.open(config);
+    ClusterMeta meta = new ClusterMeta();
+    EngineStorageService engine = EngineStorageService.open(config, io.quiver.engine.StorageIo.REAL,
+        (collection, id) -> new RemoteShard(vertx, collection, id, () -> owner(meta, collection, id)));
     try {
-      return open(vertx, manager, config, peerId, engine, started);
+      return open(vertx, manager, config, peerId, meta, engine, started);
     } catch (Exception | Error e) {
       engine.close();
       throw e;
     }
   }
 
+  /** The peer holding shard {@code id} of {@code collection} now; 503 when the metadata names none. */
+  static long owner(ClusterMeta meta, String collection, int id) {
+    var c = meta.state().collections().get(collection);
+    if (c != null) {
+      for (ShardMeta s : c.shards()) {
+        if (s.id() == id && !s.replicas().isEmpty()) {
+          return s.replicas().get(0);
+        }
+      }
+    }
+    throw new io.quiver.error.ApiException(503, "Service unavailable: no peer holds shard " + id + " of collection `" + collection + "`");
+  }
+
   private static ClusterStorageService open(Vertx vertx, ClusterManager manager, QuiverConfig config, long peerId,
-      EngineStorageService engine, Consumer<Consensus> started) throws Exception {
+      ClusterMeta meta, EngineStorageService engine, Consumer<Consensus> started) throws Exception {
     var cluster = config.cluster();
     Path storage = config.storage().storagePath();
     Path dir = storage.resolve(RAFT_DIR);
@@ -98,8 +115,7 @@ public final class ClusterBoot {
     String host = advertisedHost(cluster, manager);
     var options = RaftNode.Options.of(peerId, host, cluster.raftPort(), dir);
 
-    ClusterMeta meta = new ClusterMeta();
-    LocalSync sync = new LocalSync(engine, engine.catalogue());
+    LocalSync sync = new LocalSync(engine, peerId);
     meta.listen(sync);
     meta.listen(new KnownPeers(dir));
     var machine = RaftConsensus.machine(meta);
@@ -139,8 +155,12 @@ public final class ClusterBoot {
       // what the log replayed is in; a snapshot or a change missed while away is put right here
       sync.reconcile(meta.state());
       MessageConsumer<JsonObject> members = answerJoins(vertx, consensus);
+      ShardServer shards = new ShardServer(vertx, new Addresses(Long.toString(peerId)), engine.catalogue());
       started.accept(consensus);
-      return new ClusterStorageService(engine, consensus, members::unregister);
+      return new ClusterStorageService(engine, consensus, () -> {
+        members.unregister();
+        shards.close();
+      });
     } catch (Exception | Error e) {
       consensus.close();
       throw e;
@@ -151,10 +171,9 @@ public final class ClusterBoot {
   private static void adopt(Consensus consensus, EngineStorageService engine, long self) throws Exception {
     for (String name : engine.catalogue().names()) {
       Collection c = engine.catalogue().resolve(name);
-      int shards = c.config().path("params").path("shard_number").asInt(1);
       List<ShardMeta> placement = new ArrayList<>();
-      for (int i = 0; i < Math.max(1, shards); i++) {
-        placement.add(new ShardMeta(i, List.of(self), null));
+      for (int id : c.layout.shardIds()) {
+        placement.add(new ShardMeta(id, List.of(self), null));
       }
       await(consensus.propose(new MetaOp.CreateCollection(name, c.config(), placement), JOIN_WAIT));
       var index = c.schema().payload().toJson();

@@ -63,11 +63,56 @@ public final class ClusterStorageService implements StorageService {
         case CollectionRequest.DeleteIndex i -> propose(new MetaOp.DeleteIndex(i.collection(), normalizedField(i.field())), null,
             updateResult(i.write()));
         case AliasRequest a -> propose(new MetaOp.ChangeAliases(a.actions()), a.timeoutSeconds(), true);
+        case CollectionRequest.Cluster c -> local.execute(request).thenApply(answer -> clusterInfo(c.collection(), answer));
         default -> local.execute(request);
       };
     } catch (ApiException e) {
       return CompletableFuture.failedFuture(e);
     }
+  }
+
+  /**
+   * Qdrant's {@code CollectionClusterInfo} of this peer: the shards it holds with their points, the
+   * others with the peer that holds them.
+   */
+  @SuppressWarnings("unchecked")
+  private Object clusterInfo(String name, Object answer) {
+    if (!(answer instanceof Map<?, ?> info)) {
+      return answer;
+    }
+    MetaState.CollectionMeta meta = consensus.meta().state().resolve(name);
+    if (meta == null) {
+      return answer;
+    }
+    long self = consensus.selfId();
+    java.util.Set<Integer> mine = new java.util.HashSet<>();
+    meta.shardsOn(self).forEach(s -> mine.add(s.id()));
+    Map<String, Object> out = new LinkedHashMap<>((Map<String, Object>) info);
+    out.put("peer_id", self);
+    List<Object> local = new ArrayList<>();
+    for (Object s : (List<Object>) info.get("local_shards")) {
+      if (s instanceof Map<?, ?> shard && mine.contains(((Number) shard.get("shard_id")).intValue())) {
+        local.add(shard);
+      }
+    }
+    List<Object> remote = new ArrayList<>();
+    for (ShardMeta s : meta.shards()) {
+      for (long peer : s.replicas()) {
+        if (peer != self) {
+          Map<String, Object> r = new LinkedHashMap<>();
+          r.put("shard_id", s.id());
+          if (s.key() != null) {
+            r.put("shard_key", s.key());
+          }
+          r.put("peer_id", peer);
+          r.put("state", "Active");
+          remote.add(r);
+        }
+      }
+    }
+    out.put("local_shards", local);
+    out.put("remote_shards", remote);
+    return out;
   }
 
   /** The field name as the payload schema keys it. */

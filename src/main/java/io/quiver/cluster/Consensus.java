@@ -23,6 +23,9 @@ public interface Consensus extends AutoCloseable {
   /** The Raft state, for {@code GET /cluster}. */
   RaftStatus status();
 
+  /** This peer's id. */
+  long selfId();
+
   /** This peer's Raft server address ({@code host:port}). */
   String raftAddress();
 

@@ -85,6 +85,11 @@ public final class RaftConsensus implements Consensus {
   }
 
   @Override
+  public long selfId() {
+    return raft.peerId();
+  }
+
+  @Override
   public String raftAddress() {
     return raft.address();
   }

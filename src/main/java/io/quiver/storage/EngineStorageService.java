@@ -81,7 +81,17 @@ public final class EngineStorageService implements StorageService {
   private final ExecutorService writes;
   private final ScheduledExecutorService maintenance;
 
-  private EngineStorageService(QuiverConfig config, StorageIo io) throws IOException {
+  /**
+   * The shards of a collection that other nodes hold, as endpoints this node's coordinator reaches
+   * them through (the cluster layer provides it; a single node has none).
+   */
+  @FunctionalInterface
+  public interface RemoteShards {
+    /** The endpoint of shard {@code id} of {@code collection}, held by another node. */
+    io.quiver.storage.collection.ShardEndpoint endpoint(String collection, int id);
+  }
+
+  private EngineStorageService(QuiverConfig config, StorageIo io, RemoteShards remote) throws IOException {
     this.storageIo = io;
     var s = config.storage();
     int cores = Runtime.getRuntime().availableProcessors();
@@ -94,7 +104,23 @@ public final class EngineStorageService implements StorageService {
             s.walFsyncIntervalMs(), s.walCapacityMb() * 1024L * 1024L),
         s.commitIntervalSec() * 1000L, 1000);
     catalogue = new Catalogue(s.storagePath(), Json.MAPPER);
-    opener = LocalShard.opener(this::openShard, this::onPool);
+    Collection.ShardOpener local = LocalShard.opener(this::openShard, this::onPool);
+    opener = remote == null ? local : new Collection.ShardOpener() {
+      @Override
+      public Shard open(Path dir, CollectionSchema schema) throws IOException {
+        return local.open(dir, schema);
+      }
+
+      @Override
+      public io.quiver.storage.collection.ShardEndpoint endpoint(Collection collection, int id, Shard shard) {
+        return local.endpoint(collection, id, shard);
+      }
+
+      @Override
+      public io.quiver.storage.collection.ShardEndpoint remote(Collection collection, int id) {
+        return remote.endpoint(collection.name, id);
+      }
+    };
     collections = new CollectionService(catalogue, opener);
     queries = new QueryService(catalogue);
     snapshots = new SnapshotOps(catalogue, Json.MAPPER, s.storagePath(), s.snapshotsPath(), opener);
@@ -115,6 +141,16 @@ public final class EngineStorageService implements StorageService {
     return catalogue;
   }
 
+  /**
+   * Creates this node's part of a cluster's collection: its config, all its shard ids, of which it
+   * holds {@code localIds} (the others are reached through {@link RemoteShards}). 409 when it exists.
+   */
+  public void createPart(String name, com.fasterxml.jackson.databind.node.ObjectNode config, List<Integer> shardIds,
+      java.util.Set<Integer> localIds) throws IOException {
+    String method = config.path("params").path("sharding_method").asText("auto");
+    catalogue.create(name, config, new io.quiver.storage.collection.ShardLayout(method, shardIds), localIds, opener);
+  }
+
   /** Opens every collection of the storage directory; fails (closing what it opened) if one cannot load. */
   public static EngineStorageService open(QuiverConfig config) throws IOException {
     return open(config, StorageIo.REAL);
@@ -122,7 +158,12 @@ public final class EngineStorageService implements StorageService {
 
   /** As {@link #open(QuiverConfig)}, with the shards' files reached through {@code io} (a test seam). */
   public static EngineStorageService open(QuiverConfig config, StorageIo io) throws IOException {
-    var service = new EngineStorageService(config, io);
+    return open(config, io, null);
+  }
+
+  /** As {@link #open(QuiverConfig)}, for a node of a cluster: the shards other nodes hold are reached through {@code remote}. */
+  public static EngineStorageService open(QuiverConfig config, StorageIo io, RemoteShards remote) throws IOException {
+    var service = new EngineStorageService(config, io, remote);
     try {
       for (String name : StorageLayout.collectionNames(config.storage().storagePath())) {
         long t0 = System.nanoTime();

@@ -186,7 +186,6 @@ class ShardedClusterIT {
   }
 
   @Test
-  @org.junit.jupiter.api.Disabled("until points are routed to the peers holding their shards")
   void aShardedCollectionAnswersAsOneShard() throws Exception {
     int[] p2p = {JarProcess.freePort(), JarProcess.freePort(), JarProcess.freePort()};
     JarProcess a = node(0, p2p);

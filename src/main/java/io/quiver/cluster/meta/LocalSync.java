@@ -6,7 +6,7 @@ import io.quiver.request.AliasRequest;
 import io.quiver.request.CollectionRequest;
 import io.quiver.request.Request;
 import io.quiver.request.WriteParams;
-import io.quiver.storage.StorageService;
+import io.quiver.storage.EngineStorageService;
 import io.quiver.storage.collection.Catalogue;
 import io.quiver.storage.collection.Collection;
 import java.util.ArrayList;
@@ -32,12 +32,15 @@ public final class LocalSync implements ClusterMeta.Listener {
   private static final Logger log = LoggerFactory.getLogger(LocalSync.class);
   private static final long STEP_SECONDS = 600;
 
-  private final StorageService local;
+  private final EngineStorageService local;
   private final Catalogue catalogue;
+  private final long self;
 
-  public LocalSync(StorageService local, Catalogue catalogue) {
+  /** @param self this node's peer id: it holds the shards whose replicas name it */
+  public LocalSync(EngineStorageService local, long self) {
     this.local = local;
-    this.catalogue = catalogue;
+    this.catalogue = local.catalogue();
+    this.self = self;
   }
 
   @Override
@@ -87,7 +90,18 @@ public final class LocalSync implements ClusterMeta.Listener {
       return;
     }
     if (local == null) {
-      run(new CollectionRequest.Create(name, meta.config(), null, null));
+      List<Integer> ids = meta.shards().stream().map(ShardMeta::id).toList();
+      Set<Integer> mine = new java.util.TreeSet<>(meta.shardsOn(self).stream().map(ShardMeta::id).toList());
+      try {
+        if (ids.isEmpty()) {
+          // custom sharding before its first shard key: the collection exists, with no shard yet
+          run(new CollectionRequest.Create(name, meta.config(), null, null));
+        } else {
+          this.local.createPart(name, meta.config(), ids, mine);
+        }
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException("collection " + name + " not created here", e);
+      }
       local = catalogue.resolve(name);
     } else if (!local.config().toString().equals(meta.config().toString())) {
       Collection col = local;

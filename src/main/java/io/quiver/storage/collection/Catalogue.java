@@ -76,6 +76,15 @@ public final class Catalogue {
 
   /** Creates a collection: 409 when the name is taken by a collection or an alias. */
   public Collection create(String name, ObjectNode config, Collection.ShardOpener opener) throws IOException {
+    return create(name, config, ShardLayout.forNew(config), null, opener);
+  }
+
+  /**
+   * Creates a collection of these shards, of which {@code localIds} (null: all) are held here: 409
+   * when the name is taken by a collection or an alias.
+   */
+  public Collection create(String name, ObjectNode config, ShardLayout layout, java.util.Set<Integer> localIds,
+      Collection.ShardOpener opener) throws IOException {
     Names.check(name);
     synchronized (changes) {
       if (collections.containsKey(name)) {
@@ -88,7 +97,7 @@ public final class Catalogue {
       AtomicFiles.deleteTree(dir);
       Collection c;
       try {
-        c = Collection.create(name, dir, config, mapper, opener);
+        c = Collection.create(name, dir, config, layout, localIds, mapper, opener);
       } catch (IOException | RuntimeException e) {
         AtomicFiles.deleteTree(dir);
         throw e;

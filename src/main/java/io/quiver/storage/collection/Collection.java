@@ -67,6 +67,14 @@ public final class Collection implements Closeable {
     this.mapper = mapper;
     Map<Integer, ShardEndpoint> e = new TreeMap<>();
     this.local.forEach((id, shard) -> e.put(id, opener.endpoint(this, id, shard)));
+    for (int id : layout.shardIds()) {
+      if (!this.local.containsKey(id)) {
+        ShardEndpoint remote = opener.remote(this, id);
+        if (remote != null) {
+          e.put(id, remote);
+        }
+      }
+    }
     this.endpoints = Collections.unmodifiableMap(e);
   }
 
@@ -76,6 +84,11 @@ public final class Collection implements Closeable {
 
     /** The endpoint of a local shard of {@code collection}. */
     ShardEndpoint endpoint(Collection collection, int id, Shard shard);
+
+    /** The endpoint of a shard of {@code collection} held by another node, or null when there are no others (a single node). */
+    default ShardEndpoint remote(Collection collection, int id) {
+      return null;
+    }
   }
 
   /** Writes the config files of a new collection ({@link ShardLayout#forNew its layout} from the config), then opens all its shards. */
@@ -92,6 +105,9 @@ public final class Collection implements Closeable {
       ObjectMapper mapper, ShardOpener opener) throws IOException {
     Files.createDirectories(dir);
     AtomicFiles.write(dir.resolve(PAYLOAD_INDEX), mapper.writeValueAsBytes(mapper.createObjectNode()));
+    if (localIds != null) {
+      layout = layout.withLocal(localIds);
+    }
     layout.write(dir, mapper);
     AtomicFiles.write(dir.resolve(CONFIG), mapper.writerWithDefaultPrettyPrinter().writeValueAsBytes(config));
     return open(name, dir, localIds, mapper, opener);
@@ -112,7 +128,7 @@ public final class Collection implements Closeable {
     ObjectNode config = StorageLayout.readConfig(dir, mapper);
     PayloadSchema payload = readPayloadSchema(dir, mapper);
     ShardLayout layout = ShardLayout.read(dir, mapper);
-    List<Integer> ids = localIds == null ? layout.shardIds() : layout.shardIds().stream().filter(localIds::contains).toList();
+    List<Integer> ids = localIds == null ? layout.local() : layout.shardIds().stream().filter(localIds::contains).toList();
     if (localIds != null && !layout.shardIds().containsAll(localIds)) {
       throw new IllegalArgumentException("collection " + name + " has no shards " + localIds + " (its shards: " + layout.shardIds() + ")");
     }
