@@ -268,6 +268,21 @@ class ShardedClusterIT {
     assertEquals(400, refused.statusCode(), refused.body());
     assertEquals(400, call(c, "POST", "/collections/sharded/points/count", "{\"exact\": true}").get("count").asInt());
 
+    // a write lock on one peer refuses writes that would store anything there, whichever peer they enter,
+    // before any shard changes; searches and deletes go on
+    call(c, "POST", "/locks", "{\"write\": true, \"error_message\": \"c is full\"}");
+    var locked = a.send("PUT", "/collections/sharded/points?wait=true",
+        Json.MAPPER.writeValueAsString(F.objectNode().set("points", points(rnd, 2000, 30))));
+    assertEquals(403, locked.statusCode(), locked.body());
+    assertEquals("Storage locked: c is full", Json.MAPPER.readTree(locked.body()).at("/status/error").asText());
+    assertEquals(400, call(b, "POST", "/collections/sharded/points/count", "{\"exact\": true}").get("count").asInt());
+    call(a, "POST", "/collections/sharded/points/search", "{\"vector\": " + vector(rnd) + ", \"limit\": 3}");
+    call(a, "POST", "/collections/sharded/points/delete?wait=true", "{\"points\": [0]}");
+    call(a, "POST", "/collections/single/points/delete?wait=true", "{\"points\": [0]}");
+    call(c, "POST", "/locks", "{\"write\": false}");
+    call(a, "PUT", "/collections/sharded/points?wait=true", F.objectNode().set("points", points(new Random(5), 2000, 30)));
+    call(a, "PUT", "/collections/single/points?wait=true", F.objectNode().set("points", points(new Random(5), 2000, 30)));
+
     // deletes by filter reach every shard
     call(a, "POST", "/collections/sharded/points/delete?wait=true", "{\"filter\": " + filter + "}");
     call(a, "POST", "/collections/single/points/delete?wait=true", "{\"filter\": " + filter + "}");

@@ -207,6 +207,27 @@ public final class RemoteShard implements ShardEndpoint {
   }
 
   @Override
+  public CompletionStage<Runnable> reserve() {
+    long peer;
+    try {
+      peer = owner.getAsLong();
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    var lock = new io.quiver.lock.LockClient(vertx, new Addresses(Long.toString(peer)));
+    CompletableFuture<Runnable> out = new CompletableFuture<>();
+    lock.acquire().onComplete(ar -> {
+      if (ar.succeeded()) {
+        long permit = ar.result();
+        out.complete(() -> lock.release(permit));
+      } else {
+        out.completeExceptionally(ar.cause() instanceof ApiException api ? api : failure(ar.cause(), peer));
+      }
+    });
+    return out;
+  }
+
+  @Override
   public CompletionStage<WriteResult> write(Write call) {
     ObjectNode m = message("write");
     m.set("operations", ShardCodec.tree(RequestJson.OPERATIONS.write(call.operations())));

@@ -61,6 +61,17 @@ public interface ShardEndpoint {
   /** The shard's figures: points, segments, vectors. */
   CompletionStage<Stats> stats();
 
+  /**
+   * Before a write that adds data: holds the write permission of the node that stores this shard
+   * (its write lock and disk write block), so that a write refused by any node changes nothing on
+   * any. Completes with what releases the hold, or fails with that node's refusal (403 or 507 and its
+   * message). A shard stored on the coordinator's own node needs nothing here: the node's own
+   * permission was taken when the request entered it.
+   */
+  default CompletionStage<Runnable> reserve() {
+    return java.util.concurrent.CompletableFuture.completedFuture(() -> { });
+  }
+
   /** Applies the operations (already checked against the collection, and only this shard's part) as one write. */
   CompletionStage<WriteResult> write(Write call);
 

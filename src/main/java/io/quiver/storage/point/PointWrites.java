@@ -63,7 +63,43 @@ public final class PointWrites {
       }
       parts = split(col, write.operations());
     }
-    return checkExisting(col, write.operations(), parts.size()).thenCompose(v -> {
+    return checkExisting(col, write.operations(), parts.size())
+        .thenCompose(v -> write.access().needsWritePermission() ? reserve(col, parts.keySet()) : CompletableFuture.completedFuture(List.<Runnable>of()))
+        .thenCompose(holds -> send(col, write, parts, wait).whenComplete((r, e) -> holds.forEach(Runnable::run)));
+  }
+
+  /**
+   * The write permission of every node that stores a part of the write, or the first refusal (the
+   * holds taken are released): a node that is write-locked or out of disk refuses the whole write.
+   */
+  private static CompletionStage<List<Runnable>> reserve(Collection col, java.util.Set<Integer> targets) {
+    List<CompletableFuture<Runnable>> holds = new ArrayList<>();
+    for (int id : targets) {
+      ShardEndpoint e = col.endpoints().get(id);
+      holds.add(e == null ? CompletableFuture.completedFuture(() -> { }) : Shards.attempt(e::reserve).toCompletableFuture());
+    }
+    return CompletableFuture.allOf(holds.toArray(CompletableFuture[]::new)).handle((v, err) -> {
+      List<Runnable> taken = new ArrayList<>();
+      Throwable first = null;
+      for (CompletableFuture<Runnable> h : holds) {
+        try {
+          taken.add(h.join());
+        } catch (RuntimeException failure) {
+          if (first == null) {
+            first = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+          }
+        }
+      }
+      if (first != null) {
+        taken.forEach(Runnable::run);
+        throw first instanceof RuntimeException r ? r : new java.util.concurrent.CompletionException(first);
+      }
+      return taken;
+    });
+  }
+
+  private static CompletionStage<Object> send(Collection col, PointWrite write, Map<Integer, List<PointOperation>> parts, boolean wait) {
+    {
       List<CompletionStage<ShardEndpoint.WriteResult>> calls = new ArrayList<>();
       List<Integer> targets = new ArrayList<>(parts.keySet());
       for (int id : targets) {
@@ -81,7 +117,7 @@ public final class PointWrites {
         Map<String, Object> one = updateResult(seq, completed);
         return write.batch() ? java.util.Collections.nCopies(write.operations().size(), one) : one;
       });
-    });
+    }
   }
 
   /**
