@@ -261,6 +261,12 @@ public final class DeploymentVerticle extends VerticleBase {
   private Future<Void> deployRecovery(String message) {
     log.warn("Node {} starts in RECOVERY MODE: {}", node.peerId(), message);
     var path = config.storage().storagePath();
+    if (clusterManager != null) {
+      // in a cluster the node keeps its place in the Raft group; its shards serve nothing
+      return step("storage verticle (metadata only, recovery mode, cluster)",
+          new StorageVerticle(node.addresses(), "metadata only, recovery mode, cluster", () -> ClusterBoot.openRecovery(vertx,
+              clusterManager, config, node.peerId(), MetadataOnlyStorageService.open(path, message), ((ClusterPeers) peers)::consensus)));
+    }
     return step("storage verticle (metadata only, recovery mode)",
         new StorageVerticle(node.addresses(), "metadata only, recovery mode", () -> MetadataOnlyStorageService.open(path, message)));
   }

@@ -121,28 +121,9 @@ public final class ClusterBoot {
     var machine = RaftConsensus.machine(meta);
 
     List<String> local = engine.catalogue().names();
-    RaftNode raft;
-    boolean formed = false;
-    if (resumed) {
-      raft = RaftNode.join(options, machine, List.of()).toCompletableFuture().get(JOIN_WAIT.toSeconds(), TimeUnit.SECONDS);
-      log.info("Resumed the cluster's consensus at {} (Raft state in {})", raft.address(), dir);
-    } else {
-      Forming forming = new Forming(vertx, manager, cluster, host);
-      List<InetSocketAddress> group = forming.await();
-      if (group.isEmpty()) {
-        raft = RaftNode.start(options, machine);
-        formed = true;
-        log.info("Formed a new cluster: this peer is the first member of its Raft group, at {}", raft.address());
-      } else {
-        if (!local.isEmpty()) {
-          throw new IllegalStateException("This node's storage holds collections " + local + " and it is joining an existing "
-              + "cluster whose metadata would replace them: start it with an empty storage directory, or move them away first");
-        }
-        log.info("Joining the cluster's consensus through {}", group);
-        raft = RaftNode.join(options, machine, group).toCompletableFuture().get(JOIN_WAIT.toSeconds(), TimeUnit.SECONDS);
-        log.info("Joined the cluster's consensus at {}", raft.address());
-      }
-    }
+    boolean formed = !resumed;
+    RaftNode raft = startRaft(vertx, manager, cluster, options, machine, local);
+    formed &= raft.info().peers().size() == 1 && meta.state().peers().isEmpty();
     var consensus = new RaftConsensus(raft, meta);
     try {
       PeerMeta self = new PeerMeta(peerId, p2pUri(cluster, host), null, raft.address());
@@ -161,6 +142,80 @@ public final class ClusterBoot {
         members.unregister();
         shards.close();
       });
+    } catch (Exception | Error e) {
+      consensus.close();
+      throw e;
+    }
+  }
+
+  /** Resumes this node's Raft membership, forms a new group, or joins the existing one. */
+  private static RaftNode startRaft(Vertx vertx, ClusterManager manager, QuiverConfig.Cluster cluster, RaftNode.Options options,
+      io.quiver.cluster.raft.MetaMachine machine, List<String> localCollections) throws Exception {
+    if (RaftNode.hasState(options.dir())) {
+      RaftNode raft = RaftNode.join(options, machine, List.of()).toCompletableFuture().get(JOIN_WAIT.toSeconds(), TimeUnit.SECONDS);
+      log.info("Resumed the cluster's consensus at {} (Raft state in {})", raft.address(), options.dir());
+      return raft;
+    }
+    List<InetSocketAddress> group = new Forming(vertx, manager, cluster, options.host()).await();
+    if (group.isEmpty()) {
+      RaftNode raft = RaftNode.start(options, machine);
+      log.info("Formed a new cluster: this peer is the first member of its Raft group, at {}", raft.address());
+      return raft;
+    }
+    if (!localCollections.isEmpty()) {
+      throw new IllegalStateException("This node's storage holds collections " + localCollections + " and it is joining an "
+          + "existing cluster whose metadata would replace them: start it with an empty storage directory, or move them away first");
+    }
+    log.info("Joining the cluster's consensus through {}", group);
+    RaftNode raft = RaftNode.join(options, machine, group).toCompletableFuture().get(JOIN_WAIT.toSeconds(), TimeUnit.SECONDS);
+    log.info("Joined the cluster's consensus at {}", raft.address());
+    return raft;
+  }
+
+  /**
+   * A node in recovery mode: it keeps its place in the Raft group (resumes or joins it) and serves
+   * the metadata-only storage. Its shards are not served: other peers' reads of them fail with 503
+   * naming the shard and this peer. A collection deleted here is deleted cluster-wide through
+   * consensus, and every deletion the group commits removes the local copy; other changes are put
+   * right when the node starts normally again.
+   */
+  public static ClusterStorageService openRecovery(Vertx vertx, ClusterManager manager, QuiverConfig config, long peerId,
+      io.quiver.storage.StorageService metadataOnly, Consumer<Consensus> started) throws Exception {
+    var cluster = config.cluster();
+    Path dir = config.storage().storagePath().resolve(RAFT_DIR);
+    String host = advertisedHost(cluster, manager);
+    ClusterMeta meta = new ClusterMeta();
+    meta.listen(new KnownPeers(dir));
+    meta.listen(new ClusterMeta.Listener() {
+      @Override
+      public void applied(MetaOp op, MetaState before, MetaState after) {
+        before.collections().keySet().stream().filter(n -> !after.collections().containsKey(n)).forEach(this::drop);
+      }
+
+      @Override
+      public void restored(MetaState state) {
+        // deletions only: whatever else changed is put right by a normal start
+      }
+
+      private void drop(String name) {
+        try {
+          metadataOnly.execute(new io.quiver.request.CollectionRequest.Delete(name, null)).toCompletableFuture().get(60, TimeUnit.SECONDS);
+        } catch (Exception e) {
+          log.warn("Recovery mode: the local copy of deleted collection {} was not removed: {}", name, e.toString());
+        }
+      }
+    });
+    RaftNode raft = startRaft(vertx, manager, cluster, RaftNode.Options.of(peerId, host, cluster.raftPort(), dir),
+        RaftConsensus.machine(meta), List.of());
+    var consensus = new RaftConsensus(raft, meta);
+    try {
+      PeerMeta self = new PeerMeta(peerId, p2pUri(cluster, host), null, raft.address());
+      if (!self.equals(meta.state().peers().get(peerId))) {
+        await(consensus.propose(new MetaOp.PutPeer(self), JOIN_WAIT));
+      }
+      MessageConsumer<JsonObject> members = answerJoins(vertx, consensus);
+      started.accept(consensus);
+      return new ClusterStorageService(metadataOnly, consensus, members::unregister);
     } catch (Exception | Error e) {
       consensus.close();
       throw e;

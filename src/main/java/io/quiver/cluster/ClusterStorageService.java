@@ -53,6 +53,10 @@ public final class ClusterStorageService implements StorageService {
 
   @Override
   public CompletionStage<Object> execute(Request request) {
+    if ("recovery".equals(local.mode()) && !(request instanceof CollectionRequest.Delete)) {
+      // recovery mode lists, describes and deletes; it refuses the rest itself, with its message
+      return local.execute(request);
+    }
     try {
       return switch (request) {
         case CollectionRequest.Create c -> create(c);

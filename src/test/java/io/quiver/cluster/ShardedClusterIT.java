@@ -47,6 +47,10 @@ class ShardedClusterIT {
   }
 
   JarProcess node(int index, int[] p2p) throws Exception {
+    return node(index, p2p, Map.of());
+  }
+
+  JarProcess node(int index, int[] p2p, Map<String, String> extra) throws Exception {
     List<String> members = new ArrayList<>();
     for (int p : p2p) {
       members.add("127.0.0.1:" + p);
@@ -56,6 +60,7 @@ class ShardedClusterIT {
     env.put("QDRANT__CLUSTER__P2P__HOST", "127.0.0.1");
     env.put("QDRANT__CLUSTER__P2P__PORT", Integer.toString(p2p[index]));
     env.put("QDRANT__CLUSTER__MEMBERS", String.join(",", members));
+    env.putAll(extra);
     var p = JarProcess.start(dir.resolve("node" + index), env, ClusterIT.JVM);
     started.add(p);
     return p;
@@ -289,5 +294,21 @@ class ShardedClusterIT {
     assertEquals(call(a, "POST", "/collections/single/points/count", "{\"exact\": true}"),
         call(c, "POST", "/collections/sharded/points/count", "{\"exact\": true}"));
     assertTrue(Files.exists(dir.resolve("node0")));
+
+    // a peer restarted in recovery mode keeps its place: its shards answer 503 naming them and the
+    // peer, never a partial result; a collection deleted there is deleted everywhere
+    long cId = call(c, "GET", "/cluster", null).get("peer_id").asLong();
+    c.kill();
+    JarProcess recovering = node(2, p2p, Map.of("QDRANT__STORAGE__RECOVERY_MODE", "c is being repaired"));
+    awaitCluster(recovering, s -> hasLeaderOf(s, 3));
+    var partial = a.send("POST", "/collections/sharded/points/count", "{\"exact\": true}");
+    assertEquals(503, partial.statusCode(), partial.body());
+    assertTrue(partial.body().contains("peer " + cId), partial.body());
+    var refusedHere = recovering.send("POST", "/collections/sharded/points/count", "{\"exact\": true}");
+    assertTrue(refusedHere.body().contains("c is being repaired"), refusedHere.body());
+    call(recovering, "DELETE", "/collections/sharded", null);
+    awaitCollection(a, "sharded", false);
+    awaitCollection(b, "sharded", false);
+    awaitCollection(recovering, "sharded", false);
   }
 }
