@@ -18,8 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 
 /**
  * A collection on disk: {@code <dir>/config.json} (the whole config), {@code
@@ -220,24 +218,6 @@ public final class Collection implements Closeable {
     try (Lease ignored = lease()) {
       return op.get();
     }
-  }
-
-  /** Runs the asynchronous {@code op} unless the collection is being or has been dropped; the lease ends when its stage does. */
-  public <T> CompletionStage<T> useAsync(IoSupplier<CompletionStage<T>> op) {
-    Lease lease;
-    try {
-      lease = lease();
-    } catch (RuntimeException e) {
-      return CompletableFuture.failedFuture(e);
-    }
-    CompletionStage<T> stage;
-    try {
-      stage = op.get();
-    } catch (IOException | RuntimeException e) {
-      lease.close();
-      return CompletableFuture.failedFuture(e);
-    }
-    return stage.whenComplete((r, e) -> lease.close());
   }
 
   /** A hold on the collection: it is not dropped until every lease is closed. Close exactly once, from any thread. */

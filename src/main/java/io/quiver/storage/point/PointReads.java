@@ -1,6 +1,5 @@
 package io.quiver.storage.point;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -217,10 +216,5 @@ public final class PointReads {
       }
       return out;
     });
-  }
-
-  /** Unused by callers that need no payload: the JSON of a missing value. */
-  static JsonNode orNull(JsonNode n) {
-    return n == null ? F.nullNode() : n;
   }
 }

@@ -16,8 +16,6 @@ import io.quiver.engine.query.Plan;
 import io.quiver.engine.query.QueryExecutor;
 import io.quiver.engine.query.Sampling;
 import io.quiver.error.ApiException;
-import io.quiver.request.WithPayload;
-import io.quiver.request.WithVector;
 import io.quiver.storage.collection.Collection;
 import io.quiver.storage.collection.ShardEndpoint;
 import io.quiver.storage.point.PointReads;
@@ -246,10 +244,5 @@ public final class LocalShard implements ShardEndpoint {
       long seq = PointWrites.applyToShard(shard, collection.schema(), call.operations(), call.waitForResult());
       return new WriteResult(seq, call.waitForResult() && shard.isVisible(seq));
     });
-  }
-
-  /** For the dispatcher's checks: whether {@code payload} and {@code vector} select anything. */
-  static boolean selects(WithPayload payload, WithVector vector) {
-    return payload.enabled() || vector.enabled();
   }
 }
