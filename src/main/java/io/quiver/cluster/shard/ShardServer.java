@@ -83,7 +83,15 @@ public final class ShardServer implements AutoCloseable {
       throw new ApiException(503, "Service unavailable: shard " + shard + " of collection `" + name + "` is not on this peer");
     }
     ShardEndpoint e = col.endpoints().get(shard);
-    return col.useAsync(() -> run(e, m.get("call").asText(), m));
+    Collection.Lease lease = col.lease(); // the collection is not dropped under a call
+    CompletionStage<JsonNode> out;
+    try {
+      out = run(e, m.get("call").asText(), m);
+    } catch (RuntimeException | Error failure) {
+      lease.close();
+      throw failure;
+    }
+    return out.whenComplete((r, err) -> lease.close());
   }
 
   private static CompletionStage<JsonNode> run(ShardEndpoint e, String call, JsonNode m) {
