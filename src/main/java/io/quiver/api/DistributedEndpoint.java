@@ -22,10 +22,16 @@ import java.util.Map;
 final class DistributedEndpoint implements Endpoint {
   private final StorageClient storage;
   private final long peerId;
+  private final io.quiver.cluster.Peers peers;
 
   DistributedEndpoint(StorageClient storage, long peerId) {
+    this(storage, peerId, io.quiver.cluster.Peers.single(peerId, null));
+  }
+
+  DistributedEndpoint(StorageClient storage, long peerId, io.quiver.cluster.Peers peers) {
     this.storage = storage;
     this.peerId = peerId;
+    this.peers = peers;
   }
 
   @Override
@@ -33,16 +39,34 @@ final class DistributedEndpoint implements Endpoint {
     String c = "/collections/{collection_name}";
     return List.of(
         Route.get(c + "/cluster", READ, this::clusterInfo),
-        Route.post(c + "/cluster", ADMIN, req -> refuseIfExists(req, "Distributed mode disabled")),
+        Route.post(c + "/cluster", ADMIN, req -> refuseIfExists(req, peers.clustered()
+            ? "Moving, replicating and dropping shard replicas is not supported by this version of the cluster"
+            : "Distributed mode disabled")),
         Route.put(c + "/shards", ADMIN, req -> shardKey(req, "created")),
         Route.post(c + "/shards/delete", ADMIN, req -> shardKey(req, "removed")),
         Route.post("/cluster/recover", ADMIN, req -> {
           throw ApiException.badRequest("Distributed mode disabled.");
         }),
-        Route.delete("/cluster/peer/{peer_id}", ADMIN, req -> {
-          parsePeerId(req.path("peer_id"));
-          throw ApiException.badRequest("Distributed mode disabled.");
-        }));
+        Route.delete("/cluster/peer/{peer_id}", ADMIN, this::removePeer));
+  }
+
+  /** {@code DELETE /cluster/peer/{id}?force&timeout}: as Qdrant, refused while the peer holds shards unless forced. */
+  private Future<Object> removePeer(ApiRequest req) {
+    long id = parsePeerId(req.path("peer_id"));
+    io.quiver.cluster.Consensus consensus = peers.consensus();
+    if (consensus == null) {
+      throw ApiException.badRequest("Distributed mode disabled.");
+    }
+    boolean force = "true".equalsIgnoreCase(req.query("force"));
+    long timeout = 30;
+    if (req.query("timeout") != null) {
+      try {
+        timeout = Math.max(1, Long.parseLong(req.query("timeout")));
+      } catch (NumberFormatException e) {
+        throw ApiException.badRequest("Format error in query params: timeout: invalid digit found in string");
+      }
+    }
+    return Future.fromCompletionStage(consensus.removePeer(id, force, java.time.Duration.ofSeconds(timeout))).map(v -> true);
   }
 
   /** Fails with 404 when the collection (or alias) does not exist, else with 400 {@code refusal}. */
@@ -78,9 +102,9 @@ final class DistributedEndpoint implements Endpoint {
     return refuseIfExists(req, "Shard Key " + shown + " cannot be " + verb + " with Auto sharding method");
   }
 
-  private static void parsePeerId(String raw) {
+  private static long parsePeerId(String raw) {
     try {
-      Long.parseUnsignedLong(raw);
+      return Long.parseUnsignedLong(raw);
     } catch (NumberFormatException e) {
       throw ApiException.formatError("peer_id: expected an unsigned 64-bit integer, got `" + raw + "`");
     }

@@ -90,7 +90,7 @@ public final class HttpRouterVerticle extends VerticleBase {
         new ServiceEndpoint(node, storage, lock, stats, grpcStats, peers),
         new LockEndpoint(lock, new ClusterLocks(vertx, peers, sendFailures)),
         new ClusterEndpoint(peers, sendFailures),
-        new DistributedEndpoint(storage, node.peerId()),
+        new DistributedEndpoint(storage, node.peerId(), peers),
         new LockHistoryEndpoint(lock),
         new CollectionsEndpoint(storage),
         new PointsEndpoint(storage),

@@ -17,6 +17,12 @@ public interface Consensus extends AutoCloseable {
    */
   CompletionStage<Void> propose(MetaOp op, Duration timeout);
 
+  /**
+   * Removes a peer from the cluster: from the metadata (refused while it holds shards, unless {@code
+   * force}: then its replicas are dropped), then from the Raft group.
+   */
+  CompletionStage<Void> removePeer(long peer, boolean force, Duration timeout);
+
   /** The replicated state machine (its state, and who hears of changes). */
   ClusterMeta meta();
 

@@ -68,6 +68,14 @@ public final class RaftConsensus implements Consensus {
   }
 
   @Override
+  public CompletionStage<Void> removePeer(long peer, boolean force, Duration timeout) {
+    return propose(new MetaOp.RemovePeer(peer, force), timeout).thenCompose(v -> raft.removePeer(peer)
+        .exceptionally(e -> {
+          throw failure(e);
+        }));
+  }
+
+  @Override
   public ClusterMeta meta() {
     return meta;
   }

@@ -64,7 +64,8 @@ public sealed interface MetaOp {
   /** A peer joins, or tells its new addresses after a restart. */
   record PutPeer(PeerMeta peer) implements MetaOp {}
 
-  record RemovePeer(long id) implements MetaOp {}
+  /** A peer leaves; with {@code force} even while it holds shards (their replicas there are dropped). */
+  record RemovePeer(long id, boolean force) implements MetaOp {}
 
   // ---- JSON form ----
 
@@ -108,7 +109,7 @@ public sealed interface MetaOp {
       }
       case DropShardKey k -> o.put("op", "drop_shard_key").put("collection", k.collection()).set("key", k.key());
       case PutPeer p -> o.put("op", "put_peer").set("peer", p.peer().toJson());
-      case RemovePeer r -> o.put("op", "remove_peer").put("id", r.id());
+      case RemovePeer r -> o.put("op", "remove_peer").put("id", r.id()).put("force", r.force());
     }
     return o;
   }
@@ -147,7 +148,7 @@ public sealed interface MetaOp {
       case "create_shard_key" -> new CreateShardKey(o.get("collection").asText(), o.get("key"), ShardMeta.fromJson(o.get("shards")));
       case "drop_shard_key" -> new DropShardKey(o.get("collection").asText(), o.get("key"));
       case "put_peer" -> new PutPeer(PeerMeta.fromJson(o.get("peer")));
-      case "remove_peer" -> new RemovePeer(o.get("id").asLong());
+      case "remove_peer" -> new RemovePeer(o.get("id").asLong(), o.path("force").asBoolean(false));
       default -> throw new IllegalArgumentException("unknown metadata operation '" + op + "'");
     };
   }

@@ -150,15 +150,26 @@ public record MetaState(SortedMap<Long, PeerMeta> peers, SortedMap<String, Colle
         yield new MetaState(next, collections, aliases);
       }
       case MetaOp.RemovePeer r -> {
+        if (!peers.containsKey(r.id())) {
+          throw ApiException.badRequest("Peer " + r.id() + " does not exist");
+        }
+        var nextCollections = new TreeMap<String, CollectionMeta>();
         for (CollectionMeta c : collections.values()) {
           if (!c.shardsOn(r.id()).isEmpty()) {
-            throw ApiException.badRequest("Peer " + r.id() + " has shards of collection `" + c.name()
-                + "`: move or drop them first");
+            if (!r.force()) {
+              throw ApiException.badRequest("Cannot remove peer " + r.id() + " as there are shards on it");
+            }
+            List<ShardMeta> shards = new ArrayList<>();
+            for (ShardMeta s : c.shards()) {
+              shards.add(new ShardMeta(s.id(), s.replicas().stream().filter(p -> p != r.id()).toList(), s.key()));
+            }
+            c = c.withShards(shards);
           }
+          nextCollections.put(c.name(), c);
         }
         var next = new TreeMap<>(peers);
         next.remove(r.id());
-        yield new MetaState(next, collections, aliases);
+        yield new MetaState(next, nextCollections, aliases);
       }
     };
   }

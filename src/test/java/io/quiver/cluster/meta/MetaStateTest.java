@@ -78,7 +78,7 @@ class MetaStateTest {
         new MetaOp.CreateIndex("docs", "n", Json.MAPPER.readTree("{\"data_type\": \"integer\", \"params\": {\"type\": \"integer\", \"lookup\": true, \"range\": false}}")),
         new MetaOp.ChangeAliases(List.of(new AliasRequest.Create("docs", "a"), new AliasRequest.Rename("a", "b"))),
         new MetaOp.DeleteIndex("docs", "n"),
-        new MetaOp.RemovePeer(9));
+        new MetaOp.RemovePeer(1, true));
     MetaState s = MetaState.EMPTY;
     for (MetaOp op : ops) {
       MetaOp back = MetaOp.fromBytes(op.toBytes());
