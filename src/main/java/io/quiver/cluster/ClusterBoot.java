@@ -126,10 +126,7 @@ public final class ClusterBoot {
     formed &= raft.info().peers().size() == 1 && meta.state().peers().isEmpty();
     var consensus = new RaftConsensus(raft, meta);
     try {
-      PeerMeta self = new PeerMeta(peerId, p2pUri(cluster, host), null, raft.address());
-      if (!self.equals(meta.state().peers().get(peerId))) {
-        consensus.propose(new MetaOp.PutPeer(self), JOIN_WAIT).toCompletableFuture().get(JOIN_WAIT.toSeconds(), TimeUnit.SECONDS);
-      }
+      announce(consensus, meta, new PeerMeta(peerId, p2pUri(cluster, host), null, raft.address()));
       if (formed) {
         adopt(consensus, engine, peerId);
       }
@@ -146,6 +143,39 @@ public final class ClusterBoot {
       consensus.close();
       throw e;
     }
+  }
+
+  /**
+   * Puts this peer's addresses in the metadata. A new peer waits for it (the others must know its
+   * URI); a known peer whose addresses changed (a pod restarted with a new IP) does it in the
+   * background, retrying, so that a restart does not wait for a majority of the peers to be up.
+   */
+  private static void announce(Consensus consensus, ClusterMeta meta, PeerMeta self) throws Exception {
+    PeerMeta known = meta.state().peers().get(self.id());
+    if (self.equals(known)) {
+      return;
+    }
+    if (known == null) {
+      await(consensus.propose(new MetaOp.PutPeer(self), JOIN_WAIT));
+      return;
+    }
+    Thread.ofVirtual().name("quiver-announce").start(() -> {
+      for (int attempt = 0; attempt < 600 && !self.equals(meta.state().peers().get(self.id())); attempt++) {
+        try {
+          await(consensus.propose(new MetaOp.PutPeer(self), Duration.ofSeconds(30)));
+        } catch (Exception e) {
+          if (attempt % 10 == 0) {
+            log.warn("This peer's new addresses are not in the cluster's metadata yet: {}", e.toString());
+          }
+          try {
+            Thread.sleep(1000);
+          } catch (InterruptedException stop) {
+            return;
+          }
+        }
+      }
+      log.info("The cluster knows this peer's new addresses: {}", self);
+    });
   }
 
   /** Resumes this node's Raft membership, forms a new group, or joins the existing one. */
@@ -209,10 +239,7 @@ public final class ClusterBoot {
         RaftConsensus.machine(meta), List.of());
     var consensus = new RaftConsensus(raft, meta);
     try {
-      PeerMeta self = new PeerMeta(peerId, p2pUri(cluster, host), null, raft.address());
-      if (!self.equals(meta.state().peers().get(peerId))) {
-        await(consensus.propose(new MetaOp.PutPeer(self), JOIN_WAIT));
-      }
+      announce(consensus, meta, new PeerMeta(peerId, p2pUri(cluster, host), null, raft.address()));
       MessageConsumer<JsonObject> members = answerJoins(vertx, consensus);
       started.accept(consensus);
       return new ClusterStorageService(metadataOnly, consensus, members::unregister);
