@@ -73,3 +73,24 @@ export async function apiText(path) {
   const { response, text } = await send('GET', path);
   return { status: response.status, text };
 }
+
+/**
+ * `fn` over `items` with at most `limit` calls at a time; resolves, in the order of `items`, to
+ * answers shaped as Promise.allSettled's, so that one failed item leaves the others shown.
+ */
+export async function settleBounded(items, limit, fn) {
+  const out = new Array(items.length);
+  let next = 0;
+  async function worker() {
+    while (next < items.length) {
+      const i = next++;
+      try {
+        out[i] = { status: 'fulfilled', value: await fn(items[i]) };
+      } catch (e) {
+        out[i] = { status: 'rejected', reason: e };
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}

@@ -1,10 +1,50 @@
-// The cluster: nodes, their lock state and mode. A single node when clustering is off or GET /cluster
-// is not there; only this node's lock when GET /locks?scope=cluster is not supported.
-import { api, ApiError } from '../api.js';
-import { badge, card, errorBox, h, table } from '../ui.js';
+// The cluster: the Raft group, its peers (p2p and REST URIs, up or down, write lock, role, mode) and
+// each collection's shards by node. show() asks the API; render() and shardTable() are pure
+// functions of its JSON answers, so that a test can feed them canned ones. A single node when
+// clustering is off or GET /cluster is not there.
+import { api, ApiError, settleBounded } from '../api.js';
+import { badge, card, count, errorBox, h, stat, table } from '../ui.js';
+
+/** Collections whose shards are asked for at once. */
+const PARALLEL_CALLS = 4;
+const PEER_TIMEOUT_MS = 3000;
 
 export function title() {
   return 'Cluster';
+}
+
+// Peer ids are 64-bit: JSON.parse rounds numbers such as `peer_id` and `leader`, never the string keys
+// of `peers`, so a number is matched to the key that rounds to it.
+function keyOf(ids, n) {
+  if (n === null || n === undefined) return null;
+  return ids.find((id) => Number(id) === Number(n)) ?? String(n);
+}
+
+function byId(a, b) {
+  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+}
+
+/**
+ * The peers of GET /cluster joined with the report of GET /locks?scope=cluster (null when there is
+ * none): that report asks every live node, so a peer of the Raft group missing from it is down.
+ */
+export function peers(status, locks) {
+  const ids = Object.keys(status.peers || {}).sort(byId);
+  const self = keyOf(ids, status.peer_id);
+  const leader = keyOf(ids, (status.raft_info || {}).leader);
+  return ids.map((id) => {
+    const answered = locks && locks.peers && locks.peers[id];
+    const silent = locks && locks.not_answered && locks.not_answered[id];
+    return {
+      id,
+      uri: status.peers[id].uri,
+      restUri: (answered || silent || {}).uri || null,
+      self: id === self,
+      leader: id === leader,
+      lock: answered || (silent ? { error: silent.error || 'no answer' } : null),
+      live: locks ? Boolean(answered || silent) : null,
+    };
+  });
 }
 
 function lockBadge(lock) {
@@ -20,20 +60,130 @@ function modeBadge(mode) {
   return h('span', { class: 'muted' }, mode || 'unknown');
 }
 
-/** Another node's mode, from its own telemetry (it may not be reachable from this browser). */
-async function remoteMode(uri) {
-  try {
-    const t = await api('GET', `${uri.replace(/\/$/, '')}/telemetry`, undefined, { absolute: true, timeoutMs: 3000 });
-    return t.app.features.recovery_mode ? 'recovery' : 'normal';
-  } catch (e) {
-    return e.status === 401 ? 'unknown (key refused)' : 'unknown (not reachable from this browser)';
-  }
+function liveBadge(live) {
+  if (live === null) return h('span', { class: 'muted' }, 'unknown');
+  return live ? badge('up', 'good') : badge('down', 'bad');
 }
 
-export async function show(root, _arg, ctx) {
-  await ctx.refreshStatus();
-  const node = ctx.node;
-  const thisMode = node.recovery ? 'recovery' : 'normal';
+function roleBadge(role) {
+  if (!role) return h('span', { class: 'muted' }, 'unknown');
+  return badge(role, role === 'Leader' ? 'good' : role === 'Follower' ? 'muted' : 'warn');
+}
+
+function stateBadge(state) {
+  return badge(state || 'unknown', state === 'Active' ? 'good' : state === 'Dead' ? 'bad' : 'warn');
+}
+
+function range(n) {
+  return Array.from({ length: Number(n) || 0 }, (_, i) => i);
+}
+
+/**
+ * One collection's shards by node, from GET /collections/{name}/cluster: a row per replica, this
+ * node's with its point count, another peer's with its id, marked when `peerList` says it is down.
+ */
+export function shardTable(info, peerList = []) {
+  const ids = peerList.map((p) => p.id);
+  const down = new Set(peerList.filter((p) => p.live === false).map((p) => p.id));
+  // this node's id only from the peers' keys: a rounded number would name another id
+  const self = peerList.find((p) => p.self)?.id ?? null;
+  const replicas = [
+    ...(info.local_shards || []).map((s) => ({ ...s, peer: self, local: true })),
+    ...(info.remote_shards || []).map((s) => ({ ...s, peer: keyOf(ids, s.peer_id), local: false })),
+  ];
+  const shardIds = [...new Set([...range(info.shard_count), ...replicas.map((r) => r.shard_id)])].sort((a, b) => a - b);
+  const rows = shardIds.flatMap((id) => {
+    const held = replicas.filter((r) => r.shard_id === id);
+    if (!held.length) {
+      return [h('tr', { 'data-test': 'shard-row', 'data-shard': id },
+        h('td', { class: 'num' }, id), h('td', { class: 'muted' }, 'no replica known'), h('td', {}), h('td', {}))];
+    }
+    return held.map((r) => h('tr', { 'data-test': 'shard-row', 'data-shard': id, 'data-peer': r.peer ?? 'self', 'data-local': String(r.local) },
+      h('td', { class: 'num' }, r.shard_key === undefined ? id : `${id} (key ${JSON.stringify(r.shard_key)})`),
+      h('td', { class: 'mono' }, r.local ? (r.peer ? `${r.peer} (this node)` : 'this node') : r.peer),
+      h('td', {}, stateBadge(r.state), down.has(r.peer) ? [' ', badge('peer down', 'bad')] : null),
+      h('td', { class: 'num', 'data-test': 'shard-points' }, r.local ? count(r.points_count) : '—')));
+  });
+  return table(['Shard', 'Peer', 'State', 'Points'], rows, { 'data-test': 'shard-table' });
+}
+
+function collectionCard({ name, info, error }, peerList) {
+  return h('section', { class: 'card', 'data-test': 'collection-shards', 'data-name': name },
+    h('h2', {}, 'Shards of ', h('a', { href: `#collection/${encodeURIComponent(name)}` }, name)),
+    info ? shardTable(info, peerList) : errorBox(error));
+}
+
+function raftCard(status, peerList) {
+  const raft = status.raft_info || {};
+  const thread = status.consensus_thread_status || {};
+  const leader = peerList.find((p) => p.leader);
+  const failures = Object.entries(status.message_send_failures || {});
+  return card('Raft group',
+    h('div', { class: 'stats' },
+      stat('term', count(raft.term), 'raft-term'),
+      stat('commit', count(raft.commit), 'raft-commit'),
+      stat('pending operations', count(raft.pending_operations), 'raft-pending'),
+      stat('leader', leader ? leader.id : 'none', 'raft-leader'),
+      stat(`this node: ${raft.is_voter ? 'voter' : 'not a voter'}`, roleBadge(raft.role), 'raft-role'),
+      stat('consensus', badge(thread.consensus_thread_status || 'unknown',
+        thread.consensus_thread_status === 'working' ? 'good' : 'bad'), 'consensus-status')),
+    thread.err ? errorBox(new Error(`Consensus stopped: ${thread.err}`)) : null,
+    failures.length ? table(['Failed sends to', 'Count', 'Latest error'], failures.map(([uri, f]) => h('tr', {},
+      h('td', { class: 'mono' }, uri), h('td', { class: 'num' }, count(f.count)), h('td', { class: 'wrap' }, f.latest_error)))) : null);
+}
+
+function peersCard(status, peerList, remote, lockNote) {
+  const raft = status.raft_info || {};
+  const rows = peerList.map((p) => {
+    const r = remote[p.id] || {};
+    const role = p.self ? raft.role : r.role || (p.leader ? 'Leader' : null);
+    return h('tr', { 'data-test': 'peer-row', 'data-peer': p.id, 'data-leader': String(p.leader), 'data-live': String(p.live) },
+      h('td', { class: 'mono' }, p.id, p.self ? ' (this node)' : null, p.leader ? [' ', badge('leader', 'good')] : null),
+      h('td', {}, roleBadge(role)),
+      h('td', { class: 'mono' }, p.uri),
+      h('td', { class: 'mono' }, p.restUri || h('span', { class: 'muted' }, 'unknown')),
+      h('td', {}, liveBadge(p.live)),
+      h('td', {}, modeBadge(r.mode)),
+      h('td', {}, lockBadge(p.lock)));
+  });
+  return card(`${peerList.length} peers`,
+    lockNote ? errorBox(new Error(lockNote)) : null,
+    table(['Peer', 'Raft role', 'P2P URI', 'REST URI', 'State', 'Mode', 'Write lock'], rows, { 'data-test': 'peer-table' }));
+}
+
+/**
+ * The view from the API's answers: `status` (GET /cluster), `locks` (GET /locks?scope=cluster, or
+ * null) with `lockNote` saying why it is missing, `collections` ([{name, info}] from GET
+ * /collections/{name}/cluster, or [{name, error}]), `remote` (peer id -> {role, mode} as that peer
+ * told this browser) and `node` (this node: peerId, recovery, lock). Makes no call.
+ */
+export function render({ status, locks = null, lockNote = null, collections = [], remote = {}, node = {} }) {
+  if (status.status !== 'enabled') {
+    return [
+      card('Single node',
+        h('p', { 'data-test': 'single-node' }, status.unavailable
+          ? `This node answers no cluster status (${status.unavailable}): it runs as a single node.`
+          : 'Clustering is disabled: this node runs alone.'),
+        table(['Peer', 'Mode', 'Write lock'], [h('tr', { 'data-test': 'peer-row' },
+          h('td', { class: 'mono' }, `${node.peerId} (this node)`), h('td', {}, modeBadge(node.recovery ? 'recovery' : 'normal')),
+          h('td', {}, lockBadge(node.lock)))])),
+      ...collections.map((c) => collectionCard(c, [])),
+    ];
+  }
+  const peerList = peers(status, locks);
+  const self = peerList.find((p) => p.self);
+  // this node's own lock and mode are known even when the cluster-wide report is not
+  if (self && !self.lock) self.lock = node.lock;
+  const told = self ? { ...remote, [self.id]: { mode: node.recovery ? 'recovery' : 'normal' } } : remote;
+  return [
+    raftCard(status, peerList),
+    peersCard(status, peerList, told, lockNote),
+    ...collections.map((c) => collectionCard(c, peerList)),
+  ];
+}
+
+/** GET /cluster and, in cluster mode, GET /locks?scope=cluster: {status, locks, lockNote}. */
+export async function loadCluster() {
   let status;
   try {
     status = await api('GET', '/cluster');
@@ -41,40 +191,44 @@ export async function show(root, _arg, ctx) {
     if (e.status === 401 || !(e instanceof ApiError) || e.status >= 500) throw e;
     status = { status: 'disabled', unavailable: e.message };
   }
-  if (status.status !== 'enabled') {
-    root.replaceChildren(card('Single node',
-      h('p', { 'data-test': 'single-node' }, status.unavailable
-        ? `This node answers no cluster status (${status.unavailable}): it runs as a single node.`
-        : 'Clustering is disabled: this node runs alone.'),
-      table(['Peer', 'Mode', 'Write lock'], [h('tr', { 'data-test': 'peer-row' },
-        h('td', { class: 'mono' }, `${node.peerId} (this node)`), h('td', {}, modeBadge(thisMode)), h('td', {}, lockBadge(node.lock)))])));
-    return;
-  }
-  let locks = null;
-  let lockNote = null;
+  if (status.status !== 'enabled') return { status, locks: null, lockNote: null };
   try {
-    const r = await api('GET', '/locks?scope=cluster');
-    if (r && r.peers) {
-      locks = { ...r.peers };
-      for (const [id, v] of Object.entries(r.not_answered || {})) locks[id] = { error: v.error || 'no answer' };
-    } else {
-      lockNote = 'This node does not report the other nodes\' locks; only its own is shown.';
-    }
+    const locks = await api('GET', '/locks?scope=cluster');
+    if (locks && locks.peers) return { status, locks, lockNote: null };
+    return { status, locks: null, lockNote: 'This node does not report the other nodes\' locks; which peers are down is unknown.' };
   } catch (e) {
     if (e.status === 401) throw e;
-    lockNote = `Cluster-wide lock state not available (${e.message}); only this node's lock is shown.`;
+    return { status, locks: null, lockNote: `Cluster-wide lock state not available (${e.message}); which peers are down is unknown.` };
   }
-  // peer ids are 64-bit: JSON.parse rounds the number `peer_id`, so this node is found by the string
-  // id of its telemetry (the keys of `peers` are strings too)
-  const self = String(node.peerId);
-  const ids = Object.keys(status.peers || {}).sort();
-  const modes = await Promise.all(ids.map((id) => (id === self ? thisMode : remoteMode(status.peers[id].uri))));
-  const rows = ids.map((id, i) => h('tr', { 'data-test': 'peer-row' },
-    h('td', { class: 'mono' }, id === self ? `${id} (this node)` : id),
-    h('td', { class: 'mono' }, status.peers[id].uri),
-    h('td', {}, modeBadge(modes[i])),
-    h('td', {}, lockBadge(locks ? locks[id] : id === self ? node.lock : null))));
-  root.replaceChildren(card(`${ids.length} nodes`,
-    lockNote ? errorBox(new Error(lockNote)) : null,
-    table(['Peer', 'REST URI', 'Mode', 'Write lock'], rows)));
+}
+
+/** Another node's Raft role and mode, from its own telemetry (it may not be reachable from this browser). */
+async function remotePeer(restUri) {
+  try {
+    const t = await api('GET', `${restUri.replace(/\/$/, '')}/telemetry?details_level=1`, undefined,
+      { absolute: true, timeoutMs: PEER_TIMEOUT_MS });
+    const status = (t.cluster && t.cluster.status) || {};
+    return { role: status.role || null, mode: t.app.features.recovery_mode ? 'recovery' : 'normal' };
+  } catch (e) {
+    return { mode: e.status === 401 ? 'unknown (key refused)' : 'unknown (not reachable from this browser)' };
+  }
+}
+
+async function collectionShards() {
+  const list = await api('GET', '/collections');
+  const names = list.collections.map((c) => c.name).sort();
+  const answers = await settleBounded(names, PARALLEL_CALLS, (n) => api('GET', `/collections/${encodeURIComponent(n)}/cluster`));
+  return names.map((name, i) => (answers[i].status === 'fulfilled' ? { name, info: answers[i].value } : { name, error: answers[i].reason }));
+}
+
+export async function show(root, _arg, ctx) {
+  await ctx.refreshStatus();
+  const { status, locks, lockNote } = await loadCluster();
+  const others = status.status === 'enabled' ? peers(status, locks).filter((p) => !p.self && p.restUri && p.live) : [];
+  const [collections, remoteAnswers] = await Promise.all([
+    collectionShards(),
+    Promise.all(others.map((p) => remotePeer(p.restUri))),
+  ]);
+  const remote = Object.fromEntries(others.map((p, i) => [p.id, remoteAnswers[i]]));
+  root.replaceChildren(...render({ status, locks, lockNote, collections, remote, node: ctx.node }));
 }

@@ -1,6 +1,8 @@
-// One collection: its numbers and config, a point browser (scroll with a filter) and search by point id.
+// One collection: its numbers and config, its shards by node, a point browser (scroll with a filter)
+// and search by point id.
 import { api } from '../api.js';
 import { badge, bytes, card, count, errorBox, h, stat, table } from '../ui.js';
+import { loadCluster, peers, shardTable } from './cluster.js';
 
 export function title(name) {
   return `Collection ${name}`;
@@ -58,8 +60,18 @@ export async function show(root, name) {
     h('div', { class: 'grid2' },
       card('Vectors', table(['Name', 'Size', 'Distance', 'Type', 'Storage'], vectorRows)),
       card('Payload indexes', table(['Field', 'Type', 'Points', 'Parameters'], indexRows))),
+    shards(path),
     pointBrowser(path),
     searchById(path, vectorNames(info.config)));
+}
+
+/** The collection's shards by node; in cluster mode, the peers that are down are marked. */
+function shards(path) {
+  const out = h('div', { class: 'muted' }, 'Loading…');
+  Promise.all([api('GET', `${path}/cluster`), loadCluster()])
+    .then(([info, { status, locks }]) => out.replaceWith(shardTable(info, status.status === 'enabled' ? peers(status, locks) : [])))
+    .catch((e) => out.replaceWith(errorBox(e)));
+  return h('section', { class: 'card', 'data-test': 'collection-shards' }, h('h2', {}, 'Shards'), out);
 }
 
 function pointBrowser(path) {

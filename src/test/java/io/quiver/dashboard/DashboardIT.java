@@ -10,6 +10,7 @@ import io.grpc.StatusRuntimeException;
 import io.qdrant.client.grpc.Collections.CollectionExistsRequest;
 import io.qdrant.client.grpc.Collections.ListCollectionsRequest;
 import io.qdrant.client.grpc.CollectionsGrpc;
+import io.quiver.json.Json;
 import io.quiver.testing.Browser;
 import io.quiver.testing.GrpcCalls;
 import io.quiver.testing.TestNode;
@@ -31,9 +32,11 @@ import org.junit.jupiter.params.provider.ValueSource;
  * The dashboard in headless Chromium against a real node: a collection created through the API shows
  * on the page, the write lock is set and released from the page (and an upsert is refused between),
  * with and without an API key; in recovery mode the banner shows and a collection is deleted after
- * confirmation; the metrics view counts REST and gRPC calls. Screenshots are kept in {@code
- * target/dashboard-artifacts/}. Skipped when chromium or chromedriver is missing; {@code .ci/run}
- * installs them and sets {@code QUIVER_REQUIRE_BROWSER} so that CI never skips it.
+ * confirmation; the metrics view counts REST and gRPC calls; the cluster and collection views show a
+ * collection's shards by node, and the cluster view renders a canned answer of three peers.
+ * Screenshots are kept in {@code target/dashboard-artifacts/}. Skipped when chromium or chromedriver
+ * is missing; {@code .ci/run} installs them and sets {@code QUIVER_REQUIRE_BROWSER} so that CI never
+ * skips it.
  */
 @Timeout(300)
 class DashboardIT {
@@ -213,6 +216,101 @@ class DashboardIT {
       }
     }
   }
+
+  @Test
+  void theClusterAndCollectionViewsShowShardsByNode() throws Exception {
+    try (TestNode node = TestNode.start(dir.resolve("storage"));
+        Browser browser = Browser.start(ARTIFACTS.resolve("chromedriver-shards.log"))) {
+      ok(node.send("PUT", "/collections/sharded", "{\"vectors\": {\"size\": 2, \"distance\": \"Dot\"}, \"shard_number\": 3}"));
+      StringBuilder points = new StringBuilder();
+      for (int i = 1; i <= 30; i++) {
+        points.append(i == 1 ? "" : ", ").append("{\"id\": ").append(i).append(", \"vector\": [1, ").append(i).append("]}");
+      }
+      ok(node.send("PUT", "/collections/sharded/points?wait=true", "{\"points\": [" + points + "]}"));
+      String base = "http://127.0.0.1:" + node.port() + "/dashboard/";
+      try {
+        browser.open(base + "#cluster");
+        browser.find("[data-test=single-node]");
+        String shards = "[data-test=collection-shards][data-name=sharded] [data-test=shard-row]";
+        browser.waitUntil("three shards of one collection", () -> browser.all(shards).size() == 3);
+        assertEquals(3, browser.all(shards + "[data-local=true]").size(), "one node holds every shard");
+        assertEquals(30, pointsShown(browser, shards));
+
+        browser.click("[data-test=collection-shards][data-name=sharded] a");
+        String own = "[data-test=collection-shards] [data-test=shard-row]";
+        browser.waitUntil("the collection's shards", () -> browser.all(own).size() == 3);
+        assertEquals(30, pointsShown(browser, own));
+        assertEquals("this node", browser.textOf(own + " td:nth-child(2)"), "a single node names no rounded peer id");
+        browser.screenshot(ARTIFACTS.resolve("dashboard-collection-shards.png"));
+
+        // the cluster view is a pure function of the API's answers: a canned three-node answer
+        browser.open(base + "#cluster");
+        browser.find("[data-test=single-node]");
+        Object rendered = browser.script("""
+            const [url, answers] = arguments;
+            return import(url).then((m) => {
+              const box = document.createElement('div');
+              box.dataset.test = 'canned';
+              box.append(...m.render(answers));
+              document.getElementById('view').replaceChildren(box);
+              return true;
+            });""", base + "views/cluster.js", Json.MAPPER.readTree(THREE_NODES));
+        assertEquals(true, rendered);
+        String a = "5318008123456789012";
+        String b = "7340032123456789013";
+        String c = "9007199254740993"; // 2^53 + 1: a JSON number rounds it, its key in `peers` does not
+        assertEquals(b, browser.textOf("[data-test=canned] [data-test=raft-leader] .stat-value"));
+        assertEquals("7", browser.textOf("[data-test=raft-term] .stat-value"));
+        assertTrue(browser.textOf("[data-test=raft-role]").contains("Follower"), browser.textOf("[data-test=raft-role]"));
+        assertEquals(3, browser.all("[data-test=canned] [data-test=peer-row]").size());
+        String rowA = browser.textOf("[data-test=peer-row][data-peer='" + a + "']");
+        assertTrue(rowA.contains("(this node)") && rowA.contains("http://node-a:6335/") && rowA.contains("http://node-a:6333"), rowA);
+        String rowB = browser.textOf("[data-test=peer-row][data-peer='" + b + "']");
+        assertEquals("true", browser.attribute(browser.find("[data-test=peer-row][data-peer='" + b + "']"), "data-leader"));
+        assertTrue(rowB.contains("Leader") && rowB.contains("locked: backup"), rowB);
+        assertEquals("false", browser.attribute(browser.find("[data-test=peer-row][data-peer='" + c + "']"), "data-live"));
+        String canned = "[data-test=collection-shards][data-name=docs] [data-test=shard-row]";
+        assertEquals(3, browser.all(canned).size());
+        assertEquals("5", browser.textOf(canned + "[data-shard='0'][data-local=true] [data-test=shard-points]"));
+        String shard1 = browser.textOf(canned + "[data-shard='1'][data-peer='" + b + "']");
+        assertTrue(shard1.contains("Active") && !shard1.contains("down"), shard1);
+        assertTrue(browser.textOf(canned + "[data-shard='2'][data-peer='" + c + "']").contains("peer down"));
+        assertTrue(browser.textOf("[data-test=collection-shards][data-name=broken]").contains("shards not answered"));
+        browser.screenshot(ARTIFACTS.resolve("dashboard-cluster-canned.png"));
+      } catch (Throwable e) {
+        keepFailure(browser, "shards");
+        throw e;
+      }
+    }
+  }
+
+  static int pointsShown(Browser browser, String rows) {
+    return browser.all(rows + " [data-test=shard-points]").stream().mapToInt(e -> Integer.parseInt(browser.text(e))).sum();
+  }
+
+  /** The answers the cluster view is given on the first of three peers, the third one down. */
+  static final String THREE_NODES = """
+      {"status": {"status": "enabled", "peer_id": 5318008123456789012,
+         "peers": {"5318008123456789012": {"uri": "http://node-a:6335/"}, "7340032123456789013": {"uri": "http://node-b:6335/"},
+                   "9007199254740993": {"uri": "http://node-c:6335/"}},
+         "raft_info": {"term": 7, "commit": 42, "pending_operations": 1, "leader": 7340032123456789013, "role": "Follower",
+                       "is_voter": true},
+         "consensus_thread_status": {"consensus_thread_status": "working", "last_update": "2025-01-01T00:00:00Z"},
+         "message_send_failures": {}},
+       "locks": {"scope": "cluster",
+         "peers": {"5318008123456789012": {"uri": "http://node-a:6333", "write": false, "error_message": null},
+                   "7340032123456789013": {"uri": "http://node-b:6333", "write": true, "error_message": "backup"}},
+         "not_answered": {}},
+       "collections": [
+         {"name": "docs", "info": {"peer_id": 5318008123456789012, "shard_count": 3,
+           "local_shards": [{"shard_id": 0, "points_count": 5, "state": "Active"}],
+           "remote_shards": [{"shard_id": 1, "peer_id": 7340032123456789013, "state": "Active"},
+                             {"shard_id": 2, "peer_id": 9007199254740993, "state": "Active"}],
+           "shard_transfers": []}},
+         {"name": "broken", "error": {"message": "shards not answered"}}],
+       "remote": {"7340032123456789013": {"role": "Leader", "mode": "normal"}},
+       "node": {"peerId": 5318008123456789012, "recovery": false, "lock": {"write": false}}}
+      """;
 
   /** What the page looked like when a step failed, to read in CI's artifacts. */
   static void keepFailure(Browser browser, String name) {
