@@ -312,8 +312,9 @@ public final class ClusterBoot {
         if (group != null && !group.isEmpty()) {
           return group;
         }
-        // no group answered: the first member forms one once it has waited out a short join window
-        if (mayForm && oldest() && System.nanoTime() - quietSince > TimeUnit.SECONDS.toNanos(2)) {
+        // no group answered: the first configured member forms one once it has waited out a short join
+        // window (without a member list, the oldest member of the Hazelcast cluster does)
+        if (mayForm && (hasMemberList() || oldest()) && System.nanoTime() - quietSince > TimeUnit.SECONDS.toNanos(2)) {
           return List.of();
         }
         Thread.sleep(500);
@@ -345,6 +346,10 @@ public final class ClusterBoot {
       } catch (java.util.concurrent.TimeoutException e) {
         return null;
       }
+    }
+
+    private boolean hasMemberList() {
+      return cluster.kubernetesService() == null && !ClusterSetup.members(cluster).isEmpty();
     }
 
     /** Whether this node is the first of {@code cluster.members} (always, without a member list). */

@@ -130,44 +130,60 @@ class ClusterIT {
       assertTrue(status.get("raft_info").has("term") && status.has("consensus_thread_status") && status.has("message_send_failures"));
     }
 
-    // a collection made on one node is the cluster's (Raft): every node has it
-    ok(a.send("PUT", "/collections/docs", VECTORS));
+    // a collection made on one node is the cluster's (Raft): every node has it; its one shard lives on h
+    ok(a.send("PUT", "/collections/docs", "{\"vectors\": {\"size\": 3, \"distance\": \"Dot\"}, \"shard_number\": 1}"));
     for (JarProcess n : nodes) {
       ShardedClusterIT.awaitCollection(n, "docs", true);
       ok(n.send("PUT", "/collections/docs/points?wait=true", POINTS));
     }
+    int hi = -1;
+    for (int i = 0; i < 3; i++) {
+      if (json(nodes[i].send("GET", "/collections/docs/cluster", null)).at("/result/local_shards").size() == 1) {
+        hi = i;
+      }
+    }
+    assertTrue(hi >= 0, "some node holds the shard");
+    JarProcess h = nodes[hi];
+    int oi = (hi + 1) % 3;
+    JarProcess o = nodes[oi];
 
-    // a lock on one node refuses writes there only
-    ok(a.send("POST", "/locks", "{\"write\": true, \"error_message\": \"backup of a\"}"));
-    var refused = a.send("PUT", "/collections/docs/points?wait=true", POINTS);
-    assertEquals(403, refused.statusCode(), refused.body());
-    assertEquals("Storage locked: backup of a", json(refused).at("/status/error").asText());
-    ok(b.send("PUT", "/collections/docs/points?wait=true", POINTS));
-    ok(c.send("PUT", "/collections/other", VECTORS));
-    assertFalse(json(b.send("GET", "/locks", null)).at("/result/write").asBoolean());
+    // a lock on h refuses writes that h would store, whichever node they enter, with h's message
+    ok(h.send("POST", "/locks", "{\"write\": true, \"error_message\": \"backup of h\"}"));
+    for (JarProcess entry : List.of(h, o)) {
+      var refused = entry.send("PUT", "/collections/docs/points?wait=true", POINTS);
+      assertEquals(403, refused.statusCode(), refused.body());
+      assertEquals("Storage locked: backup of h", json(refused).at("/status/error").asText());
+    }
+    ok(o.send("PUT", "/collections/other", VECTORS));
+    assertFalse(json(o.send("GET", "/locks", null)).at("/result/write").asBoolean());
 
     // a plain Vert.x member: write permission of every node, a search, a lock, over the bus
     client = get(BusClientExample.join("127.0.0.1", JarProcess.freePort(), List.of("127.0.0.1:" + p2p[0], "127.0.0.1:" + p2p[1])));
     List<Peer> seen = awaitNodes(client, 3);
     assertEquals(3, seen.size(), seen.toString());
-    assertFalse(get(client.writePermission(ids[0])).getBoolean("allowed"));
-    assertEquals("Storage locked: backup of a", get(client.writePermission(ids[0])).getString("error_message"));
-    assertTrue(get(client.writePermission(ids[1])).getBoolean("allowed"));
-    assertTrue(get(client.writePermission(ids[2])).getBoolean("allowed"));
+    for (int i = 0; i < 3; i++) {
+      var permission = get(client.writePermission(ids[i]));
+      assertEquals(i != hi, permission.getBoolean("allowed"), permission.toString());
+      if (i == hi) {
+        assertEquals("Storage locked: backup of h", permission.getString("error_message"));
+      }
+    }
     var search = new JsonObject().put("vector", new JsonArray(List.of(0, 1, 0))).put("limit", 1).put("with_payload", true);
-    JsonArray hits = (JsonArray) get(client.storage(ids[1], "search_points", "docs", search));
+    JsonArray hits = (JsonArray) get(client.storage(ids[oi], "search_points", "docs", search));
     assertEquals(2, hits.getJsonObject(0).getInteger("id"));
     assertEquals("y", hits.getJsonObject(0).getJsonObject("payload").getString("n"));
-    JsonObject collections = (JsonObject) get(client.storage(ids[2], "list_collections", null, null));
+    JsonObject collections = (JsonObject) get(client.storage(ids[(hi + 2) % 3], "list_collections", null, null));
     assertEquals(2, collections.getJsonArray("collections").size());
-    // an upsert over the bus honours the lock of the node it goes to
+    // an upsert over the bus honours the lock of the node it enters, and of the node that stores it
     var upsert = new JsonObject(POINTS);
-    var lockedBus = client.storage(ids[0], "upsert_points", "docs", upsert).toCompletionStage().toCompletableFuture();
-    var err = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, () -> lockedBus.get(60, TimeUnit.SECONDS));
-    assertTrue(err.getCause().getMessage().contains("Storage locked"), err.toString());
-    get(client.storage(ids[1], "upsert_points", "docs", upsert));
-    assertEquals(true, get(client.setLock(ids[0], false, null)).getBoolean("write"));
-    ok(a.send("PUT", "/collections/docs/points?wait=true", POINTS));
+    for (long id : new long[] {ids[hi], ids[oi]}) {
+      var lockedBus = client.storage(id, "upsert_points", "docs", upsert).toCompletionStage().toCompletableFuture();
+      var err = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, () -> lockedBus.get(60, TimeUnit.SECONDS));
+      assertTrue(err.getCause().getMessage().contains("Storage locked: backup of h"), err.toString());
+    }
+    assertEquals(true, get(client.setLock(ids[hi], false, null)).getBoolean("write"));
+    get(client.storage(ids[oi], "upsert_points", "docs", upsert));
+    ok(h.send("PUT", "/collections/docs/points?wait=true", POINTS));
 
     // scope=cluster locks every node, each answering its previous state
     JsonNode all = json(b.send("POST", "/locks?scope=cluster", "{\"write\": true, \"error_message\": \"cluster backup\"}")).get("result");
@@ -185,26 +201,28 @@ class ClusterIT {
     ok(a.send("POST", "/locks?scope=cluster", "{\"write\": false}"));
     ok(c.send("PUT", "/collections/docs/points?wait=true", POINTS));
 
-    // a killed node leaves the others serving; restarted, it rejoins with the same peer id
-    c.kill();
-    ok(a.send("PUT", "/collections/docs/points?wait=true", POINTS));
-    assertEquals(2, json(b.send("POST", "/collections/docs/points/count", "{}")).at("/result/count").asInt());
+    // a killed node (one not holding the shard) leaves the others serving; restarted, it rejoins
+    // with the same peer id
+    int vi = (hi + 2) % 3;
+    nodes[vi].kill();
+    ok(h.send("PUT", "/collections/docs/points?wait=true", POINTS));
+    assertEquals(2, json(o.send("POST", "/collections/docs/points/count", "{}")).at("/result/count").asInt());
     // the Raft group keeps listing it (a member that is down), the cluster lock reaches the live ones
-    assertTrue(awaitCluster(a, peers -> peers.size() == 3).get("peers").has(Long.toString(ids[2])));
+    assertTrue(awaitCluster(h, peers -> peers.size() == 3).get("peers").has(Long.toString(ids[vi])));
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     JsonNode partial;
     do {
-      partial = json(a.send("POST", "/locks?scope=cluster&timeout=5", "{\"write\": false}")).get("result");
+      partial = json(h.send("POST", "/locks?scope=cluster&timeout=5", "{\"write\": false}")).get("result");
     } while (partial.get("peers").size() != 2 && System.nanoTime() < deadline);
     assertEquals(2, partial.get("peers").size(), partial.toString());
 
-    JarProcess c2 = node(2, p2p);
-    assertEquals(ids[2], peerId(dir.resolve("node2")));
-    JsonNode back = awaitCluster(a, peers -> peers.size() == 3);
-    assertEquals("http://127.0.0.1:" + p2p[2] + "/", back.at("/peers/" + ids[2] + "/uri").asText());
-    assertEquals(ids[2], json(c2.send("GET", "/cluster", null)).at("/result/peer_id").asLong());
-    assertEquals(2, json(c2.send("POST", "/collections/docs/points/count", "{}")).at("/result/count").asInt());
-    assertTrue(get(client.writePermission(ids[2])).getBoolean("allowed"));
+    JarProcess back = node(vi, p2p);
+    assertEquals(ids[vi], peerId(dir.resolve("node" + vi)));
+    JsonNode status = awaitCluster(h, peers -> peers.size() == 3);
+    assertEquals("http://127.0.0.1:" + p2p[vi] + "/", status.at("/peers/" + ids[vi] + "/uri").asText());
+    assertEquals(ids[vi], json(back.send("GET", "/cluster", null)).at("/result/peer_id").asLong());
+    assertEquals(2, json(back.send("POST", "/collections/docs/points/count", "{}")).at("/result/count").asInt());
+    assertTrue(get(client.writePermission(ids[vi])).getBoolean("allowed"));
   }
 
   @Test
