@@ -68,6 +68,9 @@ public final class ClusterStorageService implements StorageService {
             updateResult(i.write()));
         case AliasRequest a -> propose(new MetaOp.ChangeAliases(a.actions()), a.timeoutSeconds(), true);
         case CollectionRequest.Cluster c -> local.execute(request).thenApply(answer -> clusterInfo(c.collection(), answer));
+        case io.quiver.request.SnapshotRequest.Recover r -> throw ApiException.badRequest("Recovering from a snapshot is not "
+            + "supported in cluster mode yet: the cluster's metadata would not know what it restores. Recover on a single node, "
+            + "then start a cluster from that node");
         default -> local.execute(request);
       };
     } catch (ApiException e) {
