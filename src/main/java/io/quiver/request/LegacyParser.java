@@ -164,10 +164,17 @@ public final class LegacyParser {
   /** The parts every legacy search shares: limit (required), offset, params, threshold, filter, what to return. */
   private static QueryRequest request(ObjectNode body, Query query, String using, LookupLocation lookup) {
     var v = Validation.body();
-    if (!body.has("limit") || body.get("limit").isNull()) {
+    JsonNode limitNode = body.get("limit");
+    if (body.has("top")) { // Qdrant's serde alias of `limit`
+      if (body.has("limit")) {
+        throw ApiException.formatError("duplicate field `limit`");
+      }
+      limitNode = body.get("top");
+    }
+    if (limitNode == null || limitNode.isNull()) {
       throw ApiException.formatError("missing field `limit`");
     }
-    Long limit = v.count(body.get("limit"), "limit", 1);
+    Long limit = v.count(limitNode, "limit", 1);
     Long offset = v.count(body.get("offset"), "offset", 0);
     JsonNode params = field(body, "params");
     Long ef = params == null ? null : v.range(params.get("hnsw_ef"), "params.hnsw_ef", 0, 100_000);

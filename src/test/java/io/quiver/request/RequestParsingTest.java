@@ -439,6 +439,19 @@ class RequestParsingTest {
   }
 
   @Test
+  void legacyRequestsTakeTopForLimitAsQdrantsAlias() {
+    String[] ops = {"{'vector': [1, 2], %s}", "{'positive': [1], %s}", "{'target': 1, %s}"};
+    StorageOp[] kinds = {StorageOp.SEARCH_POINTS, StorageOp.RECOMMEND_POINTS, StorageOp.DISCOVER_POINTS};
+    for (int i = 0; i < 3; i++) {
+      assertEquals(legacy(kinds[i], String.format(ops[i], "'limit': 3")), legacy(kinds[i], String.format(ops[i], "'top': 3")));
+      int k = i;
+      var both = org.junit.jupiter.api.Assertions.assertThrows(io.quiver.error.ApiException.class,
+          () -> legacy(kinds[k], String.format(ops[k], "'top': 3, 'limit': 3")));
+      assertEquals("Format error in JSON body: duplicate field `limit`", both.getMessage());
+    }
+  }
+
+  @Test
   void legacyRecommendWithStrategyAndLookup() {
     QueryRequest r = legacy(StorageOp.RECOMMEND_POINTS, "{'positive': [1, [0.5, 0.5]], 'negative': [3], 'strategy': 'best_score',"
         + " 'using': 'img', 'lookup_from': {'collection': 'other'}, 'limit': 5}");
