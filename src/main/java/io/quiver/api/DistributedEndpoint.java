@@ -3,10 +3,11 @@ package io.quiver.api;
 import static io.quiver.request.Access.ADMIN;
 import static io.quiver.request.Access.READ;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.quiver.error.ApiException;
 import io.quiver.storage.StorageClient;
 import io.quiver.request.CollectionRequest;
+import io.quiver.request.StorageOp;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.Future;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,7 +18,7 @@ import java.util.Map;
  * because that is what a Quiver node is for its collections (each node serves its own shards):
  * {@code GET /collections/{name}/cluster} shows the local shards; moving or replicating
  * shards, removing peers and recovering from consensus are refused with Qdrant's "Distributed mode
- * disabled"; shard keys are refused as on a collection with the automatic sharding method.
+ * disabled"; shard keys (custom sharding) are storage operations like any other.
  */
 final class DistributedEndpoint implements Endpoint {
   private final StorageClient storage;
@@ -42,8 +43,8 @@ final class DistributedEndpoint implements Endpoint {
         Route.post(c + "/cluster", ADMIN, req -> refuseIfExists(req, peers.clustered()
             ? "Moving, replicating and dropping shard replicas is not supported by this version of the cluster"
             : "Distributed mode disabled")),
-        Route.put(c + "/shards", ADMIN, req -> shardKey(req, "created")),
-        Route.post(c + "/shards/delete", ADMIN, req -> shardKey(req, "removed")),
+        Route.op(HttpMethod.PUT, c + "/shards", StorageOp.CREATE_SHARD_KEY, req -> storage.send(req.parsed())),
+        Route.op(HttpMethod.POST, c + "/shards/delete", StorageOp.DELETE_SHARD_KEY, req -> storage.send(req.parsed())),
         Route.post("/cluster/recover", ADMIN, req -> {
           throw ApiException.badRequest("Distributed mode disabled.");
         }),
@@ -87,19 +88,6 @@ final class DistributedEndpoint implements Endpoint {
       ((Map<?, ?>) answer).forEach((k, v) -> out.put((String) k, v));
       return out;
     });
-  }
-
-  private Future<Object> shardKey(ApiRequest req, String verb) {
-    JsonNode body = req.bodyTreeOrNull();
-    JsonNode key = body == null || !body.isObject() ? null : body.get("shard_key");
-    if (key == null) {
-      throw ApiException.formatError(body == null || body.isObject() ? "missing field `shard_key`" : "expected a JSON object");
-    }
-    if (!key.isTextual() && !(key.isIntegralNumber() && key.canConvertToLong() && key.asLong() >= 0)) {
-      throw ApiException.formatError("shard_key: expected a string or a non-negative integer");
-    }
-    String shown = key.isTextual() ? key.textValue() : key.asText();
-    return refuseIfExists(req, "Shard Key " + shown + " cannot be " + verb + " with Auto sharding method");
   }
 
   private static long parsePeerId(String raw) {

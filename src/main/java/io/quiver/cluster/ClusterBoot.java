@@ -254,8 +254,12 @@ public final class ClusterBoot {
     for (String name : engine.catalogue().names()) {
       Collection c = engine.catalogue().resolve(name);
       List<ShardMeta> placement = new ArrayList<>();
-      for (int id : c.layout.shardIds()) {
-        placement.add(new ShardMeta(id, List.of(self), null));
+      var layout = c.layout();
+      for (int id : layout.shardIds()) {
+        Object key = layout.keyOf(id);
+        placement.add(new ShardMeta(id, List.of(self), key == null ? null
+            : key instanceof Long n ? com.fasterxml.jackson.databind.node.LongNode.valueOf(n)
+            : com.fasterxml.jackson.databind.node.TextNode.valueOf((String) key)));
       }
       await(consensus.propose(new MetaOp.CreateCollection(name, c.config(), placement), JOIN_WAIT));
       var index = c.schema().payload().toJson();

@@ -67,6 +67,8 @@ public final class ClusterStorageService implements StorageService {
         case CollectionRequest.DeleteIndex i -> propose(new MetaOp.DeleteIndex(i.collection(), normalizedField(i.field())), null,
             updateResult(i.write()));
         case AliasRequest a -> propose(new MetaOp.ChangeAliases(a.actions()), a.timeoutSeconds(), true);
+        case CollectionRequest.CreateShardKey k -> createShardKey(k);
+        case CollectionRequest.DropShardKey k -> dropShardKey(k);
         case CollectionRequest.Cluster c -> local.execute(request).thenApply(answer -> clusterInfo(c.collection(), answer));
         case io.quiver.request.SnapshotRequest.Recover r -> throw ApiException.badRequest("Recovering from a snapshot is not "
             + "supported in cluster mode yet: the cluster's metadata would not know what it restores. Recover on a single node, "
@@ -145,10 +147,81 @@ public final class ClusterStorageService implements StorageService {
     if (peers.isEmpty()) {
       throw new ApiException(503, "Service unavailable: the cluster has no peers yet");
     }
-    ObjectNode config = CollectionConfigParser.withDefaultShardNumber(c.config(), peers.size());
-    boolean custom = "custom".equals(config.path("params").path("sharding_method").asText("auto"));
+    boolean custom = "custom".equals(c.config().path("params").path("sharding_method").asText("auto"));
+    // auto sharding: one shard per peer by default; custom sharding: shard_number is per key, one by default
+    ObjectNode config = CollectionConfigParser.withDefaultShardNumber(c.config(), custom ? 1 : peers.size());
     List<ShardMeta> shards = custom ? List.of() : placement(config.path("params").path("shard_number").asInt(1), 0, peers, null);
     return propose(new MetaOp.CreateCollection(c.collection(), config, shards), c.timeoutSeconds(), true);
+  }
+
+  /**
+   * A shard key's shards, as Qdrant's cluster API checks and places them: {@code shards_number} of
+   * them (default: the collection's {@code shard_number}) on the peers of {@code placement} (default:
+   * every peer), each on the peer of the pool that holds the fewest shards of the collection. One
+   * replica each: replication is not there yet, so a {@code replication_factor} above 1 places one.
+   */
+  private CompletionStage<Object> createShardKey(CollectionRequest.CreateShardKey k) {
+    MetaState state = consensus.meta().state();
+    MetaState.CollectionMeta meta = existing(state, k.collection());
+    if (!meta.customSharding()) {
+      throw ApiException.badRequest("Shard Key cannot be created with Auto sharding method");
+    }
+    com.fasterxml.jackson.databind.JsonNode key = ShardMeta.metaKey(k.key());
+    String shown = io.quiver.storage.collection.ShardLayout.shown(k.key());
+    if (!meta.shardsOf(key).isEmpty()) {
+      throw ApiException.badRequest("Sharding key " + shown + " already exists for collection " + meta.name());
+    }
+    List<Long> pool;
+    if (k.placement() != null) {
+      if (k.placement().isEmpty()) {
+        throw ApiException.badRequest("Sharding key " + shown
+            + " placement cannot be empty. If you want to use random placement, do not specify placement");
+      }
+      for (long peer : k.placement()) {
+        if (!state.peers().containsKey(peer)) {
+          throw ApiException.badRequest("Peer " + Long.toUnsignedString(peer) + " does not exist");
+        }
+      }
+      pool = k.placement().stream().distinct().toList();
+    } else {
+      pool = new ArrayList<>(state.peers().keySet());
+    }
+    int n = k.shardsNumber() != null ? k.shardsNumber() : Math.max(1, meta.config().path("params").path("shard_number").asInt(1));
+    Map<Long, Integer> held = new LinkedHashMap<>();
+    pool.forEach(p -> held.put(p, meta.shardsOn(p).size()));
+    List<ShardMeta> shards = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      long peer = pool.get(0);
+      for (long p : pool) {
+        if (held.get(p) < held.get(peer)) {
+          peer = p;
+        }
+      }
+      held.merge(peer, 1, Integer::sum);
+      shards.add(new ShardMeta(meta.nextShardId() + i, List.of(peer), key));
+    }
+    return propose(new MetaOp.CreateShardKey(meta.name(), key, shards), k.timeoutSeconds(), true);
+  }
+
+  private CompletionStage<Object> dropShardKey(CollectionRequest.DropShardKey k) {
+    MetaState.CollectionMeta meta = existing(consensus.meta().state(), k.collection());
+    if (!meta.customSharding()) {
+      throw ApiException.badRequest("Shard Key cannot be created with Auto sharding method");
+    }
+    com.fasterxml.jackson.databind.JsonNode key = ShardMeta.metaKey(k.key());
+    if (meta.shardsOf(key).isEmpty()) {
+      throw ApiException.badRequest("Sharding key " + io.quiver.storage.collection.ShardLayout.shown(k.key())
+          + " does not exist for collection " + meta.name());
+    }
+    return propose(new MetaOp.DropShardKey(meta.name(), key), k.timeoutSeconds(), true);
+  }
+
+  private static MetaState.CollectionMeta existing(MetaState state, String nameOrAlias) {
+    MetaState.CollectionMeta meta = state.resolve(nameOrAlias);
+    if (meta == null) {
+      throw ApiException.collectionNotFound(nameOrAlias);
+    }
+    return meta;
   }
 
   /**

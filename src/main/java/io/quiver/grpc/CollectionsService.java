@@ -1,5 +1,7 @@
 package io.quiver.grpc;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
 import io.grpc.stub.StreamObserver;
 import io.qdrant.client.grpc.Collections.AliasDescription;
 import io.qdrant.client.grpc.Collections.AliasOperations;
@@ -138,8 +140,13 @@ final class CollectionsService extends CollectionsGrpc.CollectionsImplBase {
       var tree = Values.tree(result);
       var out = CollectionClusterInfoResponse.newBuilder().setPeerId(node.peerId()).setShardCount(tree.path("shard_count").asInt(1));
       for (var shard : tree.path("local_shards")) {
-        out.addLocalShards(LocalShardInfo.newBuilder().setShardId(shard.path("shard_id").asInt()).setState(ReplicaState.Active)
-            .setPointsCount(shard.path("points_count").asLong(0)));
+        var info = LocalShardInfo.newBuilder().setShardId(shard.path("shard_id").asInt()).setState(ReplicaState.Active)
+            .setPointsCount(shard.path("points_count").asLong(0));
+        JsonNode key = shard.get("shard_key");
+        if (key != null && !key.isNull()) {
+          info.setShardKey(key.isTextual() ? ShardKey.newBuilder().setKeyword(key.textValue()) : ShardKey.newBuilder().setNumber(key.asLong()));
+        }
+        out.addLocalShards(info);
       }
       return out.build();
     });
@@ -158,31 +165,49 @@ final class CollectionsService extends CollectionsGrpc.CollectionsImplBase {
 
   @Override
   public void createShardKey(CreateShardKeyRequest request, StreamObserver<CreateShardKeyResponse> observer) {
-    refuseIfExists(observer, request.getCollectionName(), () -> {
+    calls.unary(observer, () -> {
       if (!request.hasRequest()) {
         throw new ApiException(400, "empty request");
       }
-      return autoSharding(request.getRequest().getShardKey(), "created");
-    });
+      var r = request.getRequest();
+      return new CollectionRequest.CreateShardKey(request.getCollectionName(), shardKey(r.getShardKey()),
+          r.hasShardsNumber() ? positive(r.getShardsNumber(), "shards_number") : null,
+          r.hasReplicationFactor() ? positive(r.getReplicationFactor(), "replication_factor") : null,
+          r.getPlacementCount() == 0 ? null : r.getPlacementList(), request.hasTimeout() ? timeout(request.getTimeout()) : null);
+    }, (result, seconds) -> CreateShardKeyResponse.newBuilder().setResult(Boolean.TRUE.equals(result)).build());
   }
 
   @Override
   public void deleteShardKey(DeleteShardKeyRequest request, StreamObserver<DeleteShardKeyResponse> observer) {
-    refuseIfExists(observer, request.getCollectionName(), () -> {
+    calls.unary(observer, () -> {
       if (!request.hasRequest()) {
         throw new ApiException(400, "empty request");
       }
-      return autoSharding(request.getRequest().getShardKey(), "removed");
-    });
+      return new CollectionRequest.DropShardKey(request.getCollectionName(), shardKey(request.getRequest().getShardKey()),
+          request.hasTimeout() ? timeout(request.getTimeout()) : null);
+    }, (result, seconds) -> DeleteShardKeyResponse.newBuilder().setResult(Boolean.TRUE.equals(result)).build());
   }
 
-  private static String autoSharding(ShardKey key, String verb) {
-    String shown = switch (key.getKeyCase()) {
+  /** A shard key as the request model keeps it: {@code String} or a non-negative {@code Long}. */
+  private static Object shardKey(ShardKey key) {
+    return switch (key.getKeyCase()) {
       case KEYWORD -> key.getKeyword();
-      case NUMBER -> Long.toUnsignedString(key.getNumber());
+      case NUMBER -> {
+        if (key.getNumber() < 0) {
+          throw ApiException.formatError("shard_key: " + Long.toUnsignedString(key.getNumber()) + " is out of range");
+        }
+        yield key.getNumber();
+      }
       case KEY_NOT_SET -> throw new ApiException(400, "Shard key is not specified");
     };
-    return "Shard Key " + shown + " cannot be " + verb + " with Auto sharding method";
+  }
+
+  private static Integer positive(int value, String field) {
+    if (value < 1) {
+      throw new ApiException(422, "Validation error in JSON body: [" + field + ": value " + Integer.toUnsignedString(value)
+          + " invalid, must be 1 or larger]");
+    }
+    return value;
   }
 
   /**

@@ -123,9 +123,12 @@ public final class MetadataOnlyStorageService implements StorageService {
     String name = existing(nameOrAlias);
     var layout = io.quiver.storage.collection.ShardLayout.read(StorageLayout.collections(storage).resolve(name), mapper);
     List<Object> shards = new java.util.ArrayList<>();
-    for (int id : layout.shardIds()) {
+    for (int id : layout.local()) {
       Map<String, Object> shard = new java.util.LinkedHashMap<>();
       shard.put("shard_id", id);
+      if (layout.keyOf(id) != null) {
+        shard.put("shard_key", layout.keyOf(id));
+      }
       shard.put("points_count", 0);
       shard.put("state", "Active");
       shards.add(shard);

@@ -36,6 +36,54 @@ public final class AdminParser {
     return new CollectionRequest.Update(collection, CollectionConfigParser.update(object(body, "body")), timeout);
   }
 
+  /** {@code PUT /collections/{name}/shards}: Qdrant's {@code CreateShardingKey}. */
+  public static CollectionRequest.CreateShardKey createShardKey(String collection, JsonNode raw, Params params) {
+    Integer timeout = params.timeout();
+    ObjectNode body = object(raw, "body");
+    Object key = shardKey(body);
+    var v = Validation.body();
+    Long shards = v.range(body.get("shards_number"), "shards_number", 1, 1 << 20);
+    Long replicas = v.range(body.get("replication_factor"), "replication_factor", 1, 1 << 20);
+    v.throwIfAny();
+    List<Long> placement = null;
+    JsonNode p = body.get("placement");
+    if (p != null && !p.isNull()) {
+      if (!p.isArray()) {
+        throw ApiException.formatError("placement: invalid type: " + Validation.kind(p) + ", expected a sequence");
+      }
+      placement = new ArrayList<>();
+      for (JsonNode peer : p) {
+        if (!peer.isIntegralNumber() || peer.bigIntegerValue().signum() < 0 || peer.bigIntegerValue().bitLength() > 64) {
+          throw ApiException.formatError("placement: invalid value: " + peer + ", expected u64");
+        }
+        placement.add(peer.bigIntegerValue().longValue());
+      }
+    }
+    return new CollectionRequest.CreateShardKey(collection, key, shards == null ? null : shards.intValue(),
+        replicas == null ? null : replicas.intValue(), placement, timeout);
+  }
+
+  /** {@code POST /collections/{name}/shards/delete}: Qdrant's {@code DropShardingKey}. */
+  public static CollectionRequest.DropShardKey dropShardKey(String collection, JsonNode raw, Params params) {
+    Integer timeout = params.timeout();
+    return new CollectionRequest.DropShardKey(collection, shardKey(object(raw, "body")), timeout);
+  }
+
+  /** A body's {@code shard_key}: a string or a non-negative integer ({@code String} or {@code Long}). */
+  private static Object shardKey(ObjectNode body) {
+    JsonNode key = body.get("shard_key");
+    if (key == null || key.isNull()) {
+      throw ApiException.formatError("missing field `shard_key`");
+    }
+    if (key.isTextual()) {
+      return key.textValue();
+    }
+    if (key.isIntegralNumber() && key.canConvertToLong() && key.asLong() >= 0) {
+      return key.asLong();
+    }
+    throw ApiException.formatError("shard_key: data did not match any variant of untagged enum ShardKey");
+  }
+
   public static AliasRequest aliases(JsonNode body, Params params) {
     Integer timeout = params.timeout();
     JsonNode actions = object(body, "body").get("actions");

@@ -121,7 +121,38 @@ final class CanonicalWriter {
         p.put("field_name", x.field());
         yield new Parts(StorageOp.DELETE_FIELD_INDEX, writeParams(p, x.write()), null);
       }
+      case CollectionRequest.CreateShardKey x -> new Parts(StorageOp.CREATE_SHARD_KEY, timeout(p, x.timeoutSeconds()), g -> {
+        g.writeStartObject();
+        shardKeyField(g, x.key());
+        if (x.shardsNumber() != null) {
+          g.writeNumberField("shards_number", x.shardsNumber());
+        }
+        if (x.replicationFactor() != null) {
+          g.writeNumberField("replication_factor", x.replicationFactor());
+        }
+        if (x.placement() != null) {
+          g.writeArrayFieldStart("placement");
+          for (long peer : x.placement()) {
+            g.writeNumber(new BigInteger(Long.toUnsignedString(peer)));
+          }
+          g.writeEndArray();
+        }
+        g.writeEndObject();
+      });
+      case CollectionRequest.DropShardKey x -> new Parts(StorageOp.DELETE_SHARD_KEY, timeout(p, x.timeoutSeconds()), g -> {
+        g.writeStartObject();
+        shardKeyField(g, x.key());
+        g.writeEndObject();
+      });
     };
+  }
+
+  private static void shardKeyField(JsonGenerator g, Object key) throws IOException {
+    if (key instanceof Long n) {
+      g.writeNumberField("shard_key", n);
+    } else {
+      g.writeStringField("shard_key", (String) key);
+    }
   }
 
   /**

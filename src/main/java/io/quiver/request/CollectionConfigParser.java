@@ -50,10 +50,7 @@ public final class CollectionConfigParser {
       if (!sharding.isTextual() || !Set.of("auto", "custom").contains(sharding.asText())) {
         throw ApiException.formatError("sharding_method: unknown variant " + sharding + ", expected `auto` or `custom`");
       }
-      if (sharding.asText().equals("custom")) {
-        throw ApiException.badRequest("custom sharding is not supported by this server");
-      }
-      params.put("sharding_method", "auto");
+      params.put("sharding_method", sharding.asText());
     }
     params.put("replication_factor", orDefault(v.range(req.get("replication_factor"), "replication_factor", 1, 1 << 20), 1));
     params.put("write_consistency_factor",

@@ -21,6 +21,8 @@ public sealed interface CollectionRequest extends Request {
       case Delete d -> Access.DELETE;
       case CreateIndex c -> Access.CREATE;
       case DeleteIndex d -> Access.DELETE;
+      case CreateShardKey k -> Access.ADMIN;
+      case DropShardKey k -> Access.ADMIN;
     };
   }
 
@@ -49,4 +51,22 @@ public sealed interface CollectionRequest extends Request {
   record CreateIndex(String collection, String field, FieldIndex index, WriteParams write) implements CollectionRequest {}
 
   record DeleteIndex(String collection, String field, WriteParams write) implements CollectionRequest {}
+
+  /**
+   * {@code PUT /collections/{name}/shards}: the shards of a new shard key (custom sharding).
+   *
+   * @param key a {@code String} or a non-negative {@code Long}
+   * @param shardsNumber shards of the key (null: the collection's {@code shard_number})
+   * @param replicationFactor replicas of each shard (null: the collection's {@code replication_factor})
+   * @param placement the peers to place the shards on (null: any)
+   */
+  record CreateShardKey(String collection, Object key, Integer shardsNumber, Integer replicationFactor, java.util.List<Long> placement,
+      Integer timeoutSeconds) implements CollectionRequest {
+    public CreateShardKey {
+      placement = placement == null ? null : java.util.List.copyOf(placement);
+    }
+  }
+
+  /** {@code POST /collections/{name}/shards/delete}: drops a shard key's shards and their points. */
+  record DropShardKey(String collection, Object key, Integer timeoutSeconds) implements CollectionRequest {}
 }

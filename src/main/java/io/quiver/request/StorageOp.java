@@ -77,7 +77,11 @@ public enum StorageOp {
   LIST_FULL_SNAPSHOTS(READ, (c, b, p) -> new SnapshotRequest.ListAll(null, null)),
   CREATE_FULL_SNAPSHOT(ADMIN, (c, b, p) -> new SnapshotRequest.Create(null, null, p.flag("wait", true))),
   DELETE_FULL_SNAPSHOT(DELETE, (c, b, p) -> new SnapshotRequest.Delete(null, null, p.get("snapshot_name"), p.flag("wait", true))),
-  GET_FULL_SNAPSHOT(READ, (c, b, p) -> new SnapshotRequest.File(null, null, p.get("snapshot_name")));
+  GET_FULL_SNAPSHOT(READ, (c, b, p) -> new SnapshotRequest.File(null, null, p.get("snapshot_name"))),
+  /** Custom sharding: body {@code {"shard_key", "shards_number"?, "replication_factor"?, "placement"?}}. */
+  CREATE_SHARD_KEY(ADMIN, AdminParser::createShardKey),
+  /** Custom sharding: body {@code {"shard_key"}}; the key's shards and points are dropped. */
+  DELETE_SHARD_KEY(ADMIN, AdminParser::dropShardKey);
 
   /** Parses what an edge received into the operation's request. */
   @FunctionalInterface

@@ -15,17 +15,16 @@ import io.quiver.request.Access;
 import io.quiver.request.AliasRequest;
 import io.quiver.request.CollectionRequest;
 import io.quiver.request.NodeRequest;
-import io.quiver.request.PointOperation;
 import io.quiver.request.PointRead;
 import io.quiver.request.PointWrite;
 import io.quiver.request.QueryOperation;
-import io.quiver.request.QueryRequest;
 import io.quiver.request.Request;
-import io.quiver.request.ShardKeySelector;
 import io.quiver.request.SnapshotRequest;
 import io.quiver.storage.collection.Catalogue;
 import io.quiver.storage.collection.Collection;
 import io.quiver.storage.collection.CollectionService;
+import io.quiver.storage.collection.ShardKeys;
+import io.quiver.storage.collection.ShardLayout;
 import io.quiver.storage.collection.StorageLayout;
 import io.quiver.storage.collection.Shards;
 import io.quiver.storage.point.PointReads;
@@ -145,10 +144,9 @@ public final class EngineStorageService implements StorageService {
    * Creates this node's part of a cluster's collection: its config, all its shard ids, of which it
    * holds {@code localIds} (the others are reached through {@link RemoteShards}). 409 when it exists.
    */
-  public void createPart(String name, com.fasterxml.jackson.databind.node.ObjectNode config, List<Integer> shardIds,
+  public void createPart(String name, com.fasterxml.jackson.databind.node.ObjectNode config, ShardLayout layout,
       java.util.Set<Integer> localIds) throws IOException {
-    String method = config.path("params").path("sharding_method").asText("auto");
-    catalogue.create(name, config, new io.quiver.storage.collection.ShardLayout(method, shardIds), localIds, opener);
+    catalogue.create(name, config, layout, localIds, opener);
   }
 
   /** Opens every collection of the storage directory; fails (closing what it opened) if one cannot load. */
@@ -269,6 +267,9 @@ public final class EngineStorageService implements StorageService {
         yield true;
       }
       case SnapshotRequest s -> snapshots.handle(s);
+      // not under a lease: dropping a key waits for the operations that hold one
+      case CollectionRequest.CreateShardKey k -> collections.createShardKey(catalogue.resolve(k.collection()), k);
+      case CollectionRequest.DropShardKey k -> collections.dropShardKey(catalogue.resolve(k.collection()), k);
       default -> onCollection(catalogue.resolve(request.collection()), request);
     };
   }
@@ -281,7 +282,6 @@ public final class EngineStorageService implements StorageService {
     Collection.Lease lease = col.lease();
     Object answer;
     try {
-      refuseShardKeys(request);
       strictMode.check(col, request);
       answer = switch (request) {
         case CollectionRequest.Get g -> collections.info(col);
@@ -290,13 +290,13 @@ public final class EngineStorageService implements StorageService {
         case CollectionRequest.Update u -> collections.update(col, u);
         case CollectionRequest.CreateIndex c -> collections.createIndex(col, c);
         case CollectionRequest.DeleteIndex d -> collections.deleteIndex(col, d);
-        case PointWrite w -> PointWrites.apply(col, w);
-        case PointRead.Retrieve r -> PointReads.retrieve(col, r);
+        case PointWrite w -> PointWrites.applyByKey(col, w);
+        case PointRead.Retrieve r -> PointReads.retrieve(ShardKeys.forRead(col, r.shardKey()), r);
         case PointRead.GetOne g -> PointReads.getOne(col, g);
-        case PointRead.Scroll s -> PointReads.scroll(col, s);
-        case PointRead.Count c -> PointReads.count(col, c);
-        case PointRead.Facet f -> PointReads.facet(col, f);
-        case PointRead.Matrix m -> DistanceMatrix.of(col, m);
+        case PointRead.Scroll s -> PointReads.scroll(ShardKeys.forRead(col, s.shardKey()), s);
+        case PointRead.Count c -> PointReads.count(ShardKeys.forRead(col, c.shardKey()), c);
+        case PointRead.Facet f -> PointReads.facet(ShardKeys.forRead(col, f.shardKey()), f);
+        case PointRead.Matrix m -> DistanceMatrix.of(ShardKeys.forRead(col, m.shardKey()), m);
         case QueryOperation.Queries q -> queries.run(col, q);
         case QueryOperation.Groups g -> queries.groups(col, g);
         default -> throw new IllegalStateException("not a collection request: " + request);
@@ -312,7 +312,7 @@ public final class EngineStorageService implements StorageService {
     return answer;
   }
 
-  /** Qdrant's CollectionClusterInfo of a collection but the peer id: its shards, all held here and active. */
+  /** Qdrant's CollectionClusterInfo of a collection but the peer id: its shards (with their keys), all held here and active. */
   private CompletionStage<Map<String, Object>> cluster(Collection col) {
     return collections.shardPoints(col).thenApply(shards -> {
       java.util.List<Object> local = new java.util.ArrayList<>();
@@ -322,52 +322,12 @@ public final class EngineStorageService implements StorageService {
         local.add(shard);
       }
       Map<String, Object> out = new java.util.LinkedHashMap<>();
-      out.put("shard_count", col.layout.shardIds().size());
+      out.put("shard_count", col.layout().shardIds().size());
       out.put("local_shards", local);
       out.put("remote_shards", List.of());
       out.put("shard_transfers", List.of());
       return out;
     });
-  }
-
-  /**
-   * Every Quiver collection is sharded automatically: a request that names a shard key is refused
-   * as Qdrant refuses it on such a collection (a write's wording differs from a read's).
-   */
-  private static void refuseShardKeys(Request request) {
-    switch (request) {
-      case PointWrite w -> {
-        for (PointOperation op : w.operations()) {
-          if (op.shardKey() != null) {
-            throw ApiException.wrongInput("Shard key " + first(op.shardKey()) + " not found");
-          }
-        }
-      }
-      case QueryOperation.Queries q -> {
-        for (QueryRequest r : q.requests()) {
-          refuseRead(r.shardKey());
-        }
-      }
-      case QueryOperation.Groups g -> refuseRead(g.request().query().shardKey());
-      case PointRead.Retrieve r -> refuseRead(r.shardKey());
-      case PointRead.Scroll s -> refuseRead(s.shardKey());
-      case PointRead.Count c -> refuseRead(c.shardKey());
-      case PointRead.Facet f -> refuseRead(f.shardKey());
-      case PointRead.Matrix m -> refuseRead(m.shardKey());
-      default -> {
-        // no shard key
-      }
-    }
-  }
-
-  private static void refuseRead(ShardKeySelector key) {
-    if (key != null) {
-      throw ApiException.badRequest("Shard key " + first(key) + " not found");
-    }
-  }
-
-  private static Object first(ShardKeySelector key) {
-    return key.keys().isEmpty() ? key.fallback() : key.keys().get(0);
   }
 
   /**

@@ -295,6 +295,8 @@ class ShardedClusterIT {
         call(c, "POST", "/collections/sharded/points/count", "{\"exact\": true}"));
     assertTrue(Files.exists(dir.resolve("node0")));
 
+    customShardKeysAcrossPeers(nodes);
+
     // a peer restarted in recovery mode keeps its place: its shards answer 503 naming them and the
     // peer, never a partial result; a collection deleted there is deleted everywhere
     long cId = call(c, "GET", "/cluster", null).get("peer_id").asLong();
@@ -310,5 +312,64 @@ class ShardedClusterIT {
     awaitCollection(a, "sharded", false);
     awaitCollection(b, "sharded", false);
     awaitCollection(recovering, "sharded", false);
+  }
+
+  /**
+   * Custom sharding over the running peers: keys placed on chosen peers (a string and an integer
+   * key), writes by key entering any peer, reads by key selector or of all keys from any peer, the
+   * key's shards shown with their key, and a key dropped everywhere.
+   */
+  private void customShardKeysAcrossPeers(JarProcess[] nodes) throws Exception {
+    JarProcess a = nodes[0];
+    JarProcess b = nodes[1];
+    JarProcess c = nodes[2];
+    long aId = call(a, "GET", "/cluster", null).get("peer_id").asLong();
+    long cId = call(c, "GET", "/cluster", null).get("peer_id").asLong();
+    call(b, "PUT", "/collections/keyed", "{\"vectors\": {\"size\": 8, \"distance\": \"Cosine\"}, \"sharding_method\": \"custom\"}");
+    for (JarProcess n : nodes) {
+      awaitCollection(n, "keyed", true);
+    }
+    call(a, "PUT", "/collections/keyed/shards", "{\"shard_key\": \"eu\", \"placement\": [" + Long.toUnsignedString(aId) + "]}");
+    call(c, "PUT", "/collections/keyed/shards", "{\"shard_key\": 7, \"shards_number\": 2, \"placement\": [" + Long.toUnsignedString(cId) + "]}");
+    Random rnd = new Random(7);
+    call(c, "PUT", "/collections/keyed/points?wait=true", F.objectNode().<ObjectNode>set("points", points(rnd, 0, 30)).put("shard_key", "eu"));
+    call(a, "PUT", "/collections/keyed/points?wait=true", F.objectNode().<ObjectNode>set("points", points(rnd, 20, 40)).put("shard_key", 7));
+    var unknown = b.send("PUT", "/collections/keyed/points?wait=true",
+        Json.MAPPER.writeValueAsString(F.objectNode().<ObjectNode>set("points", points(rnd, 0, 1)).put("shard_key", "us")));
+    assertEquals(400, unknown.statusCode(), unknown.body());
+    assertEquals("Wrong input: Shard key us not found", Json.MAPPER.readTree(unknown.body()).at("/status/error").asText());
+    for (JarProcess n : nodes) {
+      assertEquals(70, call(n, "POST", "/collections/keyed/points/count", "{\"exact\": true}").get("count").asInt());
+      assertEquals(30, call(n, "POST", "/collections/keyed/points/count", "{\"exact\": true, \"shard_key\": \"eu\"}").get("count").asInt());
+      JsonNode hits = call(n, "POST", "/collections/keyed/points/search", "{\"vector\": " + vector(rnd) + ", \"limit\": 100, \"shard_key\": 7}");
+      assertEquals(40, hits.size());
+      hits.forEach(h -> assertTrue(h.get("shard_key").isIntegralNumber() && h.get("shard_key").asInt() == 7, h.toString()));
+      JsonNode all = call(n, "POST", "/collections/keyed/points/query", "{\"query\": " + vector(rnd) + ", \"limit\": 100}").get("points");
+      assertEquals(70, all.size());
+    }
+    // the shards are where the placement put them, shown with their key
+    JsonNode onC = call(c, "GET", "/collections/keyed/cluster", null);
+    assertEquals(3, onC.get("shard_count").asInt(), onC.toString());
+    assertEquals(2, onC.get("local_shards").size(), onC.toString());
+    int sevens = 0;
+    for (JsonNode s : onC.get("local_shards")) {
+      assertEquals(7, s.get("shard_key").asInt(), onC.toString());
+      assertTrue(s.get("shard_key").isIntegralNumber(), onC.toString());
+      sevens += s.get("points_count").asInt();
+    }
+    assertEquals(40, sevens);
+    JsonNode onA = call(a, "GET", "/collections/keyed/cluster", null);
+    assertEquals("eu", onA.at("/local_shards/0/shard_key").asText(), onA.toString());
+    assertEquals(0, call(b, "GET", "/collections/keyed/cluster", null).get("local_shards").size());
+
+    call(b, "POST", "/collections/keyed/shards/delete", "{\"shard_key\": \"eu\"}");
+    for (JarProcess n : nodes) {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (call(n, "GET", "/collections/keyed/cluster", null).get("shard_count").asInt() != 2 && System.nanoTime() < deadline) {
+        Thread.sleep(100);
+      }
+      assertEquals(40, call(n, "POST", "/collections/keyed/points/count", "{\"exact\": true}").get("count").asInt());
+    }
+    assertEquals(0, call(a, "GET", "/collections/keyed/cluster", null).get("local_shards").size());
   }
 }

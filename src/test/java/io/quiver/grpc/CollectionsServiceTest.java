@@ -383,6 +383,20 @@ class CollectionsServiceTest {
         () -> grpc.deleteShardKey(delete));
     assertFails(Status.Code.INVALID_ARGUMENT, "empty request",
         () -> grpc.deleteShardKey(DeleteShardKeyRequest.newBuilder().setCollectionName("cl").build()));
+
+    // custom sharding: the same operations as REST's
+    assertEquals(200, node.send("PUT", "/collections/ck", "{\"vectors\": {\"size\": 2, \"distance\": \"Dot\"}, "
+        + "\"sharding_method\": \"custom\"}").status());
+    assertTrue(grpc.createShardKey(create.toBuilder().setCollectionName("ck").build()).getResult());
+    assertTrue(grpc.createShardKey(CreateShardKeyRequest.newBuilder().setCollectionName("ck").setRequest(CreateShardKey.newBuilder()
+        .setShardKey(ShardKey.newBuilder().setNumber(7)).setShardsNumber(2)).build()).getResult());
+    var shards = node.get("/collections/ck/cluster").result().get("local_shards");
+    assertEquals("[\"k\",7,7]", java.util.stream.StreamSupport.stream(shards.spliterator(), false).map(x -> x.get("shard_key").toString())
+        .collect(java.util.stream.Collectors.joining(",", "[", "]")));
+    assertFails(Status.Code.INVALID_ARGUMENT, "Bad request: Sharding key k already exists for collection ck",
+        () -> grpc.createShardKey(create.toBuilder().setCollectionName("ck").build()));
+    assertTrue(grpc.deleteShardKey(delete.toBuilder().setCollectionName("ck").build()).getResult());
+    assertEquals(1, node.get("/collections/ck/cluster").result().get("shard_count").asInt());
   }
 
   // ---- errors ----
@@ -404,7 +418,6 @@ class CollectionsServiceTest {
             "{\"quantization_config\": {\"scalar\": {\"type\": \"UnknownQuantization\"}}}"},
         new Object[] {CreateCollection.newBuilder().setQuantizationConfig(QuantizationConfig.getDefaultInstance()),
             "{\"quantization_config\": {}}"},
-        new Object[] {CreateCollection.newBuilder().setShardingMethod(ShardingMethod.Custom), "{\"sharding_method\": \"custom\"}"},
         new Object[] {CreateCollection.newBuilder().setShardNumber(0), "{\"shard_number\": 0}"},
         new Object[] {CreateCollection.newBuilder().setOptimizersConfig(OptimizersConfigDiff.newBuilder().setDeletedThreshold(2.0)),
             "{\"optimizers_config\": {\"deleted_threshold\": 2.0}}"},

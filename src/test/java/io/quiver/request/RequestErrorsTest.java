@@ -353,8 +353,8 @@ class RequestErrorsTest {
 
   @Test
   void collectionsAndIndexes() {
-    assertError(400, "Bad request: custom sharding is not supported by this server", StorageOp.CREATE_COLLECTION,
-        "{'sharding_method': 'custom'}");
+    assertFormat("shard_key: data did not match any variant of untagged enum ShardKey", StorageOp.CREATE_SHARD_KEY, "{'shard_key': -1}");
+    assertFormat("missing field `shard_key`", StorageOp.DELETE_SHARD_KEY, "{}");
     assertError(400, "Bad request: Dense and sparse vector names must be unique - duplicate found with 'a'", StorageOp.CREATE_COLLECTION,
         "{'vectors': {'a': {'size': 1, 'distance': 'Dot'}}, 'sparse_vectors': {'a': {}}}");
     assertError(422, "Validation error: the 'lookup' and 'range' capabilities can't be both disabled", StorageOp.CREATE_FIELD_INDEX,

@@ -113,6 +113,10 @@ public final class RequestSamples {
     s.add(node(StorageOp.CREATE_FULL_SNAPSHOT));
     s.add(new Sample(StorageOp.DELETE_FULL_SNAPSHOT, null, null, Map.of("snapshot_name", "full-1.snapshot")));
     s.add(new Sample(StorageOp.GET_FULL_SNAPSHOT, null, null, Map.of("snapshot_name", "full-1.snapshot")));
+    s.add(sample(StorageOp.CREATE_SHARD_KEY, "{'shard_key': 'eu', 'shards_number': 2, 'replication_factor': 1, "
+        + "'placement': [1, 18446744073709551615]}", "timeout", "10"));
+    s.add(sample(StorageOp.CREATE_SHARD_KEY, "{'shard_key': 7}"));
+    s.add(sample(StorageOp.DELETE_SHARD_KEY, "{'shard_key': 7}"));
     return s;
   }
 

@@ -9,6 +9,7 @@ import io.quiver.request.WriteParams;
 import io.quiver.storage.EngineStorageService;
 import io.quiver.storage.collection.Catalogue;
 import io.quiver.storage.collection.Collection;
+import io.quiver.storage.collection.ShardLayout;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -92,18 +93,20 @@ public final class LocalSync implements ClusterMeta.Listener {
     if (local == null) {
       List<Integer> ids = meta.shards().stream().map(ShardMeta::id).toList();
       Set<Integer> mine = new java.util.TreeSet<>(meta.shardsOn(self).stream().map(ShardMeta::id).toList());
+      Map<Integer, Object> keys = new java.util.TreeMap<>();
+      meta.shards().stream().filter(s -> s.key() != null).forEach(s -> keys.put(s.id(), ShardMeta.storageKey(s.key())));
+      ShardLayout layout = new ShardLayout(meta.customSharding() ? ShardLayout.CUSTOM : ShardLayout.AUTO, ids, null, keys,
+          meta.nextShardId());
       try {
-        if (ids.isEmpty()) {
-          // custom sharding before its first shard key: the collection exists, with no shard yet
-          run(new CollectionRequest.Create(name, meta.config(), null, null));
-        } else {
-          this.local.createPart(name, meta.config(), ids, mine);
-        }
+        this.local.createPart(name, meta.config(), layout, mine);
       } catch (java.io.IOException e) {
         throw new java.io.UncheckedIOException("collection " + name + " not created here", e);
       }
       local = catalogue.resolve(name);
-    } else if (!local.config().toString().equals(meta.config().toString())) {
+    } else if (meta.customSharding()) {
+      shardKeys(local, meta);
+    }
+    if (!local.config().toString().equals(meta.config().toString())) {
       Collection col = local;
       try {
         synchronized (col) {
@@ -114,6 +117,35 @@ public final class LocalSync implements ClusterMeta.Listener {
       }
     }
     indexes(name, local.schema().payload(), PayloadSchema.fromJson(meta.payloadIndex()));
+  }
+
+  /**
+   * Makes the shard keys of a local collection (custom sharding) match the metadata: a key whose
+   * shards are not the metadata's any more is dropped here, a key the metadata has is added with
+   * the shards this node holds opened.
+   */
+  private void shardKeys(Collection col, MetaState.CollectionMeta meta) {
+    Map<Object, List<Integer>> want = new java.util.LinkedHashMap<>();
+    meta.shards().forEach(s -> want.computeIfAbsent(ShardMeta.storageKey(s.key()), k -> new ArrayList<>()).add(s.id()));
+    ShardLayout have = col.layout();
+    try {
+      for (Object key : have.shardKeys()) {
+        if (!have.shardsOf(key).equals(want.get(key))) {
+          log.info("Collection {}: dropping shard key {} here", col.name, ShardLayout.shown(key));
+          col.dropShards(key);
+        }
+      }
+      Set<Integer> mine = new java.util.TreeSet<>(meta.shardsOn(self).stream().map(ShardMeta::id).toList());
+      for (var e : want.entrySet()) {
+        if (col.layout().shardsOf(e.getKey()).isEmpty()) {
+          log.info("Collection {}: adding shard key {} (shards {}, {} here)", col.name, ShardLayout.shown(e.getKey()), e.getValue(),
+              e.getValue().stream().filter(mine::contains).toList());
+          col.addShards(e.getKey(), e.getValue(), mine);
+        }
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("collection " + col.name + ": shard keys not applied here", e);
+    }
   }
 
   private void indexes(String name, PayloadSchema have, PayloadSchema want) {

@@ -51,15 +51,22 @@ public sealed interface MetaOp {
     }
   }
 
-  /** A shard key of a collection with custom sharding, and its shards. */
+  /**
+   * A shard key of a collection with custom sharding, and its shards: their placement as the proposer
+   * decided it; their ids are given when it is applied (the collection's next free ids, in order).
+   */
   record CreateShardKey(String collection, JsonNode key, List<ShardMeta> shards) implements MetaOp {
     public CreateShardKey {
-      key = key.deepCopy();
+      key = ShardMeta.normalKey(key);
       shards = List.copyOf(shards);
     }
   }
 
-  record DropShardKey(String collection, JsonNode key) implements MetaOp {}
+  record DropShardKey(String collection, JsonNode key) implements MetaOp {
+    public DropShardKey {
+      key = ShardMeta.normalKey(key);
+    }
+  }
 
   /** A peer joins, or tells its new addresses after a restart. */
   record PutPeer(PeerMeta peer) implements MetaOp {}

@@ -41,11 +41,17 @@ public record MetaState(SortedMap<Long, PeerMeta> peers, SortedMap<String, Colle
    * A collection: its config as {@code GET /collections/{name}} shows it, its payload indexes in the
    * persisted form, and its shards, in id order.
    */
-  public record CollectionMeta(String name, ObjectNode config, ObjectNode payloadIndex, List<ShardMeta> shards) {
+  public record CollectionMeta(String name, ObjectNode config, ObjectNode payloadIndex, List<ShardMeta> shards, int nextShardId) {
     public CollectionMeta {
       config = config.deepCopy();
       payloadIndex = payloadIndex.deepCopy();
       shards = List.copyOf(shards.stream().sorted(java.util.Comparator.comparingInt(ShardMeta::id)).toList());
+      nextShardId = Math.max(nextShardId, shards.stream().mapToInt(s -> s.id() + 1).max().orElse(0));
+    }
+
+    /** @param shards the shards; the next shard id is above theirs */
+    public CollectionMeta(String name, ObjectNode config, ObjectNode payloadIndex, List<ShardMeta> shards) {
+      this(name, config, payloadIndex, shards, 0);
     }
 
     public boolean customSharding() {
@@ -59,11 +65,12 @@ public record MetaState(SortedMap<Long, PeerMeta> peers, SortedMap<String, Colle
 
     /** The shards of a shard key (custom sharding). */
     public List<ShardMeta> shardsOf(JsonNode key) {
-      return shards.stream().filter(s -> key.equals(s.key())).toList();
+      JsonNode k = ShardMeta.normalKey(key);
+      return shards.stream().filter(s -> k.equals(s.key())).toList();
     }
 
     CollectionMeta withShards(List<ShardMeta> next) {
-      return new CollectionMeta(name, config, payloadIndex, next);
+      return new CollectionMeta(name, config, payloadIndex, next, nextShardId);
     }
   }
 
@@ -93,7 +100,7 @@ public record MetaState(SortedMap<Long, PeerMeta> peers, SortedMap<String, Colle
       case MetaOp.UpdateCollection u -> {
         CollectionMeta c = existing(u.name());
         ObjectNode config = new CollectionUpdate(u.diff()).applyTo(c.config());
-        yield with(new CollectionMeta(c.name(), config, c.payloadIndex(), c.shards()));
+        yield with(new CollectionMeta(c.name(), config, c.payloadIndex(), c.shards(), c.nextShardId()));
       }
       case MetaOp.DeleteCollection d -> {
         CollectionMeta c = resolve(d.name());
@@ -115,32 +122,37 @@ public record MetaState(SortedMap<Long, PeerMeta> peers, SortedMap<String, Colle
         } catch (FilterException e) {
           throw ApiException.badRequest(e.getMessage());
         }
-        yield with(new CollectionMeta(c.name(), c.config(), index, c.shards()));
+        yield with(new CollectionMeta(c.name(), c.config(), index, c.shards(), c.nextShardId()));
       }
       case MetaOp.DeleteIndex i -> {
         CollectionMeta c = existing(i.collection());
         ObjectNode index = c.payloadIndex().deepCopy();
         index.remove(i.field());
-        yield with(new CollectionMeta(c.name(), c.config(), index, c.shards()));
+        yield with(new CollectionMeta(c.name(), c.config(), index, c.shards(), c.nextShardId()));
       }
       case MetaOp.ChangeAliases a -> new MetaState(peers, collections, aliasesAfter(a.actions()));
       case MetaOp.CreateShardKey k -> {
         CollectionMeta c = existing(k.collection());
         if (!c.customSharding()) {
-          throw ApiException.badRequest("Shard key " + key(k.key()) + " can't be created: collection `" + c.name()
-              + "` doesn't use custom sharding");
+          throw ApiException.badRequest("Shard Key cannot be created with Auto sharding method");
         }
         if (!c.shardsOf(k.key()).isEmpty()) {
-          throw ApiException.badRequest("Shard key " + key(k.key()) + " already exists");
+          throw ApiException.badRequest("Sharding key " + key(k.key()) + " already exists for collection " + c.name());
         }
         List<ShardMeta> shards = new ArrayList<>(c.shards());
-        shards.addAll(k.shards());
-        yield with(c.withShards(shards));
+        int id = c.nextShardId();
+        for (ShardMeta s : k.shards()) {
+          shards.add(new ShardMeta(id++, s.replicas(), k.key()));
+        }
+        yield with(new CollectionMeta(c.name(), c.config(), c.payloadIndex(), shards, id));
       }
       case MetaOp.DropShardKey k -> {
         CollectionMeta c = existing(k.collection());
+        if (!c.customSharding()) {
+          throw ApiException.badRequest("Shard Key cannot be created with Auto sharding method");
+        }
         if (c.shardsOf(k.key()).isEmpty()) {
-          throw ApiException.badRequest("Shard key " + key(k.key()) + " does not exist");
+          throw ApiException.badRequest("Sharding key " + key(k.key()) + " does not exist for collection " + c.name());
         }
         yield with(c.withShards(c.shards().stream().filter(s -> !k.key().equals(s.key())).toList()));
       }
@@ -238,6 +250,7 @@ public record MetaState(SortedMap<Long, PeerMeta> peers, SortedMap<String, Colle
       m.set("config", meta.config());
       m.set("payload_index", meta.payloadIndex());
       m.set("shards", ShardMeta.toJson(meta.shards()));
+      m.put("next_shard_id", meta.nextShardId());
     });
     ObjectNode a = o.putObject("aliases");
     aliases.forEach(a::put);
@@ -267,7 +280,7 @@ public record MetaState(SortedMap<Long, PeerMeta> peers, SortedMap<String, Colle
     for (Map.Entry<String, JsonNode> e : o.path("collections").properties()) {
       JsonNode m = e.getValue();
       collections.put(e.getKey(), new CollectionMeta(e.getKey(), (ObjectNode) m.get("config"), (ObjectNode) m.get("payload_index"),
-          ShardMeta.fromJson(m.get("shards"))));
+          ShardMeta.fromJson(m.get("shards")), m.path("next_shard_id").asInt(0)));
     }
     var aliases = new TreeMap<String, String>();
     o.path("aliases").properties().forEach(e -> aliases.put(e.getKey(), e.getValue().asText()));

@@ -15,7 +15,26 @@ import java.util.List;
 public record ShardMeta(int id, List<Long> replicas, JsonNode key) {
   public ShardMeta {
     replicas = List.copyOf(replicas);
-    key = key == null || key.isNull() ? null : key.deepCopy();
+    key = normalKey(key);
+  }
+
+  /** A shard key as the metadata keeps it: a string, or an integer as a long (so 7 equals 7 whatever its width), or null. */
+  public static JsonNode normalKey(JsonNode key) {
+    if (key == null || key.isNull()) {
+      return null;
+    }
+    return key.isTextual() ? key.deepCopy() : com.fasterxml.jackson.databind.node.LongNode.valueOf(key.asLong());
+  }
+
+  /** A shard key of the metadata as the storage keeps it: {@code String} or {@code Long}. */
+  public static Object storageKey(JsonNode key) {
+    return key.isTextual() ? key.textValue() : (Object) key.asLong();
+  }
+
+  /** A shard key of the storage ({@code String} or {@code Long}) as the metadata keeps it. */
+  public static JsonNode metaKey(Object key) {
+    return key instanceof Long n ? com.fasterxml.jackson.databind.node.LongNode.valueOf(n)
+        : com.fasterxml.jackson.databind.node.TextNode.valueOf((String) key);
   }
 
   public boolean on(long peer) {

@@ -25,6 +25,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,6 +36,10 @@ import org.slf4j.LoggerFactory;
  * status and Qdrant's message. Work runs on the storage's pools, never on the event loop.
  */
 public final class ShardServer implements AutoCloseable {
+  /** How long a call waits for a shard of a new shard key this node has not opened yet: polls, and the pause between them. */
+  private static final int NEW_SHARD_POLLS = 100;
+  private static final long NEW_SHARD_POLL_MS = 100;
+
   private static final Logger log = LoggerFactory.getLogger(ShardServer.class);
 
   private final Catalogue catalogue;
@@ -73,6 +78,10 @@ public final class ShardServer implements AutoCloseable {
   }
 
   private CompletionStage<JsonNode> call(JsonNode m) {
+    return call(m, 0);
+  }
+
+  private CompletionStage<JsonNode> call(JsonNode m, int attempt) {
     String name = m.get("collection").asText();
     int shard = m.get("shard").asInt();
     Collection col = catalogue.names().contains(name) ? catalogue.resolve(name) : null;
@@ -80,6 +89,11 @@ public final class ShardServer implements AutoCloseable {
       throw ApiException.collectionNotFound(name);
     }
     if (!col.localShards().containsKey(shard)) {
+      if (col.layout().custom() && shard >= col.layout().nextId() && attempt < NEW_SHARD_POLLS) {
+        // a shard of a key created a moment ago: the coordinator applied the change before this node did
+        return CompletableFuture.supplyAsync(() -> null, CompletableFuture.delayedExecutor(NEW_SHARD_POLL_MS, TimeUnit.MILLISECONDS))
+            .thenCompose(v -> call(m, attempt + 1));
+      }
       throw new ApiException(503, "Service unavailable: shard " + shard + " of collection `" + name + "` is not on this peer");
     }
     ShardEndpoint e = col.endpoints().get(shard);

@@ -30,9 +30,16 @@ import java.util.TreeMap;
  * own chores (schema changes, payload indexes, snapshots, strict-mode sizes) work on the {@link
  * #localShards} it holds.
  *
+ * <p>Under custom sharding the set of shards changes at run time ({@link #addShards}, {@link
+ * #dropShards}): the layout, the local shards and the endpoints are replaced at once, so an
+ * operation sees either the old set or the new one; shards dropped are closed and deleted once
+ * the operations that may still use them (the leases taken before) are done. An operation on some
+ * shard keys only works on a {@link #view} of the collection restricted to them.
+ *
  * <p>Thread-safety: operations run under a {@link #lease}; dropping waits for the leases taken, so
  * a collection is never deleted under a running operation. A lease may be released by another
- * thread than the one that took it (asynchronous operations).
+ * thread than the one that took it (asynchronous operations). Shard changes are serialised with
+ * the collection's other metadata changes (they hold its monitor).
  */
 public final class Collection implements Closeable {
   public static final String CONFIG = StorageLayout.CONFIG;
@@ -42,38 +49,87 @@ public final class Collection implements Closeable {
 
   public final String name;
   public final Path dir;
-  public final ShardLayout layout;
-  public final ShardRouter router;
-  private final Map<Integer, Shard> local;
-  private final Map<Integer, ShardEndpoint> endpoints;
+  /** The collection itself, or for a {@link #view} the collection it shows part of. */
+  private final Collection root;
   private final ObjectMapper mapper;
+  private final ShardOpener opener;
   private final Object leases = new Object();
+  /** Leases taken and not yet closed, by the epoch they were taken in (see {@link #awaitEarlierLeases}). */
+  private final Map<Long, Integer> leasesByEpoch = new java.util.HashMap<>();
+  private long epoch;
   private int inFlight;
+  private volatile Parts parts;
   private volatile ObjectNode config;
   private volatile CollectionSchema schema;
   private volatile boolean dropped;
+
+  /**
+   * The shards as one consistent set: the layout, the shards held here, the endpoints of all of them
+   * (a shard of a key answers its hits with the key), the router of automatic sharding and one per
+   * shard key (over that key's shards), and the keys a view is restricted to (null: all).
+   */
+  private record Parts(ShardLayout layout, Map<Integer, Shard> local, Map<Integer, ShardEndpoint> endpoints, ShardRouter router,
+      Map<Object, ShardRouter> keyRouters) {
+    static Parts of(ShardLayout layout, Map<Integer, Shard> local, Map<Integer, ShardEndpoint> endpoints) {
+      Map<Object, ShardRouter> byKey = new java.util.LinkedHashMap<>();
+      for (Object key : layout.shardKeys()) {
+        byKey.put(key, ShardRouter.of(layout.shardsOf(key)));
+      }
+      ShardRouter router = layout.custom() || layout.shardIds().isEmpty() ? null : ShardRouter.of(layout.shardIds());
+      return new Parts(layout, Collections.unmodifiableMap(new TreeMap<>(local)), Collections.unmodifiableMap(new TreeMap<>(endpoints)),
+          router, Collections.unmodifiableMap(byKey));
+    }
+
+    /** The same parts restricted to the shards of {@code keys}. */
+    Parts only(List<Object> keys) {
+      Set<Integer> ids = new java.util.TreeSet<>();
+      keys.forEach(k -> ids.addAll(layout.shardsOf(k)));
+      Map<Integer, Object> k = new TreeMap<>(layout.keys());
+      k.keySet().retainAll(ids);
+      List<Integer> mine = layout.localIds() == null ? null : layout.localIds().stream().filter(ids::contains).toList();
+      ShardLayout restricted = new ShardLayout(layout.method(), List.copyOf(ids), mine, k, layout.nextId());
+      Map<Integer, Shard> l = new TreeMap<>(local);
+      l.keySet().retainAll(ids);
+      Map<Integer, ShardEndpoint> e = new TreeMap<>(endpoints);
+      e.keySet().retainAll(ids);
+      return of(restricted, l, e);
+    }
+  }
 
   private Collection(String name, Path dir, ObjectNode config, CollectionSchema schema, ShardLayout layout, Map<Integer, Shard> local,
       ObjectMapper mapper, ShardOpener opener) {
     this.name = name;
     this.dir = dir;
+    this.root = this;
     this.config = config;
     this.schema = schema;
-    this.layout = layout;
-    this.router = ShardRouter.of(layout.shardIds());
-    this.local = Collections.unmodifiableMap(new TreeMap<>(local));
     this.mapper = mapper;
+    this.opener = opener;
+    this.parts = Parts.of(layout, local, endpoints(layout, local, layout.shardIds()));
+  }
+
+  /** A view of {@code root} showing only {@code parts}. */
+  private Collection(Collection root, Parts parts) {
+    this.name = root.name;
+    this.dir = root.dir;
+    this.root = root;
+    this.mapper = root.mapper;
+    this.opener = root.opener;
+    this.parts = parts;
+  }
+
+  /** The endpoints of shards {@code ids} of the layout: local ones from {@code local}, the others remote (when there are others). */
+  private Map<Integer, ShardEndpoint> endpoints(ShardLayout layout, Map<Integer, Shard> local, List<Integer> ids) {
     Map<Integer, ShardEndpoint> e = new TreeMap<>();
-    this.local.forEach((id, shard) -> e.put(id, opener.endpoint(this, id, shard)));
-    for (int id : layout.shardIds()) {
-      if (!this.local.containsKey(id)) {
-        ShardEndpoint remote = opener.remote(this, id);
-        if (remote != null) {
-          e.put(id, remote);
-        }
+    for (int id : ids) {
+      Shard shard = local.get(id);
+      ShardEndpoint endpoint = shard != null ? opener.endpoint(this, id, shard) : opener.remote(this, id);
+      if (endpoint != null) {
+        Object key = layout.keyOf(id);
+        e.put(id, key == null ? endpoint : new KeyedEndpoint(endpoint, key));
       }
     }
-    this.endpoints = Collections.unmodifiableMap(e);
+    return e;
   }
 
   /** Opens the engine shards of a collection and makes the endpoints through which its coordinator reaches them. */
@@ -165,52 +221,194 @@ public final class Collection implements Closeable {
   }
 
   public ObjectNode config() {
-    return config;
+    return root.config;
   }
 
   public CollectionSchema schema() {
-    return schema;
+    return root.schema;
+  }
+
+  /** The collection's shards (of a view: those it shows). */
+  public ShardLayout layout() {
+    return parts.layout();
+  }
+
+  /** Whether this is the whole collection rather than a {@link #view} of some of its shard keys. */
+  public boolean whole() {
+    return root == this;
   }
 
   /** The shards this node holds, by id (ascending). */
   public Map<Integer, Shard> localShards() {
-    return local;
+    return parts.local();
   }
 
   /** The endpoints of the collection's shards, by id (ascending). */
   public Map<Integer, ShardEndpoint> endpoints() {
-    return endpoints;
+    return parts.endpoints();
   }
 
-  /** The endpoint of the shard that holds {@code id}. */
-  public ShardEndpoint endpointOf(PointId id) {
-    ShardEndpoint e = endpoints.get(router.shardOf(id));
-    if (e == null) {
-      throw ApiException.unavailable("Service unavailable: shard " + router.shardOf(id) + " of collection " + name + " is not reachable");
+  /**
+   * The router of the collection's points: automatic sharding's over all shards, or under custom
+   * sharding that of the one key a view shows; 400 (Qdrant's wording) when there is none.
+   */
+  public ShardRouter router() {
+    Parts p = parts;
+    if (p.router() != null) {
+      return p.router();
     }
-    return e;
+    if (p.keyRouters().size() == 1) {
+      return p.keyRouters().values().iterator().next();
+    }
+    throw ApiException.wrongInput("No shards found for shard key");
+  }
+
+  /** The shard that holds {@code id} under automatic sharding, or in the one key a view shows. */
+  public ShardEndpoint endpointOf(PointId id) {
+    return endpointsOf(id).get(0);
+  }
+
+  /**
+   * The shards that may hold {@code id}: the one automatic sharding routes it to, or under custom
+   * sharding the one of each key shown (the same id may be a point of several keys). Empty when
+   * the collection has no shards yet.
+   */
+  public List<ShardEndpoint> endpointsOf(PointId id) {
+    Parts p = parts;
+    List<ShardRouter> routers = p.router() != null ? List.of(p.router()) : List.copyOf(p.keyRouters().values());
+    if (routers.isEmpty()) {
+      throw ApiException.wrongInput("No shards found for shard key");
+    }
+    List<ShardEndpoint> out = new ArrayList<>(routers.size());
+    for (ShardRouter r : routers) {
+      int shard = r.shardOf(id);
+      ShardEndpoint e = p.endpoints().get(shard);
+      if (e == null) {
+        throw ApiException.unavailable("Service unavailable: shard " + shard + " of collection " + name + " is not reachable");
+      }
+      out.add(e);
+    }
+    return out;
   }
 
   /** Whether the collection is one shard, held here: the whole of a query can run on it. */
   public boolean singleShard() {
-    return layout.shardIds().size() == 1 && endpoints.size() == 1;
+    Parts p = parts;
+    return p.layout().shardIds().size() == 1 && p.endpoints().size() == 1;
+  }
+
+  /**
+   * The collection restricted to the shards of {@code keys} (custom sharding), for one operation: it
+   * shares the collection's config, schema and leases, and does not follow later shard changes.
+   * Every key must exist (the caller words the failure).
+   */
+  public Collection view(List<Object> keys) {
+    return new Collection(root, root.parts.only(keys));
+  }
+
+  /**
+   * Adds the shards {@code ids} of a new shard key (custom sharding): opens those held here (all of
+   * them when {@code localIds} is null, else those among it), records the layout, then shows them to
+   * later operations. Fails with nothing changed (new shard directories removed) when a shard does
+   * not open or the layout is not written.
+   */
+  public synchronized void addShards(Object key, List<Integer> ids, Set<Integer> localIds) throws IOException {
+    requireRoot();
+    Parts p = parts;
+    List<Integer> mine = ids.stream().filter(id -> p.layout().localIds() == null || localIds == null || localIds.contains(id)).toList();
+    ShardLayout next = p.layout().withKey(key, ids, mine);
+    Map<Integer, Shard> opened = new TreeMap<>();
+    try {
+      for (int id : next.local()) {
+        if (ids.contains(id)) {
+          opened.put(id, opener.open(ShardLayout.shardDir(dir, id), schema));
+        }
+      }
+      next.write(dir, mapper);
+    } catch (IOException | RuntimeException e) {
+      for (var s : opened.entrySet()) {
+        try {
+          s.getValue().abandon();
+          AtomicFiles.deleteTree(ShardLayout.shardDir(dir, s.getKey()));
+        } catch (IOException | RuntimeException cleanup) {
+          e.addSuppressed(cleanup);
+        }
+      }
+      throw e;
+    }
+    Map<Integer, Shard> local = new TreeMap<>(p.local());
+    local.putAll(opened);
+    Map<Integer, ShardEndpoint> endpoints = new TreeMap<>(p.endpoints());
+    endpoints.putAll(endpoints(next, local, ids));
+    parts = Parts.of(next, local, endpoints);
+  }
+
+  /**
+   * Drops the shards of a shard key and their points: records the layout without them, hides them
+   * from later operations, waits for the operations that may still use them, then closes and deletes
+   * the local ones. False when the key has no shards here.
+   */
+  public boolean dropShards(Object key) throws IOException {
+    requireRoot();
+    Map<Integer, Shard> gone = new TreeMap<>();
+    synchronized (this) {
+      Parts p = parts;
+      List<Integer> ids = p.layout().shardsOf(key);
+      if (ids.isEmpty()) {
+        return false;
+      }
+      ShardLayout next = p.layout().withoutKey(key);
+      next.write(dir, mapper);
+      Map<Integer, Shard> local = new TreeMap<>(p.local());
+      Map<Integer, ShardEndpoint> endpoints = new TreeMap<>(p.endpoints());
+      for (int id : ids) {
+        Shard s = local.remove(id);
+        if (s != null) {
+          gone.put(id, s);
+        }
+        endpoints.remove(id);
+      }
+      parts = Parts.of(next, local, endpoints);
+    }
+    awaitEarlierLeases();
+    IOException failure = null;
+    for (var e : gone.entrySet()) {
+      try {
+        e.getValue().abandon();
+        AtomicFiles.deleteTree(ShardLayout.shardDir(dir, e.getKey()));
+      } catch (IOException ex) {
+        failure = failure == null ? ex : failure;
+      }
+    }
+    if (failure != null) {
+      throw failure;
+    }
+    return true;
+  }
+
+  private void requireRoot() {
+    if (root != this) {
+      throw new IllegalStateException("a view of collection " + name + " cannot change its shards");
+    }
   }
 
   /** Persists and applies a new config (atomic file write first, so a crash keeps either version). */
   public void updateConfig(ObjectNode next) throws IOException {
+    requireRoot();
     AtomicFiles.write(dir.resolve(CONFIG), mapper.writerWithDefaultPrettyPrinter().writeValueAsBytes(next));
     config = next;
     setSchema(CollectionConfigs.schema(next, schema.payload()));
   }
 
   public void updatePayloadSchema(PayloadSchema next) throws IOException {
+    requireRoot();
     AtomicFiles.write(dir.resolve(PAYLOAD_INDEX), mapper.writerWithDefaultPrettyPrinter().writeValueAsBytes(next.toJson()));
     setSchema(schema.withPayload(next));
   }
 
   private void setSchema(CollectionSchema next) {
     schema = next;
-    local.values().forEach(s -> s.setSchema(next));
+    parts.local().values().forEach(s -> s.setSchema(next));
   }
 
   /** Runs {@code op} unless the collection is being or has been dropped. */
@@ -228,11 +426,17 @@ public final class Collection implements Closeable {
 
   /** Takes a lease; 404 when the collection is being or has been dropped. */
   public Lease lease() {
+    if (root != this) {
+      return root.lease();
+    }
+    long taken;
     synchronized (leases) {
       if (dropped) {
         throw ApiException.collectionNotFound(name);
       }
       inFlight++;
+      taken = epoch;
+      leasesByEpoch.merge(taken, 1, Integer::sum);
     }
     return new Lease() {
       private boolean closed;
@@ -243,11 +447,30 @@ public final class Collection implements Closeable {
           if (!closed) {
             closed = true;
             inFlight--;
+            leasesByEpoch.computeIfPresent(taken, (k, n) -> n == 1 ? null : n - 1);
             leases.notifyAll();
           }
         }
       }
     };
+  }
+
+  /** Waits until every lease taken before this call is closed (later ones do not hold it up). */
+  private void awaitEarlierLeases() {
+    synchronized (leases) {
+      long before = epoch++;
+      boolean interrupted = false;
+      while (leasesByEpoch.keySet().stream().anyMatch(e -> e <= before)) {
+        try {
+          leases.wait();
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 
   @FunctionalInterface
@@ -257,6 +480,7 @@ public final class Collection implements Closeable {
 
   /** Marks the collection dropped and waits for the leases taken before. Returns false if it was already. */
   private boolean retire() {
+    requireRoot();
     synchronized (leases) {
       if (dropped) {
         return false;
@@ -281,7 +505,7 @@ public final class Collection implements Closeable {
   public void drop() throws IOException {
     if (retire()) {
       IOException failure = null;
-      for (Shard s : local.values()) {
+      for (Shard s : parts.local().values()) {
         try {
           s.abandon();
         } catch (IOException e) {
@@ -299,7 +523,7 @@ public final class Collection implements Closeable {
   public void close() throws IOException {
     if (retire()) {
       List<Exception> failures = new ArrayList<>();
-      for (Shard s : local.values()) {
+      for (Shard s : parts.local().values()) {
         try {
           s.close();
         } catch (IOException | RuntimeException e) {

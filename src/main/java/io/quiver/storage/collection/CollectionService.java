@@ -78,12 +78,16 @@ public final class CollectionService {
     });
   }
 
-  /** The points of each shard: {@code [{"shard_id", "points_count"}]}, for the collection's cluster info. */
+  /** The points of each shard: {@code [{"shard_id", "shard_key"?, "points_count"}]}, for the collection's cluster info. */
   public CompletionStage<List<Map<String, Object>>> shardPoints(Collection col) {
     List<CompletionStage<Map<String, Object>>> calls = new ArrayList<>();
     col.endpoints().forEach((id, e) -> calls.add(e.count(null).thenApply(n -> {
       Map<String, Object> shard = new LinkedHashMap<>();
       shard.put("shard_id", id);
+      Object key = col.layout().keyOf(id);
+      if (key != null) {
+        shard.put("shard_key", key);
+      }
       shard.put("points_count", n);
       return shard;
     })));
@@ -216,7 +220,7 @@ public final class CollectionService {
         var page = from.read(r -> r.scroll(null, start, INIT_FROM_PAGE, DocMapper.Selector.ALL));
         Map<Integer, List<Action>> puts = new TreeMap<>();
         for (Point p : page.points()) {
-          puts.computeIfAbsent(target.router.shardOf(p.id()), s -> new ArrayList<>()).add(new Action.Put(p));
+          puts.computeIfAbsent(target.router().shardOf(p.id()), s -> new ArrayList<>()).add(new Action.Put(p));
         }
         for (var e : puts.entrySet()) {
           Shard to = target.localShards().get(e.getKey());
@@ -248,6 +252,48 @@ public final class CollectionService {
 
   public boolean delete(String name) throws IOException {
     return catalogue.delete(name);
+  }
+
+  // ---- shard keys ----
+
+  /**
+   * Creates a shard key's shards on this node (custom sharding on a single node): {@code
+   * shards_number} of them (default: the collection's {@code shard_number}), with new ids. 400 with
+   * Qdrant's wording for a collection with automatic sharding, a key that exists, an empty placement.
+   */
+  public boolean createShardKey(Collection col, CollectionRequest.CreateShardKey req) throws IOException {
+    if (!col.layout().custom()) {
+      throw ApiException.badRequest("Shard Key cannot be created with Auto sharding method");
+    }
+    String shown = ShardLayout.shown(req.key());
+    if (req.placement() != null && req.placement().isEmpty()) {
+      throw ApiException.badRequest("Sharding key " + shown
+          + " placement cannot be empty. If you want to use random placement, do not specify placement");
+    }
+    int n = req.shardsNumber() != null ? req.shardsNumber() : Math.max(1, col.config().path("params").path("shard_number").asInt(1));
+    try (Collection.Lease ignored = col.lease()) {
+      synchronized (col) {
+        if (col.layout().shardKeys().contains(req.key())) {
+          throw ApiException.badRequest("Sharding key " + shown + " already exists for collection " + col.name);
+        }
+        int first = col.layout().nextId();
+        col.addShards(req.key(), ShardRouter.range(n).stream().map(i -> first + i).toList(), null);
+      }
+    }
+    log.info("Collection {}: created shard key {} ({} shard(s))", col.name, shown, n);
+    return true;
+  }
+
+  /** Drops a shard key's shards and their points; 400 with Qdrant's wording when there is no such key. */
+  public boolean dropShardKey(Collection col, CollectionRequest.DropShardKey req) throws IOException {
+    if (!col.layout().custom()) {
+      throw ApiException.badRequest("Shard Key cannot be created with Auto sharding method");
+    }
+    if (!col.dropShards(req.key())) {
+      throw ApiException.badRequest("Sharding key " + ShardLayout.shown(req.key()) + " does not exist for collection " + col.name);
+    }
+    log.info("Collection {}: dropped shard key {}", col.name, ShardLayout.shown(req.key()));
+    return true;
   }
 
   // ---- payload indexes ----

@@ -78,19 +78,29 @@ public interface ShardEndpoint {
   /**
    * A point found by a read: its id, score (0 for points that were not scored), order value ({@code
    * order_by}) or null, version (0 for points scrolled rather than scored, as Qdrant shows them), and
-   * the payload and vectors asked for (null when not asked; {@code NullNode} in a rendered record).
+   * the payload and vectors asked for (null when not asked; {@code NullNode} in a rendered record),
+   * and the shard key of the shard it was found in (custom sharding; null otherwise). A shard
+   * itself never knows its key: the coordinator's endpoint of a key's shard adds it.
    */
-  record Hit(PointId id, float score, Number orderValue, long version, JsonNode payload, JsonNode vector) {
+  record Hit(PointId id, float score, Number orderValue, long version, JsonNode payload, JsonNode vector, Object shardKey) {
+    public Hit(PointId id, float score, Number orderValue, long version, JsonNode payload, JsonNode vector) {
+      this(id, score, orderValue, version, payload, vector, null);
+    }
+
     public Hit withScore(float s) {
-      return new Hit(id, s, orderValue, version, payload, vector);
+      return new Hit(id, s, orderValue, version, payload, vector, shardKey);
     }
 
     public Hit withVersion(long v) {
-      return new Hit(id, score, orderValue, v, payload, vector);
+      return new Hit(id, score, orderValue, v, payload, vector, shardKey);
     }
 
     public Hit withRecord(JsonNode p, JsonNode v) {
-      return new Hit(id, score, orderValue, version, p, v);
+      return new Hit(id, score, orderValue, version, p, v, shardKey);
+    }
+
+    public Hit withShardKey(Object key) {
+      return new Hit(id, score, orderValue, version, payload, vector, key);
     }
   }
 

@@ -56,13 +56,16 @@ public final class PointReads {
 
   /** {@code GET /points/{id}}: the point with its payload and vectors; 404 when it does not exist. */
   public static CompletionStage<ObjectNode> getOne(Collection col, PointRead.GetOne req) {
-    return col.endpointOf(req.id()).retrieve(new ShardEndpoint.Retrieve(List.of(req.id()), WithPayload.ALL, WithVector.ALL))
-        .thenApply(found -> {
-          if (found.isEmpty()) {
-            throw ApiException.notFound("Point with id " + req.rawId() + " does not exists!");
-          }
-          return record(found.get(0));
-        });
+    if (col.endpoints().isEmpty()) {
+      throw ApiException.notFound("Point with id " + req.rawId() + " does not exists!");
+    }
+    return hits(col, List.of(req.id()), WithPayload.ALL, WithVector.ALL).thenApply(found -> {
+      ShardEndpoint.Hit h = found.get(req.id());
+      if (h == null) {
+        throw ApiException.notFound("Point with id " + req.rawId() + " does not exists!");
+      }
+      return record(h);
+    });
   }
 
   /** The existing points among {@code ids}, rendered as asked, by id; each asked of the shard that holds it. */
@@ -73,7 +76,7 @@ public final class PointReads {
     byShard.forEach((e, part) -> calls.add(e.retrieve(new ShardEndpoint.Retrieve(part, payload, vector))));
     return Shards.all(calls).thenApply(lists -> {
       Map<PointId, ShardEndpoint.Hit> out = new HashMap<>();
-      lists.forEach(l -> l.forEach(h -> out.put(h.id(), h)));
+      lists.forEach(l -> l.forEach(h -> out.putIfAbsent(h.id(), h))); // an id in several keys: the first key's point
       return out;
     });
   }
@@ -85,28 +88,46 @@ public final class PointReads {
     byShard.forEach((e, part) -> calls.add(e.vectors(part, vectors)));
     return Shards.all(calls).thenApply(lists -> {
       Map<PointId, Point> out = new HashMap<>();
-      lists.forEach(l -> l.forEach(p -> out.put(p.id(), p)));
+      lists.forEach(l -> l.forEach(p -> out.putIfAbsent(p.id(), p)));
       return out;
     });
   }
 
-  /** The distinct ids grouped by the endpoint of the shard that holds them, in the order given. */
+  /**
+   * The distinct ids grouped by the endpoint of the shard that holds them, in the order given (under
+   * custom sharding an id is asked of its shard in each key); nothing when the collection has no shards.
+   */
   public static Map<ShardEndpoint, List<PointId>> byShard(Collection col, List<PointId> ids) {
     Map<ShardEndpoint, List<PointId>> out = new LinkedHashMap<>();
+    if (col.endpoints().isEmpty()) {
+      return out;
+    }
     for (PointId id : new LinkedHashSet<>(ids)) {
-      out.computeIfAbsent(col.endpointOf(id), e -> new ArrayList<>()).add(id);
+      for (ShardEndpoint e : col.endpointsOf(id)) {
+        out.computeIfAbsent(e, x -> new ArrayList<>()).add(id);
+      }
     }
     return out;
   }
 
-  /** A point as Qdrant's {@code Record} (with {@code order_value} when it has one). */
+  /** A point as Qdrant's {@code Record} (with {@code shard_key} and {@code order_value} when it has them). */
   public static ObjectNode record(ShardEndpoint.Hit h) {
     ObjectNode out = F.objectNode();
     out.set("id", h.id().toJson());
     out.set("payload", h.payload() == null ? F.nullNode() : h.payload());
     out.set("vector", h.vector() == null ? F.nullNode() : h.vector());
+    putShardKey(out, h.shardKey());
     putOrderValue(out, h.orderValue());
     return out;
+  }
+
+  /** Qdrant's {@code shard_key} of a record or scored point, under custom sharding (left out otherwise). */
+  public static void putShardKey(ObjectNode out, Object key) {
+    if (key instanceof Long n) {
+      out.put("shard_key", n);
+    } else if (key != null) {
+      out.put("shard_key", key.toString());
+    }
   }
 
   static void putOrderValue(ObjectNode out, Number value) {

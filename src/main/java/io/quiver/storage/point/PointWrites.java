@@ -16,6 +16,7 @@ import io.quiver.request.PointsSelector;
 import io.quiver.storage.collection.Collection;
 import io.quiver.request.PointStruct;
 import io.quiver.storage.collection.ShardEndpoint;
+import io.quiver.storage.collection.ShardKeys;
 import io.quiver.storage.collection.Shards;
 import java.io.IOException;
 import java.util.HashSet;
@@ -43,6 +44,48 @@ public final class PointWrites {
   @FunctionalInterface
   private interface Step {
     void apply(Changes changes) throws IOException;
+  }
+
+  /**
+   * Applies the write to the shards its {@code shard_key} selectors name ({@link ShardKeys#forWrite}):
+   * under automatic sharding the whole collection; under custom sharding each key's shards, the
+   * answer being the first key's. Every selector is checked before anything is applied. A batch
+   * whose steps name different keys is applied step by step, as Qdrant applies a batch.
+   */
+  public static CompletionStage<Object> applyByKey(Collection col, PointWrite write) throws IOException {
+    List<List<Collection>> targets = new ArrayList<>();
+    for (PointOperation op : write.operations()) {
+      targets.add(ShardKeys.forWrite(col, op.shardKey()));
+    }
+    if (!col.layout().custom()) {
+      return apply(col, write);
+    }
+    boolean oneSelector = write.operations().stream().map(PointOperation::shardKey).distinct().count() <= 1;
+    if (oneSelector) {
+      return toEach(targets.isEmpty() ? List.of() : targets.get(0), write);
+    }
+    CompletionStage<List<Object>> chain = CompletableFuture.completedFuture(new ArrayList<>());
+    for (int i = 0; i < write.operations().size(); i++) {
+      PointWrite step = new PointWrite(write.collection(), List.of(write.operations().get(i)), false, write.write());
+      List<Collection> views = targets.get(i);
+      chain = chain.thenCompose(done -> Shards.attempt(() -> toEach(views, step)).thenApply(r -> {
+        done.add(r);
+        return done;
+      }));
+    }
+    return chain.thenApply(results -> write.batch() ? results : results.get(0));
+  }
+
+  /** The write applied to each view (one per key) at once; the first one's answer. */
+  private static CompletionStage<Object> toEach(List<Collection> views, PointWrite write) throws IOException {
+    if (views.isEmpty()) {
+      throw ApiException.wrongInput("Empty shard keys selection");
+    }
+    List<CompletionStage<Object>> calls = new ArrayList<>();
+    for (Collection view : views) {
+      calls.add(Shards.attempt(() -> apply(view, write)));
+    }
+    return Shards.all(calls).thenApply(results -> results.get(0));
   }
 
   /**
@@ -190,7 +233,7 @@ public final class PointWrites {
   private static <T> Map<Integer, List<T>> byShard(Collection col, List<T> items, java.util.function.Function<T, PointId> id) {
     Map<Integer, List<T>> out = new TreeMap<>();
     for (T item : items) {
-      out.computeIfAbsent(col.router.shardOf(id.apply(item)), s -> new ArrayList<>()).add(item);
+      out.computeIfAbsent(col.router().shardOf(id.apply(item)), s -> new ArrayList<>()).add(item);
     }
     return out;
   }

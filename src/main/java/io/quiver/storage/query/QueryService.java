@@ -23,6 +23,7 @@ import io.quiver.storage.collection.Catalogue;
 import io.quiver.storage.collection.Collection;
 import io.quiver.storage.collection.ShardEndpoint;
 import io.quiver.storage.collection.ShardEndpoint.Hit;
+import io.quiver.storage.collection.ShardKeys;
 import io.quiver.storage.collection.Shards;
 import io.quiver.storage.point.PointReads;
 import io.quiver.storage.point.Records;
@@ -85,7 +86,8 @@ public final class QueryService {
     return chain;
   }
 
-  private CompletionStage<ArrayNode> points(Collection col, QueryRequest req) {
+  private CompletionStage<ArrayNode> points(Collection whole, QueryRequest req) {
+    Collection col = ShardKeys.forRead(whole, req.shardKey());
     Stage root = req.root();
     int limit = root.limitOrDefault();
     // Qdrant ignores the offset of a random sample of the whole collection: its order is not stable anyway
@@ -129,9 +131,10 @@ public final class QueryService {
    * key are filtered out and prefetch limits are multiplied by the group size; the root limit is
    * widened until the groups are full or the candidates run out.
    */
-  public CompletionStage<ObjectNode> groups(Collection col, QueryOperation.Groups op) {
+  public CompletionStage<ObjectNode> groups(Collection whole, QueryOperation.Groups op) {
     QueryGroupsRequest g = op.request();
     QueryRequest req = g.query();
+    Collection col = ShardKeys.forRead(whole, req.shardKey());
     CollectionSchema schema = col.schema();
     Lookup lookup = lookup(g.withLookup());
     Filter hasKey = new Filter(null, null, List.of(new Condition.IsEmpty(g.groupBy())), null);
@@ -224,9 +227,9 @@ public final class QueryService {
       if (id == null) {
         return CompletableFuture.completedFuture(null);
       }
-      return collection.endpointOf(id).retrieve(new ShardEndpoint.Retrieve(List.of(id), payload, vector)).thenAccept(found -> {
-        if (!found.isEmpty()) {
-          group.set("lookup", PointReads.record(found.get(0)));
+      return PointReads.hits(collection, List.of(id), payload, vector).thenAccept(found -> {
+        if (found.containsKey(id)) {
+          group.set("lookup", PointReads.record(found.get(id)));
         }
       });
     }
@@ -272,6 +275,7 @@ public final class QueryService {
       p.put("score", h.score());
       p.set("payload", h.payload() == null ? F.nullNode() : h.payload());
       p.set("vector", h.vector() == null ? F.nullNode() : h.vector());
+      PointReads.putShardKey(p, h.shardKey());
       if (h.orderValue() instanceof Double d) {
         p.put("order_value", d);
       } else if (h.orderValue() != null) {

@@ -214,7 +214,7 @@ public final class SnapshotOps {
         tar.add(Collection.CONFIG, mapper.writerWithDefaultPrettyPrinter().writeValueAsBytes(config[0]));
         tar.add(Collection.PAYLOAD_INDEX, payloadIndex[0]);
         if (shardId == null) {
-          tar.add(ShardLayout.FILE, mapper.writerWithDefaultPrettyPrinter().writeValueAsBytes(col.layout.toJson(mapper)));
+          tar.add(ShardLayout.FILE, mapper.writerWithDefaultPrettyPrinter().writeValueAsBytes(col.layout().toJson(mapper)));
         }
         long done = 0;
         long nextReport = PROGRESS_BYTES;
@@ -296,10 +296,10 @@ public final class SnapshotOps {
         if (only != null && !only.equals(into)) {
           Files.move(only, into);
         }
-        existing.layout.write(work, mapper);
+        existing.layout().write(work, mapper);
       }
       ShardLayout layout = ShardLayout.read(work, mapper);
-      for (int id : layout.shardIds()) {
+      for (int id : layout.local()) {
         if (!Files.isDirectory(ShardLayout.shardDir(work, id).resolve("index"))) {
           throw invalid("it has no index for shard " + id);
         }
@@ -310,7 +310,7 @@ public final class SnapshotOps {
       } catch (RuntimeException e) {
         throw invalid("its configuration is not valid: " + e.getMessage());
       }
-      for (int id : layout.shardIds()) {
+      for (int id : layout.local()) {
         Shard.rebaseOnEmptyWal(ShardLayout.shardDir(work, id), schema);
       }
       try (Collection probe = Collection.open(collection, work, mapper, opener)) {
