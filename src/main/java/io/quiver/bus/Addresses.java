@@ -112,6 +112,11 @@ public final class Addresses {
     return prefix + "shards";
   }
 
+  /** Cluster-visible. Body {@code {}}; reply {@code {"applied": <index>}}: the Raft index of the metadata this node has applied. */
+  public String raftApplied() {
+    return prefix + "raft.applied";
+  }
+
   public String prefix() {
     return prefix;
   }

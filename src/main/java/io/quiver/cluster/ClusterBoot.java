@@ -133,12 +133,14 @@ public final class ClusterBoot {
       // what the log replayed is in; a snapshot or a change missed while away is put right here
       sync.reconcile(meta.state());
       MessageConsumer<JsonObject> members = answerJoins(vertx, consensus);
+      MessageConsumer<JsonObject> applied = answerApplied(vertx, peerId, meta);
       ShardServer shards = new ShardServer(vertx, new Addresses(Long.toString(peerId)), engine.catalogue());
       started.accept(consensus);
       return new ClusterStorageService(engine, consensus, () -> {
         members.unregister();
+        applied.unregister();
         shards.close();
-      });
+      }, peer -> appliedIndexOf(vertx, peer));
     } catch (Exception | Error e) {
       consensus.close();
       throw e;
@@ -277,6 +279,18 @@ public final class ClusterBoot {
 
   private static void await(java.util.concurrent.CompletionStage<?> stage) throws Exception {
     stage.toCompletableFuture().get(JOIN_WAIT.toSeconds(), TimeUnit.SECONDS);
+  }
+
+  /** Answers {@link Addresses#raftApplied()}: the metadata index this node has applied. */
+  private static MessageConsumer<JsonObject> answerApplied(Vertx vertx, long peerId, ClusterMeta meta) {
+    return vertx.eventBus().consumer(new Addresses(Long.toString(peerId)).raftApplied(),
+        msg -> msg.reply(new JsonObject().put("applied", meta.appliedIndex())));
+  }
+
+  /** The metadata index another peer has applied; fails when it does not answer within a second. */
+  static java.util.concurrent.CompletionStage<Long> appliedIndexOf(Vertx vertx, long peer) {
+    return vertx.eventBus().<JsonObject>request(new Addresses(Long.toString(peer)).raftApplied(), new JsonObject(),
+        new DeliveryOptions().setSendTimeout(1000)).map(m -> m.body().getLong("applied", 0L)).toCompletionStage();
   }
 
   /**

@@ -42,10 +42,29 @@ public final class ClusterStorageService implements StorageService {
 
   /** @param onClose runs first on {@link #close()} (the node stops answering cluster messages) */
   public ClusterStorageService(StorageService local, Consensus consensus, Runnable onClose) {
+    this(local, consensus, onClose, null);
+  }
+
+  /**
+   * @param peersApplied asks a peer for the metadata index it has applied (null: do not wait for
+   *     the other peers)
+   */
+  public ClusterStorageService(StorageService local, Consensus consensus, Runnable onClose, AppliedIndex peersApplied) {
     this.local = local;
     this.consensus = consensus;
     this.onClose = onClose;
+    this.peersApplied = peersApplied;
   }
+
+  /** The metadata index a peer has applied, asked over the cluster; fails when the peer does not answer. */
+  @FunctionalInterface
+  public interface AppliedIndex {
+    CompletionStage<Long> of(long peer);
+  }
+
+  private final AppliedIndex peersApplied;
+  /** How long a change that makes or removes collections waits for the other peers to apply it. */
+  static final Duration SYNC_WAIT = Duration.ofSeconds(10);
 
   public Consensus consensus() {
     return consensus;
@@ -238,7 +257,39 @@ public final class ClusterStorageService implements StorageService {
 
   private CompletionStage<Object> propose(MetaOp op, Integer timeoutSeconds, Object answer) {
     Duration timeout = timeoutSeconds == null ? DEFAULT_TIMEOUT : Duration.ofSeconds(Math.max(1, timeoutSeconds));
-    return consensus.propose(op, timeout).thenApply(v -> answer);
+    CompletionStage<Void> committed = consensus.propose(op, timeout);
+    boolean reshapes = op instanceof MetaOp.CreateCollection || op instanceof MetaOp.DeleteCollection
+        || op instanceof MetaOp.ChangeAliases || op instanceof MetaOp.CreateShardKey || op instanceof MetaOp.DropShardKey;
+    if (reshapes && peersApplied != null) {
+      // as Qdrant, a collection made (or dropped) is there on every live peer when the answer comes,
+      // so that a request entering any peer right after finds it
+      committed = committed.thenCompose(v -> allApplied(consensus.meta().appliedIndex(),
+          System.nanoTime() + Math.min(timeout.toNanos(), SYNC_WAIT.toNanos())));
+    }
+    return committed.thenApply(v -> answer);
+  }
+
+  /** Completes once every other peer has applied {@code index}, or at the deadline (a peer that is down does not hold it up). */
+  private CompletionStage<Void> allApplied(long index, long deadline) {
+    List<CompletableFuture<Void>> waits = new ArrayList<>();
+    long self = consensus.selfId();
+    for (long peer : consensus.meta().state().peers().keySet()) {
+      if (peer != self) {
+        waits.add(applied(peer, index, deadline));
+      }
+    }
+    return CompletableFuture.allOf(waits.toArray(CompletableFuture[]::new));
+  }
+
+  private CompletableFuture<Void> applied(long peer, long index, long deadline) {
+    return peersApplied.of(peer).toCompletableFuture().handle((at, err) -> at != null && at >= index)
+        .thenCompose(done -> {
+          if (done || System.nanoTime() > deadline) {
+            return CompletableFuture.<Void>completedFuture(null);
+          }
+          return CompletableFuture.supplyAsync(() -> null, CompletableFuture.delayedExecutor(50, java.util.concurrent.TimeUnit.MILLISECONDS))
+              .thenCompose(v -> applied(peer, index, deadline));
+        });
   }
 
   @Override

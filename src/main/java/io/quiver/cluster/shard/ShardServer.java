@@ -39,6 +39,8 @@ public final class ShardServer implements AutoCloseable {
   /** How long a call waits for a shard of a new shard key this node has not opened yet: polls, and the pause between them. */
   private static final int NEW_SHARD_POLLS = 100;
   private static final long NEW_SHARD_POLL_MS = 100;
+  /** A collection missing here: its creation is at most this many polls behind (creations wait for every peer). */
+  private static final int NEW_COLLECTION_POLLS = 20;
 
   private static final Logger log = LoggerFactory.getLogger(ShardServer.class);
 
@@ -86,6 +88,11 @@ public final class ShardServer implements AutoCloseable {
     int shard = m.get("shard").asInt();
     Collection col = catalogue.names().contains(name) ? catalogue.resolve(name) : null;
     if (col == null) {
+      if (attempt < NEW_COLLECTION_POLLS) {
+        // a collection created a moment ago: the coordinator applied the change before this node did
+        return CompletableFuture.supplyAsync(() -> null, CompletableFuture.delayedExecutor(NEW_SHARD_POLL_MS, TimeUnit.MILLISECONDS))
+            .thenCompose(v -> call(m, attempt + 1));
+      }
       throw ApiException.collectionNotFound(name);
     }
     if (!col.localShards().containsKey(shard)) {
