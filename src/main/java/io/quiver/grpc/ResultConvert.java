@@ -17,7 +17,8 @@ import java.util.Map;
  * The storage's answers (the JSON REST puts under {@code result}, see {@link Values#tree}) as Qdrant's
  * gRPC messages, field for field as Qdrant's gRPC API fills them: a point's payload as a map (empty
  * when not asked for), its {@code version}, its vectors (only when asked for), {@code order_value}
- * after an {@code order_by}, no {@code shard_key}; group ids as unsigned numbers when not negative.
+ * after an {@code order_by}, its {@code shard_key} under custom sharding; group ids as unsigned
+ * numbers when not negative.
  *
  * <p>Vectors fill {@code VectorOutput}'s {@code data}, {@code indices} and {@code vectors_count}, as
  * Qdrant 1.15 does (its {@code dense}, {@code sparse} and {@code multi_dense} variants came later).
@@ -82,7 +83,17 @@ final class ResultConvert {
     if (order != null && !order.isNull()) {
       out.setOrderValue(orderValue(order));
     }
+    JsonNode key = p.get("shard_key");
+    if (key != null && !key.isNull()) {
+      out.setShardKey(shardKey(key));
+    }
     return out.build();
+  }
+
+  /** A shard key: a string, or an unsigned integer. */
+  static io.qdrant.client.grpc.Collections.ShardKey shardKey(JsonNode key) {
+    var k = io.qdrant.client.grpc.Collections.ShardKey.newBuilder();
+    return (key.isIntegralNumber() ? k.setNumber(key.asLong()) : k.setKeyword(key.asText())).build();
   }
 
   static List<RetrievedPoint> retrieved(JsonNode records) {
@@ -103,6 +114,10 @@ final class ResultConvert {
     JsonNode order = r.get("order_value");
     if (order != null && !order.isNull()) {
       out.setOrderValue(orderValue(order));
+    }
+    JsonNode key = r.get("shard_key");
+    if (key != null && !key.isNull()) {
+      out.setShardKey(shardKey(key));
     }
     return out.build();
   }

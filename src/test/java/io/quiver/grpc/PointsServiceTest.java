@@ -504,6 +504,28 @@ class PointsServiceTest {
     return assertThrows(StatusRuntimeException.class, call).getStatus();
   }
 
+  @Test
+  void hitsAndRecordsCarryTheirShardKeyUnderCustomSharding() throws Exception {
+    restResult("PUT", "/collections/keyed", "{\"vectors\": {\"size\": 2, \"distance\": \"Dot\"}, \"sharding_method\": \"custom\"}");
+    restResult("PUT", "/collections/keyed/shards", "{\"shard_key\": \"eu\"}");
+    restResult("PUT", "/collections/keyed/shards", "{\"shard_key\": 7}");
+    restResult("PUT", "/collections/keyed/points?wait=true", "{\"points\": [{\"id\": 1, \"vector\": [1, 0]}], \"shard_key\": \"eu\"}");
+    restResult("PUT", "/collections/keyed/points?wait=true", "{\"points\": [{\"id\": 2, \"vector\": [0, 1]}], \"shard_key\": 7}");
+    var hits = points.query(Points.QueryPoints.newBuilder().setCollectionName("keyed").setLimit(5)
+        .setQuery(Points.Query.newBuilder().setNearest(VectorInput.newBuilder().setDense(Points.DenseVector.newBuilder()
+            .addData(1).addData(1)))).build()).getResultList();
+    assertEquals(2, hits.size());
+    for (var hit : hits) {
+      var expected = hit.getId().getNum() == 1 ? Collections.ShardKey.newBuilder().setKeyword("eu").build()
+          : Collections.ShardKey.newBuilder().setNumber(7).build();
+      assertEquals(expected, hit.getShardKey(), hit.toString());
+    }
+    var got = points.get(Points.GetPoints.newBuilder().setCollectionName("keyed")
+        .addIds(PointId.newBuilder().setNum(2)).build()).getResultList();
+    assertEquals(7, got.get(0).getShardKey().getNumber());
+    rest("DELETE", "/collections/keyed", null);
+  }
+
   private static TestNode.Response rest(String method, String path, String body) throws Exception {
     return node.send(method, path, body);
   }
