@@ -58,15 +58,29 @@ public class StorageVerticle extends VerticleBase {
     lock = new LockClient(vertx, addresses);
     consumer = vertx.eventBus().consumer(addresses.storage(), this::handle);
     long t0 = System.nanoTime();
-    vertx.executeBlocking(opener, false).onComplete(ar -> {
-      if (ar.succeeded()) {
-        service = ar.result();
-        service.onNoSpace(lock::reportNoSpace);
-        log.info("Storage ready ({}) in {} ms", description, (System.nanoTime() - t0) / 1_000_000);
-        loaded.complete();
-      } else {
-        loaded.fail(ar.cause());
+    // a thread of its own rather than a worker: loading a large storage, or joining a cluster, may
+    // take minutes, which Vert.x would report as a blocked worker every second
+    var ctx = context;
+    Thread.ofPlatform().name("quiver-storage-open").daemon(true).start(() -> {
+      StorageService opened = null;
+      Throwable failure = null;
+      try {
+        opened = opener.call();
+      } catch (Throwable t) {
+        failure = t;
       }
+      StorageService result = opened;
+      Throwable cause = failure;
+      ctx.runOnContext(v -> {
+        if (cause == null) {
+          service = result;
+          service.onNoSpace(lock::reportNoSpace);
+          log.info("Storage ready ({}) in {} ms", description, (System.nanoTime() - t0) / 1_000_000);
+          loaded.complete();
+        } else {
+          loaded.fail(cause);
+        }
+      });
     });
     return consumer.completion();
   }
