@@ -95,6 +95,7 @@ public final class ClusterBench {
       }
       long t0 = System.nanoTime();
       JarProcess back = node(dir, vi, p2p);
+      nodes.set(vi, back); // stopped with the others
       long ready = System.nanoTime();
       while (!back.send("GET", "/collections/while_down_19/exists", null).body().contains("true")) {
         Thread.sleep(20);
