@@ -81,9 +81,9 @@ public final class ClusterStorageService implements StorageService {
         case CollectionRequest.Create c -> create(c);
         case CollectionRequest.Update u -> propose(new MetaOp.UpdateCollection(u.collection(), u.update().diff()), u.timeoutSeconds(), true);
         case CollectionRequest.Delete d -> propose(new MetaOp.DeleteCollection(d.collection()), d.timeoutSeconds(), true);
-        case CollectionRequest.CreateIndex i -> propose(new MetaOp.CreateIndex(i.collection(), normalizedField(i.field()),
+        case CollectionRequest.CreateIndex i -> propose(new MetaOp.CreateIndex(i.collection(), PayloadSchema.normalized(i.field()),
             PayloadSchema.EMPTY.with(i.field(), i.index()).toJson().properties().iterator().next().getValue()), null, updateResult(i.write()));
-        case CollectionRequest.DeleteIndex i -> propose(new MetaOp.DeleteIndex(i.collection(), normalizedField(i.field())), null,
+        case CollectionRequest.DeleteIndex i -> propose(new MetaOp.DeleteIndex(i.collection(), PayloadSchema.normalized(i.field())), null,
             updateResult(i.write()));
         case AliasRequest a -> propose(new MetaOp.ChangeAliases(a.actions()), a.timeoutSeconds(), true);
         case CollectionRequest.CreateShardKey k -> createShardKey(k);
@@ -141,12 +141,6 @@ public final class ClusterStorageService implements StorageService {
     out.put("local_shards", local);
     out.put("remote_shards", remote);
     return out;
-  }
-
-  /** The field name as the payload schema keys it. */
-  private static String normalizedField(String field) {
-    return PayloadSchema.EMPTY.with(field, io.quiver.engine.filter.FieldIndex.of(io.quiver.engine.filter.PayloadType.KEYWORD))
-        .fields().keySet().iterator().next();
   }
 
   /** Qdrant's UpdateResult of a payload index change in a cluster: no local operation id. */

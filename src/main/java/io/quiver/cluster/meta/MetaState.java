@@ -7,7 +7,7 @@ import io.quiver.engine.filter.FilterException;
 import io.quiver.engine.filter.PayloadSchema;
 import io.quiver.error.ApiException;
 import io.quiver.json.Json;
-import io.quiver.request.AliasRequest;
+import io.quiver.storage.collection.Catalogue;
 import io.quiver.request.CollectionUpdate;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -130,7 +130,8 @@ public record MetaState(SortedMap<Long, PeerMeta> peers, SortedMap<String, Colle
         index.remove(i.field());
         yield with(new CollectionMeta(c.name(), c.config(), index, c.shards(), c.nextShardId()));
       }
-      case MetaOp.ChangeAliases a -> new MetaState(peers, collections, aliasesAfter(a.actions()));
+      case MetaOp.ChangeAliases a -> new MetaState(peers, collections,
+          Catalogue.aliasesAfter(aliases, collections::containsKey, a.actions()));
       case MetaOp.CreateShardKey k -> {
         CollectionMeta c = existing(k.collection());
         if (!c.customSharding()) {
@@ -202,40 +203,6 @@ public record MetaState(SortedMap<Long, PeerMeta> peers, SortedMap<String, Colle
     var next = new TreeMap<>(collections);
     next.put(c.name(), c);
     return new MetaState(peers, next, aliases);
-  }
-
-  /** Alias actions in order, all or none, with the errors of the single-node catalogue. */
-  private SortedMap<String, String> aliasesAfter(List<AliasRequest.Action> actions) {
-    var next = new TreeMap<>(aliases);
-    for (AliasRequest.Action action : actions) {
-      switch (action) {
-        case AliasRequest.Create(String collection, String alias) -> {
-          if (!collections.containsKey(collection)) {
-            throw ApiException.collectionNotFound(collection);
-          }
-          if (collections.containsKey(alias)) {
-            throw ApiException.conflict("Wrong input: Collection `" + alias + "` already exists!");
-          }
-          next.put(alias, collection);
-        }
-        case AliasRequest.Delete(String alias) -> {
-          if (next.remove(alias) == null) {
-            throw ApiException.notFound("Alias " + alias + " does not exists!");
-          }
-        }
-        case AliasRequest.Rename(String from, String to) -> {
-          String target = next.remove(from);
-          if (target == null) {
-            throw ApiException.notFound("Alias " + from + " does not exists!");
-          }
-          if (collections.containsKey(to)) {
-            throw ApiException.conflict("Wrong input: Collection `" + to + "` already exists!");
-          }
-          next.put(to, target);
-        }
-      }
-    }
-    return next;
   }
 
   // ---- snapshot form ----

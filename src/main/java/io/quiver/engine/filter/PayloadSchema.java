@@ -102,7 +102,8 @@ public record PayloadSchema(Map<String, FieldIndex> fields) {
     }
   }
 
-  private static String normalized(String field) {
+  /** The key a field name is indexed under (its normalized path; the name itself when it is no path). */
+  public static String normalized(String field) {
     try {
       return JsonPath.parse(field).toString();
     } catch (IllegalArgumentException e) {

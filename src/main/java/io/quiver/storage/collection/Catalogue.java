@@ -195,41 +195,50 @@ public final class Catalogue {
     }
   }
 
-  /** Applies alias actions all or nothing: validated on a copy, then written at once. */
   /** Applies alias actions in order, all or none: 404 for a missing collection or alias, 409 for a name taken by a collection. */
   public void updateAliases(List<AliasRequest.Action> actions) throws IOException {
     synchronized (changes) {
-      Map<String, String> next = new TreeMap<>(aliases);
-      for (AliasRequest.Action action : actions) {
-        switch (action) {
-          case AliasRequest.Create(String collection, String alias) -> {
-            if (!collections.containsKey(collection)) {
-              throw ApiException.collectionNotFound(collection);
-            }
-            if (collections.containsKey(alias)) {
-              throw ApiException.conflict("Wrong input: Collection `" + alias + "` already exists!");
-            }
-            next.put(alias, collection);
+      writeAliases(aliasesAfter(aliases, collections::containsKey, actions));
+    }
+  }
+
+  /**
+   * The aliases after {@code actions}, applied in order to a copy of {@code aliases}, all or none:
+   * 404 for a missing collection or alias, 409 for a name taken by a collection (Qdrant's wording).
+   * The one rule for a node's catalogue and for the cluster's replicated metadata.
+   */
+  public static java.util.SortedMap<String, String> aliasesAfter(Map<String, String> aliases,
+      java.util.function.Predicate<String> isCollection, List<AliasRequest.Action> actions) {
+    TreeMap<String, String> next = new TreeMap<>(aliases);
+    for (AliasRequest.Action action : actions) {
+      switch (action) {
+        case AliasRequest.Create(String collection, String alias) -> {
+          if (!isCollection.test(collection)) {
+            throw ApiException.collectionNotFound(collection);
           }
-          case AliasRequest.Delete(String alias) -> {
-            if (next.remove(alias) == null) {
-              throw ApiException.notFound("Alias " + alias + " does not exists!");
-            }
+          if (isCollection.test(alias)) {
+            throw ApiException.conflict("Wrong input: Collection `" + alias + "` already exists!");
           }
-          case AliasRequest.Rename(String from, String to) -> {
-            String target = next.remove(from);
-            if (target == null) {
-              throw ApiException.notFound("Alias " + from + " does not exists!");
-            }
-            if (collections.containsKey(to)) {
-              throw ApiException.conflict("Wrong input: Collection `" + to + "` already exists!");
-            }
-            next.put(to, target);
+          next.put(alias, collection);
+        }
+        case AliasRequest.Delete(String alias) -> {
+          if (next.remove(alias) == null) {
+            throw ApiException.notFound("Alias " + alias + " does not exists!");
           }
         }
+        case AliasRequest.Rename(String from, String to) -> {
+          String target = next.remove(from);
+          if (target == null) {
+            throw ApiException.notFound("Alias " + from + " does not exists!");
+          }
+          if (isCollection.test(to)) {
+            throw ApiException.conflict("Wrong input: Collection `" + to + "` already exists!");
+          }
+          next.put(to, target);
+        }
       }
-      writeAliases(next);
     }
+    return next;
   }
 
   private void writeAliases(Map<String, String> next) throws IOException {
