@@ -111,11 +111,7 @@ public final class ClusterBench {
   }
 
   static JarProcess node(Path dir, int index, int[] p2p) throws Exception {
-    Map<String, String> env = new HashMap<>();
-    env.put("QDRANT__CLUSTER__ENABLED", "true");
-    env.put("QDRANT__CLUSTER__P2P__HOST", "127.0.0.1");
-    env.put("QDRANT__CLUSTER__P2P__PORT", Integer.toString(p2p[index]));
-    env.put("QDRANT__CLUSTER__MEMBERS", "127.0.0.1:" + p2p[0] + ",127.0.0.1:" + p2p[1] + ",127.0.0.1:" + p2p[2]);
+    Map<String, String> env = JarProcess.clusterEnv(index, p2p);
     env.put("QDRANT__LOG_LEVEL", "WARN");
     return JarProcess.start(dir.resolve("node" + index), env, JVM);
   }

@@ -59,15 +59,7 @@ class ClusterIT {
   }
 
   JarProcess node(int index, int[] p2p, Map<String, String> extra) throws Exception {
-    List<String> members = new ArrayList<>();
-    for (int p : p2p) {
-      members.add("127.0.0.1:" + p);
-    }
-    Map<String, String> env = new HashMap<>();
-    env.put("QDRANT__CLUSTER__ENABLED", "true");
-    env.put("QDRANT__CLUSTER__P2P__HOST", "127.0.0.1");
-    env.put("QDRANT__CLUSTER__P2P__PORT", Integer.toString(p2p[index]));
-    env.put("QDRANT__CLUSTER__MEMBERS", String.join(",", members));
+    Map<String, String> env = JarProcess.clusterEnv(index, p2p);
     env.putAll(extra);
     var p = JarProcess.start(dir.resolve("node" + index), env, JVM);
     started.add(p);

@@ -61,6 +61,20 @@ public final class JarProcess implements AutoCloseable {
     throw new IOException("no free port below the ephemeral range");
   }
 
+  /** The environment of node {@code index} of a cluster on 127.0.0.1 whose members are the p2p ports {@code p2p} (mutable). */
+  public static Map<String, String> clusterEnv(int index, int[] p2p) {
+    List<String> members = new ArrayList<>();
+    for (int p : p2p) {
+      members.add("127.0.0.1:" + p);
+    }
+    Map<String, String> env = new java.util.HashMap<>();
+    env.put("QDRANT__CLUSTER__ENABLED", "true");
+    env.put("QDRANT__CLUSTER__P2P__HOST", "127.0.0.1");
+    env.put("QDRANT__CLUSTER__P2P__PORT", Integer.toString(p2p[index]));
+    env.put("QDRANT__CLUSTER__MEMBERS", String.join(",", members));
+    return env;
+  }
+
   public static JarProcess start(Path storage, Map<String, String> env, String... jvmArgs) throws Exception {
     int port = freePort();
     Path work = Files.createDirectories(storage.resolveSibling(storage.getFileName() + "-work"));
