@@ -714,26 +714,14 @@ public final class Shard implements Closeable {
     }
 
     public Point get(PointId id, DocMapper.Selector sel) throws IOException {
-      BytesRef term = id.term();
-      for (LeafReaderContext ctx : searcher.getIndexReader().leaves()) {
-        LeafReader leaf = ctx.reader();
-        Terms terms = leaf.terms(Fields.ID);
-        if (terms == null) {
-          continue;
-        }
-        TermsEnum te = terms.iterator();
-        if (!te.seekExact(term)) {
-          continue;
-        }
-        PostingsEnum pe = te.postings(null, PostingsEnum.NONE);
-        Bits live = leaf.getLiveDocs();
-        for (int doc = pe.nextDoc(); doc != PostingsEnum.NO_MORE_DOCS; doc = pe.nextDoc()) {
-          if (live == null || live.get(doc)) {
-            return mapper.read(leaf, leaf.storedFields(), doc, id, sel, schema);
-          }
-        }
+      int doc = doc(id);
+      if (doc < 0) {
+        return null;
       }
-      return null;
+      var leaves = searcher.getIndexReader().leaves();
+      LeafReaderContext ctx = leaves.get(org.apache.lucene.index.ReaderUtil.subIndex(doc, leaves));
+      LeafReader leaf = ctx.reader();
+      return mapper.read(leaf, leaf.storedFields(), doc - ctx.docBase, id, sel, schema);
     }
 
     /** Ids of all live points matching the filter, in id order. */
