@@ -7,23 +7,34 @@ import io.quiver.engine.wal.WalOptions;
 import io.quiver.engine.wal.WriteAheadLog;
 import java.io.Closeable;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.stream.Stream;
 import org.apache.lucene.index.IndexWriter;
 import org.apache.lucene.index.IndexWriterConfig;
 import org.apache.lucene.index.LeafReader;
 import org.apache.lucene.index.LeafReaderContext;
+import org.apache.lucene.index.NumericDocValues;
 import org.apache.lucene.index.PostingsEnum;
 import org.apache.lucene.index.SortedDocValues;
+import org.apache.lucene.index.StoredFields;
 import org.apache.lucene.index.Term;
 import org.apache.lucene.index.Terms;
 import org.apache.lucene.index.TermsEnum;
@@ -53,7 +64,8 @@ import org.apache.lucene.util.BytesRef;
  *
  * <p>Durability: Lucene commits every {@code commitInterval} and on close, recording the last
  * applied WAL sequence number in the commit's user data; the WAL up to it is then truncated. Opening
- * replays the WAL above the committed sequence number. A torn WAL tail is cut by the WAL itself.
+ * replays the WAL above the committed sequence number. A torn WAL tail is cut by the WAL itself; a
+ * WAL that ends below the commit (its unsynced tail lost in a crash) restarts after it.
  *
  * <p>Failures (a full disk above all): a write whose WAL append fails leaves nothing behind (the
  * WAL cuts the partial frame) and is not applied. A write whose frame is logged but cannot be
@@ -64,6 +76,14 @@ import org.apache.lucene.util.BytesRef;
  * shard reopens them from the last commit plus the WAL replay: at once in the background, or on
  * the next read or write. The outcome of writes caught in a failed fsync is unknown, as after a
  * crash: they were not acknowledged, but their frames may have reached the disk.
+ *
+ * <p>Replication (primary-backup): a primary hands every frame it writes to a {@link
+ * FrameListener}; a replica applies them with {@link #applyFrame}, which logs each under the
+ * primary's sequence number, so both end with the same WAL numbering and the same points and
+ * versions. A replica too far behind is rebuilt from a point-in-time {@link #export} of the
+ * primary: {@link #beginRecovery} empties it at the export's sequence number, frames above it are
+ * applied as they arrive, {@link #installPoints} adds the exported points no such frame has
+ * touched, and {@link #endRecovery} makes them durable.
  *
  * <p>Thread-safety: all methods are safe to call concurrently. Reads see the last refreshed state.
  */
@@ -79,6 +99,55 @@ public final class Shard implements Closeable {
   public interface Planner {
     List<Action> plan(View view) throws IOException;
   }
+
+  /**
+   * Hears of every frame a {@link #write} logged and applied, for a primary to forward to its
+   * replicas. Called under the shard's write lock, so frames arrive in sequence order, and before
+   * the frame is fsynced. It must neither block nor throw: it holds every write of the shard up
+   * while it runs, and what it throws is logged, not passed on (the write stands).
+   */
+  @FunctionalInterface
+  public interface FrameListener {
+    FrameListener NONE = (seq, payload) -> { };
+
+    /** @param payload the frame's bytes as logged; not to be modified */
+    void written(long seq, byte[] payload);
+  }
+
+  /** A point with its version: the WAL sequence number of the write that last put it. */
+  public record Versioned(long version, Point point) {}
+
+  /** A replicated frame that does not follow the last applied one: the frames in between are missing. */
+  public static final class SequenceGap extends IOException {
+    private static final long serialVersionUID = 1L;
+    private final long expected;
+    private final long received;
+
+    public SequenceGap(long expected, long received) {
+      super("expected WAL sequence " + expected + ", received " + received);
+      this.expected = expected;
+      this.received = received;
+    }
+
+    /** The sequence number the shard can apply next. */
+    public long expected() {
+      return expected;
+    }
+
+    public long received() {
+      return received;
+    }
+  }
+
+  /** The ids of the points frames touched since {@link #beginRecovery}. */
+  private static final class Recovery {
+    final Set<PointId> touched = ConcurrentHashMap.newKeySet();
+    volatile boolean lost; // the index was rebuilt from its commit: uncommitted installed points are gone
+  }
+
+  /** Holds the base sequence of a {@link #beginRecovery} until the shard is empty at it. */
+  static final String RECOVERY_MARKER = "recovery-base";
+  private static final boolean CAN_FSYNC_DIRECTORY = !System.getProperty("os.name", "").startsWith("Windows");
 
   private final Path dir;
   private final Options options;
@@ -102,6 +171,9 @@ public final class Shard implements Closeable {
   private volatile CollectionSchema schema;
   private volatile long appliedSeq;
   private volatile long visibleSeq;
+  private volatile long visibleResets; // incremented under this whenever visibleSeq is set back
+  private volatile boolean installsPending; // installed points the searchers may not show yet
+  private volatile Recovery recovery; // set between beginRecovery and endRecovery
   private volatile long committedSeq;
   private volatile boolean closed;
   /**
@@ -153,7 +225,14 @@ public final class Shard implements Closeable {
     }
     WriteAheadLog wal = null;
     try {
-      wal = WriteAheadLog.open(dir.resolve("wal"), options.wal(), io.wal());
+      long recoveryBase = recoveryBase(dir);
+      if (recoveryBase >= 0) {
+        log.log(System.Logger.Level.WARNING, "Shard {0}: finishing an interrupted start of a recovery: empty at sequence {1}",
+            dir, recoveryBase);
+        wal = emptyAt(dir, writer, recoveryBase, options, io);
+      } else {
+        wal = openWal(dir, options, io, committedSeqOf(writer));
+      }
       var shard = new Shard(dir, options, io, directory, wal, writer, codec, mapper, schema,
           options.wal().fsync() == FsyncPolicy.ALWAYS);
       shard.schemaRef = holder;
@@ -246,6 +325,14 @@ public final class Shard implements Closeable {
    * @throws IOException if the write was not applied (a full disk among other causes); it left no trace
    */
   public long write(Planner planner, boolean wait) throws IOException {
+    return write(planner, wait, FrameListener.NONE);
+  }
+
+  /**
+   * As {@link #write(Planner, boolean)}, and hands the frame to {@code listener} once it is logged
+   * and applied: not when the plan is empty or the write fails.
+   */
+  public long write(Planner planner, boolean wait, FrameListener listener) throws IOException {
     ensureOpen();
     long seq;
     WriteAheadLog journal;
@@ -257,18 +344,88 @@ public final class Shard implements Closeable {
       if (actions.isEmpty()) {
         return journal.lastSequence();
       }
-      // A failed append leaves no frame behind: nothing to undo.
-      seq = journal.append(codec.encode(actions));
-      long payloadBytes;
+      byte[] payload = codec.encode(actions);
+      seq = logAndApply(actions, payload);
       try {
-        payloadBytes = apply(writer, actions, seq);
-      } catch (IOException | RuntimeException e) {
-        undo(seq, e);
-        throw e;
+        listener.written(seq, payload);
+      } catch (RuntimeException e) {
+        log.log(System.Logger.Level.WARNING, "Shard " + dir + ": the frame listener failed on frame " + seq, e);
       }
-      payloadApplied = new PayloadMark(seq, payloadApplied.bytes() + payloadBytes);
-      appliedSeq = seq;
     }
+    settle(journal, seq, wait);
+    return seq;
+  }
+
+  /**
+   * The replica's side of {@link FrameListener}: logs a frame of the primary under the primary's
+   * sequence number and applies it as {@link #write} applies its own (same fsync policy, same undo
+   * on failure); with {@code wait}, also makes it visible. A frame at or below the applied sequence
+   * number is a retransmission: it changes nothing, and returns once it is as durable and visible as
+   * asked. Frames applied here are handed to no listener. Thread-safe; frames are applied one at a
+   * time, in the order the calls take the write lock.
+   *
+   * @return true if the frame was applied, false if it had been already
+   * @throws SequenceGap if {@code seq} is above {@link #appliedSeq()} + 1; nothing changed
+   * @throws IOException if the payload cannot be decoded or the frame was not applied (a full disk
+   *     among other causes); it left no trace
+   */
+  public boolean applyFrame(long seq, byte[] payload, boolean wait) throws IOException {
+    ensureOpen();
+    WriteAheadLog journal;
+    boolean applied;
+    synchronized (writeLock) {
+      ensureOpen();
+      heal();
+      journal = wal;
+      long last = appliedSeq;
+      applied = seq > last;
+      if (applied) {
+        if (seq != last + 1) {
+          throw new SequenceGap(last + 1, seq);
+        }
+        List<Action> actions;
+        try {
+          actions = codec.decode(payload);
+        } catch (RuntimeException e) {
+          throw new IOException("undecodable frame " + seq, e);
+        }
+        if (journal.lastSequence() != last) {
+          throw new IOException("the WAL ends at sequence " + journal.lastSequence() + " but the shard applied " + last);
+        }
+        logAndApply(actions, payload);
+      }
+    }
+    settle(journal, seq, wait);
+    return applied;
+  }
+
+  /**
+   * Logs one frame, applies its actions and notes the points they touched for a running recovery.
+   * Caller holds writeLock. Returns the frame's sequence number.
+   */
+  private long logAndApply(List<Action> actions, byte[] payload) throws IOException {
+    // A failed append leaves no frame behind: nothing to undo.
+    long seq = wal.append(payload);
+    long payloadBytes;
+    try {
+      payloadBytes = apply(writer, actions, seq);
+    } catch (IOException | RuntimeException e) {
+      undo(seq, e);
+      throw e;
+    }
+    payloadApplied = new PayloadMark(seq, payloadApplied.bytes() + payloadBytes);
+    appliedSeq = seq;
+    Recovery r = recovery;
+    if (r != null) {
+      for (Action a : actions) {
+        r.touched.add(a.id());
+      }
+    }
+    return seq;
+  }
+
+  /** After a frame was applied: fsyncs it if the policy says so and, with {@code wait}, refreshes. */
+  private void settle(WriteAheadLog journal, long seq, boolean wait) throws IOException {
     if (syncEachWrite) {
       journal.sync(seq);
     }
@@ -282,7 +439,6 @@ public final class Shard implements Closeable {
         noticed(e, "the write is durable but not yet visible");
       }
     }
-    return seq;
   }
 
   /** Whether the write with this operation id is visible to readers. */
@@ -393,25 +549,34 @@ public final class Shard implements Closeable {
   private void reopen(String why) throws IOException {
     synchronized (commitLock) {
       reopenPending = true;
+      Recovery r = recovery;
+      if (r != null) {
+        r.lost = true;
+      }
       log.log(System.Logger.Level.WARNING, "Shard {0}: reopening from the last commit and the WAL, because {1}", dir, why);
       try {
         writer.rollback();
       } catch (IOException | RuntimeException e) {
         log.log(System.Logger.Level.DEBUG, "Shard " + dir + ": rollback of the old writer failed", e);
       }
-      if (!wal.isWritable()) {
+      long recoveryBase = recoveryBase(dir);
+      if (recoveryBase >= 0 || !wal.isWritable()) {
         try {
           wal.close();
         } catch (IOException e) {
           log.log(System.Logger.Level.DEBUG, "Shard " + dir + ": closing the failed WAL", e);
         }
-        wal = WriteAheadLog.open(dir.resolve("wal"), options.wal(), io.wal());
       }
       IndexWriter next = new IndexWriter(directory, writerConfig(schemaRef));
       SearcherManager nextSearchers;
       long committed;
       long applied;
       try {
+        if (recoveryBase >= 0) {
+          wal = emptyAt(dir, next, recoveryBase, options, io);
+        } else if (!wal.isWritable()) {
+          wal = openWal(dir, options, io, committedSeqOf(next));
+        }
         committed = committedSeqOf(next);
         applied = replay(next, committed);
         nextSearchers = new SearcherManager(next, null);
@@ -428,9 +593,7 @@ public final class Shard implements Closeable {
       searchers = nextSearchers;
       committedSeq = committed;
       appliedSeq = applied;
-      synchronized (this) {
-        visibleSeq = applied;
-      }
+      resetVisible(applied);
       reopenPending = false;
       try {
         old.close();
@@ -493,6 +656,367 @@ public final class Shard implements Closeable {
     }
   }
 
+  /**
+   * Starts rebuilding this shard, a replica, from a primary's {@link #export} taken at {@code
+   * baseSeq}: empties the shard at that sequence number. The index loses every point and is
+   * committed as holding everything up to {@code baseSeq}; the WAL is replaced by an empty one whose
+   * next frame is {@code baseSeq + 1}; applied, committed and visible sequence numbers become {@code
+   * baseSeq}. From then on until {@link #endRecovery} the shard notes the ids of the points every
+   * applied frame touches, so that {@link #installPoints} leaves them alone: the frame is newer.
+   * Calling it again restarts the recovery. Thread-safe; holds writes and commits off while it runs.
+   *
+   * <p>Crash safety: a marker file holds {@code baseSeq} until the shard is empty at it, and
+   * opening (or healing) the shard finishes the job if it finds one. After a crash the shard thus
+   * opens either in its old state or empty at {@code baseSeq} plus what was applied and committed
+   * since; either way the recovery has to be done again.
+   *
+   * @throws IOException if the shard could not be emptied; it then finishes the job the next time
+   *     it heals (on the next access or in the background), or keeps its old state if the marker
+   *     could not be written
+   */
+  public void beginRecovery(long baseSeq) throws IOException {
+    if (baseSeq < 0) {
+      throw new IllegalArgumentException("baseSeq must not be negative: " + baseSeq);
+    }
+    ensureOpen();
+    synchronized (writeLock) {
+      ensureOpen();
+      heal();
+      synchronized (commitLock) {
+        recovery = null;
+        writeRecoveryBase(dir, baseSeq, io);
+        reopenPending = true; // until the shard is empty, healing finishes the job
+        try {
+          wal.close();
+        } catch (IOException e) {
+          log.log(System.Logger.Level.DEBUG, "Shard " + dir + ": closing the WAL it replaces", e);
+        }
+        wal = emptyAt(dir, writer, baseSeq, options, io);
+        committedSeq = baseSeq;
+        appliedSeq = baseSeq;
+        payloadCommitted = new PayloadMark(baseSeq, 0);
+        payloadApplied = payloadCommitted;
+        searchers.maybeRefreshBlocking();
+        resetVisible(baseSeq);
+        reopenPending = false;
+        recovery = new Recovery();
+      }
+    }
+    log.log(System.Logger.Level.INFO, "Shard {0}: recovery started, empty at sequence {1}", dir, baseSeq);
+  }
+
+  /**
+   * Writes exported points into the index with their own versions, skipping those whose id a frame
+   * has touched since {@link #beginRecovery}. They are not logged (they are older than the WAL),
+   * become visible at the next {@link #refresh} and durable at the next commit; a point installed
+   * twice is kept once. Thread-safe.
+   *
+   * @throws IllegalStateException if no recovery is running
+   * @throws IOException if the index refuses a point; those before it may be installed, and calling
+   *     again with the same points is harmless
+   */
+  public void installPoints(List<Versioned> points) throws IOException {
+    ensureOpen();
+    synchronized (writeLock) {
+      ensureOpen();
+      Recovery r = recovery;
+      if (r == null) {
+        throw new IllegalStateException("shard " + dir + " is not recovering");
+      }
+      heal();
+      IndexWriter w = writer;
+      CollectionSchema s = schema;
+      try {
+        for (Versioned v : points) {
+          PointId id = v.point().id();
+          if (!r.touched.contains(id)) {
+            w.updateDocument(new Term(Fields.ID, id.term()), mapper.toDocument(v.point(), s, v.version()));
+          }
+        }
+      } finally {
+        installsPending = true;
+      }
+    }
+  }
+
+  /**
+   * Ends the recovery begun by {@link #beginRecovery}: commits, so that the installed points are
+   * durable, and stops noting touched points. Until this commit a crash may lose installed points
+   * (a background commit may have saved some); so may a failure that made the shard rebuild its
+   * index from the last commit, which this reports. Thread-safe.
+   *
+   * @throws IllegalStateException if no recovery is running
+   * @throws IOException if the commit failed (the recovery is still running: call again), or if
+   *     installed points were lost (the recovery is over and must be done again)
+   */
+  public void endRecovery() throws IOException {
+    ensureOpen();
+    if (recovery == null) {
+      throw new IllegalStateException("shard " + dir + " is not recovering");
+    }
+    commit(); // most of the flushing, while writes go on
+    synchronized (writeLock) {
+      ensureOpen();
+      Recovery r = recovery;
+      if (r == null) {
+        throw new IllegalStateException("shard " + dir + " is not recovering");
+      }
+      heal();
+      if (!r.lost) {
+        IndexWriter w = writer;
+        commit();
+        r.lost = !w.isOpen();
+      }
+      recovery = null;
+      if (r.lost) {
+        throw new IOException("shard " + dir + " rebuilt its index during the recovery and lost installed points; recover again");
+      }
+    }
+    log.log(System.Logger.Level.INFO, "Shard {0}: recovery ended at sequence {1}", dir, appliedSeq);
+    refresh();
+  }
+
+  /**
+   * A point-in-time copy of the live points, as of the frame {@link Export#seq()}: it holds every
+   * frame up to that one and none above. Taken under the write lock after a refresh; holds a
+   * searcher, and with it the index files it reads, until closed, while writes go on. Thread-safe.
+   * Close it before the shard.
+   *
+   * @throws IOException if the shard cannot make its applied writes visible (a full disk)
+   */
+  public Export export() throws IOException {
+    ensureOpen();
+    synchronized (writeLock) {
+      ensureOpen();
+      heal();
+      refresh();
+      SearcherManager manager = searchers;
+      return new Export(manager, manager.acquire(), appliedSeq, mapper, schema);
+    }
+  }
+
+  /**
+   * The points of an {@link #export}, page by page, each live point once, in index order, with all
+   * its vectors, its payload and its version. Thread-safe; close is idempotent.
+   */
+  public static final class Export implements AutoCloseable {
+    private final SearcherManager manager;
+    private final IndexSearcher searcher;
+    private final long seq;
+    private final DocMapper mapper;
+    private final CollectionSchema schema;
+    private final List<LeafReaderContext> leaves;
+    // Guarded by this: the position of the next document to read.
+    private int leafIndex = -1;
+    private LeafReader leaf;
+    private Bits live;
+    private StoredFields stored;
+    private SortedDocValues ids;
+    private NumericDocValues versions;
+    private int doc;
+    private boolean closed;
+
+    private Export(SearcherManager manager, IndexSearcher searcher, long seq, DocMapper mapper, CollectionSchema schema) {
+      this.manager = manager;
+      this.searcher = searcher;
+      this.seq = seq;
+      this.mapper = mapper;
+      this.schema = schema;
+      this.leaves = searcher.getIndexReader().leaves();
+    }
+
+    /** The sequence number of the last frame the export holds. */
+    public long seq() {
+      return seq;
+    }
+
+    /** The number of live points in the export. */
+    public long total() {
+      return searcher.getIndexReader().numDocs();
+    }
+
+    /**
+     * The next up to {@code max} points; an empty list once all were returned.
+     *
+     * @throws IllegalStateException if the export is closed
+     */
+    public synchronized List<Versioned> next(int max) throws IOException {
+      if (closed) {
+        throw new IllegalStateException("export is closed");
+      }
+      if (max < 1) {
+        throw new IllegalArgumentException("max must be positive: " + max);
+      }
+      List<Versioned> out = new ArrayList<>(Math.min(max, 1024));
+      while (out.size() < max) {
+        if (leaf == null || doc >= leaf.maxDoc()) {
+          if (leafIndex + 1 >= leaves.size()) {
+            break;
+          }
+          openLeaf(leaves.get(++leafIndex).reader());
+          continue;
+        }
+        int d = doc++;
+        if (live != null && !live.get(d)) {
+          continue;
+        }
+        if (ids == null || !ids.advanceExact(d)) {
+          throw new IOException("document without id");
+        }
+        PointId id = PointId.fromTerm(ids.lookupOrd(ids.ordValue()));
+        long version = versions != null && versions.advanceExact(d) ? versions.longValue() : 0;
+        out.add(new Versioned(version, mapper.read(leaf, stored, d, id, DocMapper.Selector.ALL, schema)));
+      }
+      return out;
+    }
+
+    private void openLeaf(LeafReader next) throws IOException {
+      leaf = next;
+      live = next.getLiveDocs();
+      stored = next.storedFields();
+      ids = next.getSortedDocValues(Fields.ID);
+      versions = next.getNumericDocValues(Fields.VERSION);
+      doc = 0;
+    }
+
+    /** Releases the searcher. Idempotent. */
+    @Override
+    public synchronized void close() throws IOException {
+      if (!closed) {
+        closed = true;
+        manager.release(searcher);
+      }
+    }
+  }
+
+  /**
+   * Passes the logged frames above {@code afterSeq} to {@code consumer}, in order, as {@link
+   * WriteAheadLog#replay} does: frames below {@link #firstKeptSeq()} are gone. For a replica that
+   * catches up from the WAL. Thread-safe; commits cannot truncate the WAL while it runs, so the
+   * consumer should be quick (buffer rather than wait on a network).
+   *
+   * @throws IOException if the WAL cannot be read, is replaced meanwhile (a reopen, a recovery), or
+   *     the consumer throws
+   */
+  public void replayFrames(long afterSeq, WriteAheadLog.RecordConsumer consumer) throws IOException {
+    ensureOpen();
+    wal.replay(afterSeq, consumer);
+  }
+
+  /**
+   * The sequence number of the oldest frame the WAL still holds, 0 if it holds none (then every
+   * frame up to {@link #appliedSeq()} is only in the index). Thread-safe, lock-free.
+   */
+  public long firstKeptSeq() {
+    return wal.firstSequence();
+  }
+
+  /**
+   * Opens the shard's WAL. A log that ends below the index commit lost its tail in a crash (the
+   * index committed frames not yet fsynced) or its files: it is restarted after the commit, which
+   * holds all its frames, so that new frames are numbered above it and replayed after a crash.
+   */
+  private static WriteAheadLog openWal(Path dir, Options options, StorageIo io, long committedSeq) throws IOException {
+    Path walDir = dir.resolve("wal");
+    WriteAheadLog wal = WriteAheadLog.open(walDir, options.wal(), io.wal());
+    if (wal.lastSequence() >= committedSeq) {
+      return wal;
+    }
+    log.log(System.Logger.Level.WARNING, "Shard {0}: the WAL ends at sequence {1}, below the index commit at {2}; "
+        + "restarting it after the commit", dir, wal.lastSequence(), committedSeq);
+    wal.close();
+    deleteLog(walDir);
+    return WriteAheadLog.openAt(walDir, options.wal(), io.wal(), committedSeq);
+  }
+
+  /**
+   * The second half of {@link #beginRecovery}, after the marker was written and the old WAL closed:
+   * commits {@code w} empty at {@code baseSeq}, replaces the WAL by an empty one that begins after
+   * it and removes the marker. Repeated from the start when a crash interrupts it.
+   */
+  private static WriteAheadLog emptyAt(Path dir, IndexWriter w, long baseSeq, Options options, StorageIo io)
+      throws IOException {
+    w.deleteAll();
+    w.setLiveCommitData(Map.of(WAL_SEQ, Long.toString(baseSeq)).entrySet());
+    w.commit();
+    Path walDir = dir.resolve("wal");
+    deleteLog(walDir);
+    WriteAheadLog wal = WriteAheadLog.openAt(walDir, options.wal(), io.wal(), baseSeq);
+    try {
+      Files.delete(dir.resolve(RECOVERY_MARKER));
+      fsyncDirectory(dir, io);
+    } catch (IOException | RuntimeException e) {
+      try {
+        wal.close();
+      } catch (IOException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw e;
+    }
+    return wal;
+  }
+
+  /** Deletes the files of a closed WAL, newest segment first, so that a crash leaves a gap-free log. */
+  private static void deleteLog(Path walDir) throws IOException {
+    if (!Files.isDirectory(walDir)) {
+      return;
+    }
+    List<Path> files;
+    try (Stream<Path> listing = Files.list(walDir)) {
+      files = listing.sorted(Comparator.reverseOrder()).toList();
+    }
+    for (Path file : files) {
+      Files.delete(file);
+    }
+  }
+
+  private static void writeRecoveryBase(Path dir, long baseSeq, StorageIo io) throws IOException {
+    Path marker = dir.resolve(RECOVERY_MARKER);
+    Path temp = dir.resolve(RECOVERY_MARKER + ".tmp");
+    try {
+      try (FileChannel ch = io.wal().open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+          StandardOpenOption.TRUNCATE_EXISTING)) {
+        ByteBuffer bytes = ByteBuffer.wrap(Long.toString(baseSeq).getBytes(StandardCharsets.US_ASCII));
+        while (bytes.hasRemaining()) {
+          ch.write(bytes);
+        }
+        ch.force(true);
+      }
+      Files.move(temp, marker, StandardCopyOption.ATOMIC_MOVE);
+      fsyncDirectory(dir, io);
+    } catch (IOException | RuntimeException e) {
+      try {
+        Files.deleteIfExists(temp);
+        Files.deleteIfExists(marker);
+      } catch (IOException suppressed) {
+        e.addSuppressed(suppressed); // a marker left behind empties the shard when it next heals or opens
+      }
+      throw e;
+    }
+  }
+
+  /** The base sequence number of a {@link #beginRecovery} that has not emptied the shard yet, or -1. */
+  private static long recoveryBase(Path dir) throws IOException {
+    Path marker = dir.resolve(RECOVERY_MARKER);
+    if (!Files.exists(marker)) {
+      return -1;
+    }
+    String text = Files.readString(marker, StandardCharsets.US_ASCII).trim();
+    try {
+      return Long.parseLong(text);
+    } catch (NumberFormatException e) {
+      throw new IOException("unreadable recovery marker " + marker + ": " + text, e);
+    }
+  }
+
+  private static void fsyncDirectory(Path dir, StorageIo io) throws IOException {
+    if (CAN_FSYNC_DIRECTORY) {
+      try (FileChannel ch = io.wal().open(dir, StandardOpenOption.READ)) {
+        ch.force(true);
+      }
+    }
+  }
+
   /** For the background tasks and readers: reopens at once if a failure has closed the writer or the WAL. */
   private void healNow() throws IOException {
     synchronized (writeLock) {
@@ -502,16 +1026,27 @@ public final class Shard implements Closeable {
     }
   }
 
-  /** Makes every applied write visible to readers. */
+  /** Makes every applied write and every installed point visible to readers. */
   public void refresh() throws IOException {
+    long resets = visibleResets;
     long target = appliedSeq;
-    if (visibleSeq >= target) {
+    if (visibleSeq >= target && !installsPending) {
       return;
     }
+    installsPending = false;
     searchers.maybeRefreshBlocking();
     synchronized (this) {
-      visibleSeq = Math.max(visibleSeq, target);
+      // A reset meanwhile (a reopen, a recovery) may have set visibleSeq below target for good reason.
+      if (visibleResets == resets) {
+        visibleSeq = Math.max(visibleSeq, target);
+      }
     }
+  }
+
+  /** Sets the visible sequence number, possibly lower, once the searchers show the state at {@code seq}. */
+  private synchronized void resetVisible(long seq) {
+    visibleResets++;
+    visibleSeq = seq;
   }
 
   /** Commits the index with the applied WAL sequence and truncates the WAL below it. */
@@ -897,11 +1432,15 @@ public final class Shard implements Closeable {
     }
   }
 
-  /** For tests: the sequence numbers the shard has applied and committed. */
-  long appliedSeq() {
+  /**
+   * The sequence number of the last frame applied (and logged), 0 before the first. A replica
+   * applies the frame numbered one above it next. Thread-safe, lock-free.
+   */
+  public long appliedSeq() {
     return appliedSeq;
   }
 
+  /** For tests: the sequence number the shard has committed. */
   long committedSeq() {
     return committedSeq;
   }

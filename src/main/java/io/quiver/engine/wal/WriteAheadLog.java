@@ -61,7 +61,9 @@ import java.util.zip.CRC32C;
  * real corruption, logged as an ERROR, and every frame after it is lost: a node that starts with a
  * shortened log beats one that cannot start. The one finding that makes {@code open} fail instead
  * is a segment written in an unknown format version. If no segment survives, the numbering
- * restarts at 1.
+ * restarts at 1. A segment that holds only its header is valid: it carries the numbering of a log
+ * whose records were all removed, or of one created by {@link #openAt} to begin after a given
+ * sequence number.
  *
  * <h2>Durability</h2>
  *
@@ -147,13 +149,15 @@ public final class WriteAheadLog implements Closeable {
     void accept(long seq, byte[] payload) throws IOException;
   }
 
-  private WriteAheadLog(Path dir, WalOptions options, ChannelOpener opener, FileChannel lockChannel)
+  /** @param startAfter for {@link #openAt}: the sequence number the new log begins after; -1 for {@link #open} */
+  private WriteAheadLog(
+      Path dir, WalOptions options, ChannelOpener opener, FileChannel lockChannel, long startAfter)
       throws IOException {
     this.dir = dir;
     this.options = options;
     this.opener = opener;
     this.lockChannel = lockChannel;
-    recover();
+    recover(startAfter);
     flusher = options.fsync() == FsyncPolicy.EVERY_MILLIS ? startFlusher() : null;
   }
 
@@ -171,6 +175,32 @@ public final class WriteAheadLog implements Closeable {
   /** As {@link #open(Path, WalOptions)}, opening every file through {@code opener}. */
   public static WriteAheadLog open(Path dir, WalOptions options, ChannelOpener opener)
       throws IOException {
+    return open(dir, options, opener, -1);
+  }
+
+  /**
+   * Creates a log whose numbering begins after {@code lastSeq}: {@link #lastSequence()} is {@code
+   * lastSeq}, {@link #firstSequence()} 0, and the first append gets {@code lastSeq + 1}. The log is
+   * one segment holding only its header, durable when this returns, so {@link #open} later recovers
+   * the same numbering, with or without records appended meanwhile. For a replica that takes over a
+   * primary's numbering, or a log restarted after an index that holds everything up to {@code
+   * lastSeq}.
+   *
+   * @param dir a missing directory, or one that holds no segment (an empty one, say)
+   * @throws IllegalArgumentException if {@code lastSeq} is negative
+   * @throws IOException if {@code dir} holds a segment, is in use by another instance, or the
+   *     segment cannot be created
+   */
+  public static WriteAheadLog openAt(Path dir, WalOptions options, ChannelOpener opener, long lastSeq)
+      throws IOException {
+    if (lastSeq < 0) {
+      throw new IllegalArgumentException("lastSeq must not be negative: " + lastSeq);
+    }
+    return open(dir, options, opener, lastSeq);
+  }
+
+  private static WriteAheadLog open(Path dir, WalOptions options, ChannelOpener opener, long startAfter)
+      throws IOException {
     Objects.requireNonNull(options, "options");
     Objects.requireNonNull(opener, "opener");
     Files.createDirectories(dir);
@@ -181,7 +211,7 @@ public final class WriteAheadLog implements Closeable {
       if (lockChannel.tryLock() == null) {
         throw new IOException("WAL directory " + dir + " is in use by another process");
       }
-      return new WriteAheadLog(dir, options, opener, lockChannel);
+      return new WriteAheadLog(dir, options, opener, lockChannel, startAfter);
     } catch (OverlappingFileLockException e) {
       lockChannel.close();
       throw new IOException("WAL directory " + dir + " is already open in this JVM", e);
@@ -534,7 +564,7 @@ public final class WriteAheadLog implements Closeable {
     return "wal-%020d.log".formatted(firstSeq);
   }
 
-  private void recover() throws IOException {
+  private void recover(long startAfter) throws IOException {
     List<Path> files;
     try (Stream<Path> listing = Files.list(dir)) {
       files =
@@ -542,6 +572,9 @@ public final class WriteAheadLog implements Closeable {
               .filter(p -> SEGMENT_NAME.matcher(p.getFileName().toString()).matches())
               .sorted()
               .toList();
+    }
+    if (startAfter >= 0 && !files.isEmpty()) {
+      throw new IOException("WAL directory " + dir + " already holds a log");
     }
     List<Segment> kept = new ArrayList<>();
     long nextSeq = 0;
@@ -582,7 +615,8 @@ public final class WriteAheadLog implements Closeable {
     }
     totalBytes = kept.stream().mapToLong(Segment::bytes).sum();
     if (kept.isEmpty()) {
-      startSegment(1);
+      startSegment(Math.max(startAfter, 0) + 1);
+      lastSeq = activeFirstSeq - 1;
     } else {
       Segment active = kept.removeLast();
       sealed.addAll(kept);

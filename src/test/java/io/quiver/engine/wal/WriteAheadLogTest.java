@@ -303,6 +303,82 @@ class WriteAheadLogTest {
   }
 
   @Test
+  void openAtBeginsAfterTheGivenSequenceAndReopensWithIt() throws IOException {
+    Path dir = tmp.resolve("wal");
+    try (var wal = WriteAheadLog.openAt(dir, options(256), ChannelOpener.DEFAULT, 41)) {
+      assertEquals(41, wal.lastSequence());
+      assertEquals(0, wal.firstSequence());
+      assertEquals(List.of(), replay(wal, 0));
+    }
+    assertEquals(List.of(WriteAheadLog.segmentName(42)),
+        segments(dir).stream().map(p -> p.getFileName().toString()).toList());
+    try (var wal = WriteAheadLog.open(dir, options(256))) {
+      assertEquals(41, wal.lastSequence(), "an empty log keeps its numbering");
+      assertEquals(0, wal.firstSequence());
+      assertEquals(42, wal.append(new byte[] {1}));
+      assertEquals(42, wal.firstSequence());
+    }
+    List<byte[]> more = payloads(new Random(23), 20, 50);
+    try (var wal = WriteAheadLog.open(dir, options(256))) {
+      assertEquals(42, wal.lastSequence());
+      for (byte[] payload : more) {
+        wal.append(payload);
+      }
+      assertTrue(segments(dir).size() > 2, "rolled over: " + segments(dir).size());
+      assertPayloads(more, 43, replay(wal, 42));
+    }
+    try (var wal = WriteAheadLog.open(dir, options(256))) {
+      assertEquals(62, wal.lastSequence());
+      assertEquals(42, wal.firstSequence());
+      assertEquals(21, replay(wal, 0).size());
+      assertPayloads(more.subList(10, 20), 53, replay(wal, 52));
+      wal.truncateUpTo(62);
+      assertTrue(wal.firstSequence() > 42);
+      assertEquals(63, wal.append(new byte[0]));
+    }
+  }
+
+  @Test
+  void openAtUndoesItsFirstRecordLikeAnyOther() throws IOException {
+    Path dir = tmp.resolve("wal");
+    try (var wal = WriteAheadLog.openAt(dir, WalOptions.defaults(), ChannelOpener.DEFAULT, 7)) {
+      assertEquals(8, wal.append(new byte[] {1}));
+      wal.discardAfter(7);
+      assertEquals(7, wal.lastSequence());
+      assertEquals(0, wal.firstSequence());
+      assertEquals(8, wal.append(new byte[] {2}));
+    }
+    try (var wal = WriteAheadLog.open(dir, WalOptions.defaults())) {
+      List<Rec> records = replay(wal, 0);
+      assertEquals(1, records.size());
+      assertEquals(8, records.getFirst().seq());
+      assertArrayEquals(new byte[] {2}, records.getFirst().payload());
+    }
+  }
+
+  @Test
+  void openAtNeedsADirectoryWithoutALog() throws IOException {
+    Path dir = tmp.resolve("wal");
+    assertThrows(IllegalArgumentException.class,
+        () -> WriteAheadLog.openAt(dir, WalOptions.defaults(), ChannelOpener.DEFAULT, -1));
+    writeAll(dir, List.of(new byte[3]), WalOptions.defaults());
+    assertThrows(IOException.class, () -> WriteAheadLog.openAt(dir, WalOptions.defaults(), ChannelOpener.DEFAULT, 5));
+    assertReopensWith(dir, List.of(new byte[3]));
+
+    Path empty = Files.createDirectories(tmp.resolve("empty"));
+    try (var wal = WriteAheadLog.openAt(empty, WalOptions.defaults(), ChannelOpener.DEFAULT, 0)) {
+      assertEquals(0, wal.lastSequence());
+      assertEquals(1, wal.append(new byte[1]));
+    }
+    for (Path segment : segments(empty)) {
+      Files.delete(segment);
+    }
+    try (var wal = WriteAheadLog.openAt(empty, WalOptions.defaults(), ChannelOpener.DEFAULT, 100)) {
+      assertEquals(101, wal.append(new byte[1]), "a leftover lock file is no log");
+    }
+  }
+
+  @Test
   void unknownFormatVersionRefusesToOpen() throws IOException {
     Path dir = tmp.resolve("wal");
     writeAll(dir, List.of(new byte[3]), WalOptions.defaults());
