@@ -21,9 +21,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps this node's local storage in step with the cluster's metadata: after every applied
- * operation, and after a snapshot replaced the state, the collections, configs, payload indexes and
- * aliases on disk are made to match it. Every step compares before it acts, so replaying operations
- * that were applied before a restart changes nothing.
+ * operation, and after a snapshot replaced the state, the collections, configs, shard keys, shards
+ * held here (those whose replicas name this peer), payload indexes and aliases on disk are made to
+ * match it. Every step compares before it acts, so replaying operations that were applied before a
+ * restart changes nothing.
  *
  * <p>The local storage is the node's copy: what the metadata says wins. A collection on disk that
  * the metadata does not know is dropped (with a warning), so a peer that rejoins after a collection
@@ -103,8 +104,11 @@ public final class LocalSync implements ClusterMeta.Listener {
         throw new java.io.UncheckedIOException("collection " + name + " not created here", e);
       }
       local = catalogue.resolve(name);
-    } else if (meta.customSharding()) {
-      shardKeys(local, meta);
+    } else {
+      if (meta.customSharding()) {
+        shardKeys(local, meta);
+      }
+      localShards(local, meta);
     }
     if (!local.config().toString().equals(meta.config().toString())) {
       Collection col = local;
@@ -145,6 +149,36 @@ public final class LocalSync implements ClusterMeta.Listener {
       }
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException("collection " + col.name + ": shard keys not applied here", e);
+    }
+  }
+
+  /**
+   * Makes the shards a local collection holds here match the metadata's replicas on this peer: a
+   * shard placed on this peer is added (empty), one no longer placed here is dropped with its points.
+   * Only shards of the local layout count (shard keys were put right before). A shard added is
+   * empty: filling it (a copy from another replica) is the replication's part, and so is not
+   * dropping a shard copied here when a restart replays an older placement.
+   */
+  private void localShards(Collection col, MetaState.CollectionMeta meta) {
+    ShardLayout layout = col.layout();
+    Set<Integer> want = new java.util.TreeSet<>();
+    meta.shardsOn(self).forEach(s -> want.add(s.id()));
+    want.retainAll(layout.shardIds());
+    try {
+      for (int id : layout.local()) {
+        if (!want.contains(id)) {
+          log.info("Collection {}: shard {} is no longer held by this peer: dropping it here", col.name, id);
+          col.dropLocalShard(id);
+        }
+      }
+      for (int id : want) {
+        if (!layout.local().contains(id)) {
+          log.info("Collection {}: shard {} is now held by this peer: adding it here", col.name, id);
+          col.addLocalShard(id);
+        }
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("collection " + col.name + ": local shards not applied here", e);
     }
   }
 

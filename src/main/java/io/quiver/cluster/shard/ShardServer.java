@@ -95,7 +95,11 @@ public final class ShardServer implements AutoCloseable {
       }
       throw ApiException.collectionNotFound(name);
     }
-    if (!col.localShards().containsKey(shard)) {
+    // the lease first: a shard given up after it is still open until the call is done (Collection.dropLocalShard)
+    Collection.Lease lease = col.lease(); // the collection is not dropped under a call
+    ShardEndpoint e = col.localShards().containsKey(shard) ? col.endpoints().get(shard) : null;
+    if (e == null) {
+      lease.close();
       if (col.layout().custom() && shard >= col.layout().nextId() && attempt < NEW_SHARD_POLLS) {
         // a shard of a key created a moment ago: the coordinator applied the change before this node did
         return CompletableFuture.supplyAsync(() -> null, CompletableFuture.delayedExecutor(NEW_SHARD_POLL_MS, TimeUnit.MILLISECONDS))
@@ -103,8 +107,6 @@ public final class ShardServer implements AutoCloseable {
       }
       throw new ApiException(503, "Service unavailable: shard " + shard + " of collection `" + name + "` is not on this peer");
     }
-    ShardEndpoint e = col.endpoints().get(shard);
-    Collection.Lease lease = col.lease(); // the collection is not dropped under a call
     CompletionStage<JsonNode> out;
     try {
       out = run(e, m.get("call").asText(), m);

@@ -36,6 +36,10 @@ import java.util.TreeMap;
  * the operations that may still use them (the leases taken before) are done. An operation on some
  * shard keys only works on a {@link #view} of the collection restricted to them.
  *
+ * <p>In a cluster the shards held here change too, whatever the sharding ({@link #addLocalShard},
+ * {@link #dropLocalShard}): a shard held here is reached through its local endpoint, one given up
+ * through its remote one from then on. A collection may hold none of its shards.
+ *
  * <p>Thread-safety: operations run under a {@link #lease}; dropping waits for the leases taken, so
  * a collection is never deleted under a running operation. A lease may be released by another
  * thread than the one that took it (asynchronous operations). Shard changes are serialised with
@@ -62,6 +66,8 @@ public final class Collection implements Closeable {
   private volatile ObjectNode config;
   private volatile CollectionSchema schema;
   private volatile boolean dropped;
+  /** Shards given up by {@link #dropLocalShard} whose engine shard is not closed and deleted yet; guarded by this. */
+  private final Set<Integer> retiring = new java.util.HashSet<>();
 
   /**
    * The shards as one consistent set: the layout, the shards held here, the endpoints of all of them
@@ -384,6 +390,126 @@ public final class Collection implements Closeable {
       throw failure;
     }
     return true;
+  }
+
+  /**
+   * Starts holding shard {@code id} of the layout here (a replica placed on this node): creates an
+   * empty engine shard in its directory (removing whatever was left there first), records the layout
+   * with the shard among the local ones, then shows it to later operations through its local
+   * endpoint. The caller fills it (a copy from another replica). When every shard is local (a layout
+   * without local ids) it already is.
+   *
+   * <p>Fails with nothing changed (the shard's directory removed, the layout as it was) when the
+   * shard does not open or the layout is not written; {@link IllegalArgumentException} when the
+   * layout has no shard {@code id}, {@link IllegalStateException} on a {@link #view}. Thread-safety:
+   * serialised with the other shard changes; waits while a {@link #dropLocalShard} of the same shard
+   * has not deleted it yet (so not to be called under a lease of this collection).
+   *
+   * @return true when added, false when it was local already
+   */
+  public synchronized boolean addLocalShard(int id) throws IOException {
+    requireRoot();
+    awaitRetired(id);
+    Parts p = parts;
+    if (!p.layout().shardIds().contains(id)) {
+      throw new IllegalArgumentException("collection " + name + " has no shard " + id + " (its shards: " + p.layout().shardIds() + ")");
+    }
+    if (p.layout().local().contains(id)) {
+      return false;
+    }
+    List<Integer> mine = new ArrayList<>(p.layout().local());
+    mine.add(id);
+    ShardLayout next = p.layout().withLocal(mine);
+    Path shardDir = ShardLayout.shardDir(dir, id);
+    AtomicFiles.deleteTree(shardDir);
+    Shard shard = null;
+    try {
+      shard = opener.open(shardDir, schema);
+      next.write(dir, mapper);
+    } catch (IOException | RuntimeException e) {
+      if (shard != null) {
+        try {
+          shard.abandon();
+        } catch (IOException | RuntimeException cleanup) {
+          e.addSuppressed(cleanup);
+        }
+      }
+      try {
+        AtomicFiles.deleteTree(shardDir);
+      } catch (IOException | RuntimeException cleanup) {
+        e.addSuppressed(cleanup);
+      }
+      throw e;
+    }
+    Map<Integer, Shard> local = new TreeMap<>(p.local());
+    local.put(id, shard);
+    Map<Integer, ShardEndpoint> endpoints = new TreeMap<>(p.endpoints());
+    endpoints.putAll(endpoints(next, local, List.of(id)));
+    parts = Parts.of(next, local, endpoints);
+    return true;
+  }
+
+  /**
+   * Stops holding shard {@code id} here (its replica moved to other peers): records the layout
+   * without it among the local shards, shows it to later operations through its remote endpoint
+   * (none on a single node), waits for the operations that may still use the local one, then closes
+   * it without committing and deletes its directory. The shard stays in the collection. When every
+   * shard is local (a layout without local ids) the others stay local.
+   *
+   * <p>Fails with nothing changed when the layout is not written; when the shard does not close or
+   * its directory is not deleted, it is no longer held all the same (a leftover directory is removed
+   * by the next {@link #addLocalShard}). {@link IllegalStateException} on a {@link #view}.
+   * Thread-safety: serialised with the other shard changes, except the wait and the deletion, which
+   * run outside the collection's monitor; not to be called under a lease of this collection (the
+   * wait would not end).
+   *
+   * @return true when dropped, false when the shard is not held here (or not in the layout)
+   */
+  public boolean dropLocalShard(int id) throws IOException {
+    requireRoot();
+    Shard gone;
+    synchronized (this) {
+      Parts p = parts;
+      if (!p.layout().local().contains(id)) {
+        return false;
+      }
+      List<Integer> mine = new ArrayList<>(p.layout().local());
+      mine.remove(Integer.valueOf(id));
+      ShardLayout next = p.layout().withLocal(mine);
+      next.write(dir, mapper);
+      Map<Integer, Shard> local = new TreeMap<>(p.local());
+      gone = local.remove(id);
+      Map<Integer, ShardEndpoint> endpoints = new TreeMap<>(p.endpoints());
+      endpoints.remove(id);
+      endpoints.putAll(endpoints(next, local, List.of(id)));
+      parts = Parts.of(next, local, endpoints);
+      retiring.add(id);
+    }
+    try {
+      awaitEarlierLeases();
+      if (gone != null) {
+        gone.abandon();
+      }
+      AtomicFiles.deleteTree(ShardLayout.shardDir(dir, id));
+    } finally {
+      synchronized (this) {
+        retiring.remove(id);
+        notifyAll();
+      }
+    }
+    return true;
+  }
+
+  /** Waits (holding this monitor, which the wait releases) until shard {@code id} is not being dropped. */
+  private void awaitRetired(int id) throws java.io.InterruptedIOException {
+    while (retiring.contains(id)) {
+      try {
+        wait();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new java.io.InterruptedIOException("interrupted while shard " + id + " of collection " + name + " is being dropped");
+      }
+    }
   }
 
   private void requireRoot() {
