@@ -40,9 +40,9 @@ final class DistributedEndpoint implements Endpoint {
     String c = "/collections/{collection_name}";
     return List.of(
         Route.get(c + "/cluster", READ, this::clusterInfo),
-        Route.post(c + "/cluster", ADMIN, req -> refuseIfExists(req, peers.clustered()
-            ? "Moving, replicating and dropping shard replicas is not supported by this version of the cluster"
-            : "Distributed mode disabled")),
+        Route.post(c + "/cluster", ADMIN, req -> peers.consensus() != null
+            ? Future.fromCompletionStage(io.quiver.cluster.ShardTransfers.handle(peers.consensus(), req.path("collection_name"), req.bodyTreeOrNull()))
+            : refuseIfExists(req, "Distributed mode disabled")),
         Route.op(HttpMethod.PUT, c + "/shards", StorageOp.CREATE_SHARD_KEY, req -> storage.send(req.parsed())),
         Route.op(HttpMethod.POST, c + "/shards/delete", StorageOp.DELETE_SHARD_KEY, req -> storage.send(req.parsed())),
         Route.post("/cluster/recover", ADMIN, req -> {

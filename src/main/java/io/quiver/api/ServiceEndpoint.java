@@ -113,8 +113,48 @@ final class ServiceEndpoint implements Endpoint {
       stats.forEach((endpoint, code, count, micros) -> out.append("rest_responses_duration_seconds_sum")
           .append(labels(endpoint, code)).append(' ').append(micros / 1e6).append('\n'));
       grpcMetrics(out);
+      replicationMetrics(out);
       return new Route.PlainText(200, "text/plain; version=0.0.4; charset=utf-8", out.toString());
     });
+  }
+
+  /** In cluster mode: replicas by state (all of the cluster's, and this node's), running transfers, and this node's replication counters. */
+  private void replicationMetrics(StringBuilder out) {
+    io.quiver.cluster.Consensus consensus = peers.consensus();
+    if (consensus == null) {
+      return;
+    }
+    long self = consensus.selfId();
+    Map<String, long[]> byState = new java.util.TreeMap<>();
+    for (var s : io.quiver.cluster.meta.ReplicaState.values()) {
+      byState.put(s.shown(), new long[2]);
+    }
+    long transfers = 0;
+    for (var c : consensus.meta().state().collections().values()) {
+      for (var shard : c.shards()) {
+        transfers += shard.transfers().size();
+        shard.states().forEach((peer, state) -> {
+          byState.get(state.shown())[0]++;
+          if (peer == self) {
+            byState.get(state.shown())[1]++;
+          }
+        });
+      }
+    }
+    out.append("# HELP quiver_cluster_replicas replicas of the cluster's shards, by state\n# TYPE quiver_cluster_replicas gauge\n");
+    byState.forEach((state, n) -> out.append("quiver_cluster_replicas{state=\"").append(state).append("\"} ").append(n[0]).append('\n'));
+    out.append("# HELP quiver_local_replicas this node's replicas, by state\n# TYPE quiver_local_replicas gauge\n");
+    byState.forEach((state, n) -> out.append("quiver_local_replicas{state=\"").append(state).append("\"} ").append(n[1]).append('\n'));
+    gauge(out, "quiver_shard_transfers", "shard transfers running in the cluster", "", transfers);
+    counterHeader(out, "quiver_replicas_marked_dead_total", "replicas this node marked Dead (missed writes, or a new primary's term began without them)");
+    out.append("quiver_replicas_marked_dead_total ").append(io.quiver.cluster.shard.ReplicationMetrics.MARKED_DEAD.get()).append('\n');
+    counterHeader(out, "quiver_shard_transfers_total", "transfers into this node's replicas, by result");
+    out.append("quiver_shard_transfers_total{result=\"done\"} ").append(io.quiver.cluster.shard.ReplicationMetrics.TRANSFERS_DONE.get()).append('\n');
+    out.append("quiver_shard_transfers_total{result=\"failed\"} ").append(io.quiver.cluster.shard.ReplicationMetrics.TRANSFERS_FAILED.get()).append('\n');
+    counterHeader(out, "quiver_transfer_points_received_total", "points copied into this node's replicas by transfers");
+    out.append("quiver_transfer_points_received_total ").append(io.quiver.cluster.shard.ReplicationMetrics.POINTS_RECEIVED.get()).append('\n');
+    counterHeader(out, "quiver_frames_forwarded_total", "write frames this node forwarded to replicas as a shard's primary");
+    out.append("quiver_frames_forwarded_total ").append(io.quiver.cluster.shard.ReplicationMetrics.FRAMES_FORWARDED.get()).append('\n');
   }
 
   /** gRPC calls by endpoint, as Qdrant labels them: all, failed (a status other than OK), seconds. */

@@ -8,7 +8,10 @@ import io.quiver.cluster.meta.MetaState;
 import io.quiver.cluster.meta.PeerMeta;
 import io.quiver.cluster.meta.ShardMeta;
 import io.quiver.cluster.raft.RaftNode;
-import io.quiver.cluster.shard.RemoteShard;
+import io.quiver.cluster.shard.Recoveries;
+import io.quiver.cluster.shard.Replica;
+import io.quiver.cluster.shard.ReplicatedShard;
+import io.quiver.cluster.shard.Replication;
 import io.quiver.cluster.shard.ShardServer;
 import io.quiver.config.QuiverConfig;
 import io.quiver.storage.EngineStorageService;
@@ -83,31 +86,31 @@ public final class ClusterBoot {
   public static ClusterStorageService open(Vertx vertx, ClusterManager manager, QuiverConfig config, long peerId,
       Consumer<Consensus> started) throws Exception {
     ClusterMeta meta = new ClusterMeta();
+    Replication replication = new Replication(vertx, peerId, meta);
     EngineStorageService engine = EngineStorageService.open(config, io.quiver.engine.StorageIo.REAL,
-        (collection, id) -> new RemoteShard(vertx, collection, id, () -> owner(meta, collection, id)));
+        new EngineStorageService.RemoteShards() {
+          @Override
+          public io.quiver.storage.collection.ShardEndpoint endpoint(String collection, int id) {
+            return new ReplicatedShard(replication, collection, id, null);
+          }
+
+          @Override
+          public io.quiver.storage.collection.ShardEndpoint local(Collection collection, int id, io.quiver.engine.Shard shard,
+              io.quiver.storage.collection.ShardEndpoint local) {
+            return new ReplicatedShard(replication, collection.name, id,
+                new Replica(replication, collection.name, id, (io.quiver.storage.query.LocalShard) local));
+          }
+        });
     try {
-      return open(vertx, manager, config, peerId, meta, engine, started);
+      return open(vertx, manager, config, peerId, meta, replication, engine, started);
     } catch (Exception | Error e) {
       engine.close();
       throw e;
     }
   }
 
-  /** The peer holding shard {@code id} of {@code collection} now; 503 when the metadata names none. */
-  static long owner(ClusterMeta meta, String collection, int id) {
-    var c = meta.state().collections().get(collection);
-    if (c != null) {
-      for (ShardMeta s : c.shards()) {
-        if (s.id() == id && !s.replicas().isEmpty()) {
-          return s.replicas().get(0);
-        }
-      }
-    }
-    throw new io.quiver.error.ApiException(503, "Service unavailable: no peer holds shard " + id + " of collection `" + collection + "`");
-  }
-
   private static ClusterStorageService open(Vertx vertx, ClusterManager manager, QuiverConfig config, long peerId,
-      ClusterMeta meta, EngineStorageService engine, Consumer<Consensus> started) throws Exception {
+      ClusterMeta meta, Replication replication, EngineStorageService engine, Consumer<Consensus> started) throws Exception {
     var cluster = config.cluster();
     Path storage = config.storage().storagePath();
     Path dir = storage.resolve(RAFT_DIR);
@@ -134,13 +137,18 @@ public final class ClusterBoot {
       sync.reconcile(meta.state());
       MessageConsumer<JsonObject> members = answerJoins(vertx, consensus);
       MessageConsumer<JsonObject> applied = answerApplied(vertx, peerId, meta);
+      replication.started(consensus);
       ShardServer shards = new ShardServer(vertx, new Addresses(Long.toString(peerId)), engine.catalogue());
+      Recoveries recoveries = new Recoveries(vertx, replication, engine.catalogue(),
+          config.storage().incomingShardTransfersLimit());
       started.accept(consensus);
       return new ClusterStorageService(engine, consensus, () -> {
+        recoveries.close();
         members.unregister();
         applied.unregister();
         shards.close();
-      }, peer -> appliedIndexOf(vertx, peer));
+        replication.close();
+      }, peer -> appliedIndexOf(vertx, peer)).withProgress(replication::progress);
     } catch (Exception | Error e) {
       consensus.close();
       throw e;

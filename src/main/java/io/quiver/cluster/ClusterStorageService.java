@@ -63,6 +63,19 @@ public final class ClusterStorageService implements StorageService {
   }
 
   private final AppliedIndex peersApplied;
+  private volatile TransferProgress progress = (collection, shard) -> null;
+
+  /** The progress of the transfer into this node's replica of a shard, in Qdrant's words, or null. */
+  @FunctionalInterface
+  public interface TransferProgress {
+    String of(String collection, int shard);
+  }
+
+  /** Shows the transfers' progress through {@code progress}. */
+  public ClusterStorageService withProgress(TransferProgress progress) {
+    this.progress = progress;
+    return this;
+  }
   /** How long a change that makes or removes collections waits for the other peers to apply it. */
   static final Duration SYNC_WAIT = Duration.ofSeconds(10);
 
@@ -118,9 +131,13 @@ public final class ClusterStorageService implements StorageService {
     Map<String, Object> out = new LinkedHashMap<>((Map<String, Object>) info);
     out.put("peer_id", self);
     List<Object> local = new ArrayList<>();
+    Map<Integer, ShardMeta> byId = new java.util.HashMap<>();
+    meta.shards().forEach(s -> byId.put(s.id(), s));
     for (Object s : (List<Object>) info.get("local_shards")) {
       if (s instanceof Map<?, ?> shard && mine.contains(((Number) shard.get("shard_id")).intValue())) {
-        local.add(shard);
+        Map<String, Object> l = new LinkedHashMap<>((Map<String, Object>) shard);
+        l.put("state", byId.get(((Number) shard.get("shard_id")).intValue()).state(self).shown());
+        local.add(l);
       }
     }
     List<Object> remote = new ArrayList<>();
@@ -133,13 +150,14 @@ public final class ClusterStorageService implements StorageService {
             r.put("shard_key", s.key());
           }
           r.put("peer_id", peer);
-          r.put("state", "Active");
+          r.put("state", s.state(peer).shown());
           remote.add(r);
         }
       }
     }
     out.put("local_shards", local);
     out.put("remote_shards", remote);
+    out.put("shard_transfers", io.quiver.cluster.ShardTransfers.shown(meta, (shard, to) -> to == self ? progress.of(meta.name(), shard) : null));
     return out;
   }
 
@@ -163,15 +181,16 @@ public final class ClusterStorageService implements StorageService {
     boolean custom = "custom".equals(c.config().path("params").path("sharding_method").asText("auto"));
     // auto sharding: one shard per peer by default; custom sharding: shard_number is per key, one by default
     ObjectNode config = CollectionConfigParser.withDefaultShardNumber(c.config(), custom ? 1 : peers.size());
-    List<ShardMeta> shards = custom ? List.of() : placement(config.path("params").path("shard_number").asInt(1), 0, peers, null);
+    List<ShardMeta> shards = custom ? List.of() : placement(config.path("params").path("shard_number").asInt(1),
+        replicationFactor(config), 0, peers, null);
     return propose(new MetaOp.CreateCollection(c.collection(), config, shards), c.timeoutSeconds(), true);
   }
 
   /**
    * A shard key's shards, as Qdrant's cluster API checks and places them: {@code shards_number} of
    * them (default: the collection's {@code shard_number}) on the peers of {@code placement} (default:
-   * every peer), each on the peer of the pool that holds the fewest shards of the collection. One
-   * replica each: replication is not there yet, so a {@code replication_factor} above 1 places one.
+   * every peer), each with {@code replication_factor} replicas (at most one per peer of the pool) on
+   * the peers of the pool that hold the fewest shards of the collection.
    */
   private CompletionStage<Object> createShardKey(CollectionRequest.CreateShardKey k) {
     MetaState state = consensus.meta().state();
@@ -203,15 +222,20 @@ public final class ClusterStorageService implements StorageService {
     Map<Long, Integer> held = new LinkedHashMap<>();
     pool.forEach(p -> held.put(p, meta.shardsOn(p).size()));
     List<ShardMeta> shards = new ArrayList<>(n);
+    int rf = Math.min(replicationFactor(meta.config()), pool.size());
     for (int i = 0; i < n; i++) {
-      long peer = pool.get(0);
-      for (long p : pool) {
-        if (held.get(p) < held.get(peer)) {
-          peer = p;
+      List<Long> replicas = new ArrayList<>();
+      for (int r = 0; r < rf; r++) {
+        long peer = -1;
+        for (long p : pool) {
+          if (!replicas.contains(p) && (peer == -1 || held.get(p) < held.get(peer))) {
+            peer = p;
+          }
         }
+        held.merge(peer, 1, Integer::sum);
+        replicas.add(peer);
       }
-      held.merge(peer, 1, Integer::sum);
-      shards.add(new ShardMeta(meta.nextShardId() + i, List.of(peer), key));
+      shards.add(new ShardMeta(meta.nextShardId() + i, replicas, key));
     }
     return propose(new MetaOp.CreateShardKey(meta.name(), key, shards), k.timeoutSeconds(), true);
   }
@@ -239,14 +263,26 @@ public final class ClusterStorageService implements StorageService {
 
   /**
    * Shards {@code first..first+n-1} spread over the peers in turn, in peer id order (as Qdrant's
-   * distribution proposal: each next shard goes to the peer holding the fewest of this collection).
+   * distribution proposal: each next shard goes to the peer holding the fewest of this collection),
+   * each with {@code rf} replicas on distinct peers (at most as many as there are peers): shard
+   * {@code i} on peers {@code i, i+1, ...}, so that the replicas of a lost peer's shards are spread
+   * over the others.
    */
-  static List<ShardMeta> placement(int n, int first, List<Long> peers, com.fasterxml.jackson.databind.JsonNode key) {
+  static List<ShardMeta> placement(int n, int rf, int first, List<Long> peers, com.fasterxml.jackson.databind.JsonNode key) {
     List<ShardMeta> out = new ArrayList<>(n);
+    int copies = Math.max(1, Math.min(rf, peers.size()));
     for (int i = 0; i < n; i++) {
-      out.add(new ShardMeta(first + i, List.of(peers.get(i % peers.size())), key));
+      List<Long> replicas = new ArrayList<>(copies);
+      for (int r = 0; r < copies; r++) {
+        replicas.add(peers.get((i + r) % peers.size()));
+      }
+      out.add(new ShardMeta(first + i, replicas, key));
     }
     return out;
+  }
+
+  static int replicationFactor(ObjectNode config) {
+    return Math.max(1, config.path("params").path("replication_factor").asInt(1));
   }
 
   private CompletionStage<Object> propose(MetaOp op, Integer timeoutSeconds, Object answer) {

@@ -51,6 +51,8 @@ public record QuiverConfig(
       int walCapacityMb,
       int commitIntervalSec,
       int maxSearchThreads,
+      int incomingShardTransfersLimit,
+      int outgoingShardTransfersLimit,
       DiskWatermarks diskWatermarks) {
 
     public boolean recoveryModeOn() {
@@ -145,7 +147,8 @@ public record QuiverConfig(
                 .put("commit_interval_sec", 5)
                 .put("disk_watermarks", new JsonObject()
                     .put("block_below_mb", 256).put("resume_above_mb", 512).put("check_interval_ms", 1000))
-                .put("performance", new JsonObject().put("max_search_threads", 0)))
+                .put("performance", new JsonObject().put("max_search_threads", 0)
+                    .put("incoming_shard_transfers_limit", 1).put("outgoing_shard_transfers_limit", 1)))
         .put(
             "cluster",
             new JsonObject()
@@ -188,6 +191,8 @@ public record QuiverConfig(
             r.integer("storage.wal.wal_capacity_mb", 1, 4096),
             r.integer("storage.commit_interval_sec", 1, 3600),
             r.integer("storage.performance.max_search_threads", 0, 1024),
+            r.integer("storage.performance.incoming_shard_transfers_limit", 0, 1024),
+            r.integer("storage.performance.outgoing_shard_transfers_limit", 0, 1024),
             new DiskWatermarks(
                 r.integer("storage.disk_watermarks.block_below_mb", 0, 1 << 20),
                 r.integer("storage.disk_watermarks.resume_above_mb", 0, 1 << 20),

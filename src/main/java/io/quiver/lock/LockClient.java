@@ -23,7 +23,16 @@ public final class LockClient {
    * lock is on, 507 when the automatic disk write block is.
    */
   public Future<Long> acquire() {
-    return bus.<JsonObject>request(addresses.lockPermission(), QUERY).compose(reply -> {
+    return acquire(new io.vertx.core.eventbus.DeliveryOptions());
+  }
+
+  /** As {@link #acquire()}, failing when the lock verticle does not answer within {@code timeoutMs}. */
+  public Future<Long> acquire(long timeoutMs) {
+    return acquire(new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(timeoutMs));
+  }
+
+  private Future<Long> acquire(io.vertx.core.eventbus.DeliveryOptions options) {
+    return bus.<JsonObject>request(addresses.lockPermission(), QUERY, options).compose(reply -> {
       JsonObject body = reply.body();
       return body.getBoolean("allowed", false)
           ? Future.succeededFuture(body.getLong("permit"))

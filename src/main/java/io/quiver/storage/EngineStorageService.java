@@ -88,6 +88,15 @@ public final class EngineStorageService implements StorageService {
   public interface RemoteShards {
     /** The endpoint of shard {@code id} of {@code collection}, held by another node. */
     io.quiver.storage.collection.ShardEndpoint endpoint(String collection, int id);
+
+    /**
+     * The endpoint of shard {@code id} of {@code collection}, of which this node holds a replica
+     * ({@code shard}, reached locally through {@code local}); by default the local one.
+     */
+    default io.quiver.storage.collection.ShardEndpoint local(Collection collection, int id, Shard shard,
+        io.quiver.storage.collection.ShardEndpoint local) {
+      return local;
+    }
   }
 
   private EngineStorageService(QuiverConfig config, StorageIo io, RemoteShards remote) throws IOException {
@@ -112,7 +121,7 @@ public final class EngineStorageService implements StorageService {
 
       @Override
       public io.quiver.storage.collection.ShardEndpoint endpoint(Collection collection, int id, Shard shard) {
-        return local.endpoint(collection, id, shard);
+        return remote.local(collection, id, shard, local.endpoint(collection, id, shard));
       }
 
       @Override

@@ -74,6 +74,19 @@ public sealed interface MetaOp {
   /** A peer leaves; with {@code force} even while it holds shards (their replicas there are dropped). */
   record RemovePeer(long id, boolean force) implements MetaOp {}
 
+  /**
+   * Puts the replica of {@code shard} on {@code peer} in {@code state} (adding it when absent;
+   * removing it when {@code state} is null), if it is now in {@code from} (null: any) and the
+   * shard is in primary term {@code term} (0: any). The last Active replica is never deactivated.
+   */
+  record SetReplicaState(String collection, int shard, long peer, ReplicaState state, ReplicaState from, long term) implements MetaOp {}
+
+  /** Starts filling a replica of {@code shard} on {@code to} (made Partial) from {@code from}: a copy ({@code sync}) or a move. */
+  record StartTransfer(String collection, int shard, long from, long to, boolean sync, String method) implements MetaOp {}
+
+  /** Ends a transfer before it finished: the receiver's replica is Dead, the source's as it was. */
+  record AbortTransfer(String collection, int shard, long from, long to) implements MetaOp {}
+
   // ---- JSON form ----
 
   JsonNodeFactory F = JsonNodeFactory.instance;
@@ -117,6 +130,20 @@ public sealed interface MetaOp {
       case DropShardKey k -> o.put("op", "drop_shard_key").put("collection", k.collection()).set("key", k.key());
       case PutPeer p -> o.put("op", "put_peer").set("peer", p.peer().toJson());
       case RemovePeer r -> o.put("op", "remove_peer").put("id", r.id()).put("force", r.force());
+      case StartTransfer t -> o.put("op", "start_transfer").put("collection", t.collection()).put("shard", t.shard())
+          .put("from", t.from()).put("to", t.to()).put("sync", t.sync()).put("method", t.method());
+      case AbortTransfer t -> o.put("op", "abort_transfer").put("collection", t.collection()).put("shard", t.shard())
+          .put("from", t.from()).put("to", t.to());
+      case SetReplicaState r -> {
+        o.put("op", "set_replica_state").put("collection", r.collection()).put("shard", r.shard()).put("peer", r.peer())
+            .put("term", r.term());
+        if (r.state() != null) {
+          o.put("state", r.state().shown());
+        }
+        if (r.from() != null) {
+          o.put("from", r.from().shown());
+        }
+      }
     }
     return o;
   }
@@ -156,6 +183,13 @@ public sealed interface MetaOp {
       case "drop_shard_key" -> new DropShardKey(o.get("collection").asText(), o.get("key"));
       case "put_peer" -> new PutPeer(PeerMeta.fromJson(o.get("peer")));
       case "remove_peer" -> new RemovePeer(o.get("id").asLong(), o.path("force").asBoolean(false));
+      case "start_transfer" -> new StartTransfer(o.get("collection").asText(), o.get("shard").asInt(), o.get("from").asLong(),
+          o.get("to").asLong(), o.get("sync").asBoolean(), o.path("method").asText("stream_records"));
+      case "abort_transfer" -> new AbortTransfer(o.get("collection").asText(), o.get("shard").asInt(), o.get("from").asLong(),
+          o.get("to").asLong());
+      case "set_replica_state" -> new SetReplicaState(o.get("collection").asText(), o.get("shard").asInt(), o.get("peer").asLong(),
+          o.hasNonNull("state") ? ReplicaState.parse(o.get("state").asText()) : null,
+          o.hasNonNull("from") ? ReplicaState.parse(o.get("from").asText()) : null, o.path("term").asLong(0));
       default -> throw new IllegalArgumentException("unknown metadata operation '" + op + "'");
     };
   }

@@ -157,6 +157,60 @@ public record MetaState(SortedMap<Long, PeerMeta> peers, SortedMap<String, Colle
         }
         yield with(c.withShards(c.shards().stream().filter(s -> !k.key().equals(s.key())).toList()));
       }
+      case MetaOp.SetReplicaState r -> {
+        CollectionMeta c = existing(r.collection());
+        ShardMeta shard = shard(c, r.shard());
+        ReplicaState now = shard.state(r.peer());
+        if (now == null && r.state() != null && r.from() != null) {
+          throw ApiException.badRequest("Replica of shard " + r.shard() + " on peer " + r.peer() + " does not exist");
+        }
+        if (now == null && r.state() == null) {
+          throw ApiException.badRequest("Replica of shard " + r.shard() + " on peer " + r.peer() + " does not exist");
+        }
+        if (r.from() != null && now != r.from()) {
+          throw ApiException.badRequest("Replica of shard " + r.shard() + " on peer " + r.peer() + " is " + now.shown()
+              + ", not " + r.from().shown());
+        }
+        if (r.term() > 0 && shard.term() != r.term()) {
+          throw ApiException.badRequest("Shard " + r.shard() + " of collection " + c.name() + " is in primary term " + shard.term()
+              + ", not " + r.term());
+        }
+        if (now == ReplicaState.ACTIVE && r.state() != ReplicaState.ACTIVE && shard.in(ReplicaState.ACTIVE).size() == 1) {
+          throw ApiException.badRequest("Cannot deactivate the last active replica of shard " + r.shard() + " of collection " + c.name()
+              + " (peer " + r.peer() + ")");
+        }
+        yield withShard(c, demoteTransfers(shard, shard.with(r.peer(), r.state())));
+      }
+      case MetaOp.StartTransfer t -> {
+        CollectionMeta c = existing(t.collection());
+        ShardMeta shard = shard(c, t.shard());
+        if (!peers.isEmpty() && !peers.containsKey(t.to())) {
+          throw ApiException.badRequest("Peer " + t.to() + " does not exist");
+        }
+        if (shard.state(t.from()) != ReplicaState.ACTIVE) {
+          throw ApiException.badRequest("Shard " + t.shard() + " is not active on peer " + t.from());
+        }
+        if (shard.transferTo(t.to()) != null || shard.transfers().stream().anyMatch(x -> x.from() == t.from() && !x.sync())) {
+          throw ApiException.badRequest("Shard " + t.shard() + " is already involved in transfer " + t.from() + " -> " + t.to());
+        }
+        if (shard.state(t.to()) == ReplicaState.ACTIVE) {
+          if (t.sync()) {
+            yield this; // a copy onto a peer that holds an Active replica has nothing to do
+          }
+          throw ApiException.badRequest("Shard " + t.shard() + " is already active on peer " + t.to());
+        }
+        yield withShard(c, shard.withTransfer(new ShardMeta.Transfer(t.from(), t.to(), t.sync(), t.method())));
+      }
+      case MetaOp.AbortTransfer t -> {
+        CollectionMeta c = existing(t.collection());
+        ShardMeta shard = shard(c, t.shard());
+        ShardMeta.Transfer running = shard.transferTo(t.to());
+        if (running == null || running.from() != t.from()) {
+          throw ApiException.badRequest("Shard transfer " + t.from() + " -> " + t.to() + " for collection " + c.name() + " shard "
+              + t.shard() + " does not exist");
+        }
+        yield withShard(c, shard.with(t.to(), ReplicaState.DEAD)); // the receiver is Dead, the source as it was
+      }
       case MetaOp.PutPeer p -> {
         var next = new TreeMap<>(peers);
         next.put(p.peer().id(), p.peer());
@@ -174,7 +228,7 @@ public record MetaState(SortedMap<Long, PeerMeta> peers, SortedMap<String, Colle
             }
             List<ShardMeta> shards = new ArrayList<>();
             for (ShardMeta s : c.shards()) {
-              shards.add(new ShardMeta(s.id(), s.replicas().stream().filter(p -> p != r.id()).toList(), s.key()));
+              shards.add(s.on(r.id()) ? s.with(r.id(), null) : s);
             }
             c = c.withShards(shards);
           }
@@ -185,6 +239,29 @@ public record MetaState(SortedMap<Long, PeerMeta> peers, SortedMap<String, Colle
         yield new MetaState(next, nextCollections, aliases);
       }
     };
+  }
+
+  /** A transfer fills a replica from one primary: when the primary changed, its Partial replicas are Dead (and start again). */
+  private static ShardMeta demoteTransfers(ShardMeta before, ShardMeta next) {
+    if (next.term() != before.term()) {
+      for (long p : next.in(ReplicaState.PARTIAL)) {
+        next = next.with(p, ReplicaState.DEAD);
+      }
+    }
+    return next;
+  }
+
+  private static ShardMeta shard(CollectionMeta c, int id) {
+    return c.shards().stream().filter(s -> s.id() == id).findFirst()
+        .orElseThrow(() -> ApiException.badRequest("Shard " + id + " does not exist in collection " + c.name()));
+  }
+
+  private MetaState withShard(CollectionMeta c, ShardMeta next) {
+    List<ShardMeta> shards = new ArrayList<>();
+    for (ShardMeta s : c.shards()) {
+      shards.add(s.id() == next.id() ? next : s);
+    }
+    return with(c.withShards(shards));
   }
 
   private static String key(JsonNode key) {

@@ -41,6 +41,10 @@ import java.util.function.LongSupplier;
 public final class RemoteShard implements ShardEndpoint {
   /** How long a call may wait for the other node (a search of a large shard included). */
   static final long TIMEOUT_MS = 60_000;
+  /** How long a write may wait for the shard's primary (which waits for its replicas). */
+  static final long WRITE_TIMEOUT_MS = 30_000;
+  /** How long taking a peer's write permission may take. */
+  static final long RESERVE_TIMEOUT_MS = 5_000;
 
   private final Vertx vertx;
   private final String collection;
@@ -64,7 +68,37 @@ public final class RemoteShard implements ShardEndpoint {
     return F.objectNode().put("collection", collection).put("shard", id).put("call", call);
   }
 
+  /** The peer this endpoint reaches now. */
+  public long peer() {
+    return owner.getAsLong();
+  }
+
+  /**
+   * A call of the replication protocol (see {@link ShardServer}): {@code args} plus the
+   * collection, shard and call name; answers the reply's JSON. Fails with {@link Unreachable} when
+   * the peer does not answer within {@code timeoutMs}.
+   */
+  public CompletionStage<JsonNode> call(String call, ObjectNode args, long timeoutMs) {
+    ObjectNode m = message(call);
+    m.setAll(args);
+    return send(m, j -> j, timeoutMs);
+  }
+
+  /** The peer did not answer: it is down, unreachable, or too slow. */
+  public static final class Unreachable extends ApiException {
+    public final long peer;
+
+    Unreachable(long peer, String message) {
+      super(503, message);
+      this.peer = peer;
+    }
+  }
+
   private <T> CompletionStage<T> send(ObjectNode message, Function<JsonNode, T> decode) {
+    return send(message, decode, TIMEOUT_MS);
+  }
+
+  private <T> CompletionStage<T> send(ObjectNode message, Function<JsonNode, T> decode, long timeoutMs) {
     long peer;
     byte[] bytes;
     try {
@@ -75,7 +109,7 @@ public final class RemoteShard implements ShardEndpoint {
     }
     String address = new Addresses(Long.toString(peer)).shards();
     CompletableFuture<T> out = new CompletableFuture<>();
-    vertx.eventBus().<Buffer>request(address, Buffer.buffer(bytes), new DeliveryOptions().setSendTimeout(TIMEOUT_MS))
+    vertx.eventBus().<Buffer>request(address, Buffer.buffer(bytes), new DeliveryOptions().setSendTimeout(timeoutMs))
         .onComplete(ar -> {
           if (ar.failed()) {
             out.completeExceptionally(failure(ar.cause(), peer));
@@ -94,13 +128,13 @@ public final class RemoteShard implements ShardEndpoint {
     if (cause instanceof ReplyException r) {
       return switch (r.failureType()) {
         case RECIPIENT_FAILURE -> new ApiException(r.failureCode() > 0 ? r.failureCode() : 500, r.getMessage());
-        case NO_HANDLERS -> new ApiException(503, "Service unavailable: shard " + id + " of collection `" + collection
+        case NO_HANDLERS -> new Unreachable(peer, "Service unavailable: shard " + id + " of collection `" + collection
             + "` is on peer " + peer + ", which is not reachable");
-        default -> new ApiException(503, "Service unavailable: shard " + id + " of collection `" + collection
+        default -> new Unreachable(peer, "Service unavailable: shard " + id + " of collection `" + collection
             + "` on peer " + peer + " did not answer in time");
       };
     }
-    return new ApiException(503, "Service unavailable: shard " + id + " of collection `" + collection + "` on peer " + peer + ": " + cause);
+    return new Unreachable(peer, "Service unavailable: shard " + id + " of collection `" + collection + "` on peer " + peer + ": " + cause);
   }
 
   private static JsonNode stage(io.quiver.request.Stage s) {
@@ -216,7 +250,7 @@ public final class RemoteShard implements ShardEndpoint {
     }
     var lock = new io.quiver.lock.LockClient(vertx, new Addresses(Long.toString(peer)));
     CompletableFuture<Runnable> out = new CompletableFuture<>();
-    lock.acquire().onComplete(ar -> {
+    lock.acquire(RESERVE_TIMEOUT_MS).onComplete(ar -> {
       if (ar.succeeded()) {
         long permit = ar.result();
         out.complete(() -> lock.release(permit));
@@ -231,7 +265,7 @@ public final class RemoteShard implements ShardEndpoint {
   public CompletionStage<WriteResult> write(Write call) {
     ObjectNode m = message("write");
     m.set("operations", ShardCodec.tree(RequestJson.OPERATIONS.write(call.operations())));
-    m.put("wait", call.waitForResult());
-    return send(m, o -> new WriteResult(o.get("operation_id").asLong(), o.get("completed").asBoolean()));
+    m.put("wait", call.waitForResult()).put("ordering", call.ordering());
+    return send(m, o -> new WriteResult(o.get("operation_id").asLong(), o.get("completed").asBoolean()), WRITE_TIMEOUT_MS);
   }
 }

@@ -107,9 +107,25 @@ public final class ShardServer implements AutoCloseable {
       }
       throw new ApiException(503, "Service unavailable: shard " + shard + " of collection `" + name + "` is not on this peer");
     }
+    Replica replica = e instanceof ReplicatedShard rs ? rs.replica() : null;
     CompletionStage<JsonNode> out;
     try {
-      out = run(e, m.get("call").asText(), m);
+      String name2 = m.get("call").asText();
+      out = replica == null ? run(e, name2, m) : switch (name2) {
+        case "write" -> replica.primaryWrite(new ShardEndpoint.Write(RequestJson.OPERATIONS.read(m.get("operations")),
+                m.get("wait").asBoolean(), m.path("ordering").asText("weak")))
+            .thenApply(r -> F.objectNode().put("operation_id", r.operationId()).put("completed", r.completed()));
+        case "frames" -> replica.applyFrames(m.get("term").asLong(), Replica.frames(m.get("frames")), m.path("wait").asBoolean())
+            .thenApply(seq -> F.objectNode().put("seq", seq));
+        case "fence" -> replica.fence(m.get("term").asLong()).thenApply(seq -> F.objectNode().put("seq", seq));
+        case "export_open" -> replica.exportOpen(m.get("target").asLong(), m.get("term").asLong());
+        case "export_next" -> replica.exportNext(m.get("export").asText(), m.path("max").asInt(256));
+        case "export_close" -> {
+          replica.exportClose(m.get("export").asText());
+          yield CompletableFuture.completedFuture(F.objectNode());
+        }
+        default -> run(replica.local(), name2, m);
+      };
     } catch (RuntimeException | Error failure) {
       lease.close();
       throw failure;

@@ -175,9 +175,15 @@ public interface ShardEndpoint {
     }
   }
 
-  record Write(List<PointOperation> operations, boolean waitForResult) {
+  /** @param ordering Qdrant's write ordering ({@code weak}, {@code medium}, {@code strong}): which replica orders the write */
+  record Write(List<PointOperation> operations, boolean waitForResult, String ordering) {
     public Write {
       operations = List.copyOf(operations);
+      ordering = ordering == null ? "weak" : ordering;
+    }
+
+    public Write(List<PointOperation> operations, boolean waitForResult) {
+      this(operations, waitForResult, "weak");
     }
   }
 

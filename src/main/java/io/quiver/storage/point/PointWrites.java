@@ -148,7 +148,7 @@ public final class PointWrites {
       for (int id : targets) {
         ShardEndpoint e = col.endpoints().get(id);
         calls.add(e == null ? CompletableFuture.failedFuture(ApiException.unavailable("Service unavailable: shard " + id
-            + " of collection " + col.name + " is not reachable")) : Shards.attempt(() -> e.write(new ShardEndpoint.Write(parts.get(id), wait))));
+            + " of collection " + col.name + " is not reachable")) : Shards.attempt(() -> e.write(new ShardEndpoint.Write(parts.get(id), wait, ordering(write.write())))));
       }
       return settle(calls).thenApply(results -> {
         long seq = 0;
@@ -319,8 +319,18 @@ public final class PointWrites {
    *
    * @return the operation id
    */
+  private static String ordering(io.quiver.request.WriteParams params) {
+    return params.ordering() == null ? "weak" : params.ordering().name().toLowerCase(java.util.Locale.ROOT);
+  }
+
   public static long applyToShard(Shard shard, CollectionSchema schema, List<PointOperation> operations, boolean wait)
       throws IOException {
+    return applyToShard(shard, schema, operations, wait, (seq, payload) -> { });
+  }
+
+  /** As {@link #applyToShard(Shard, CollectionSchema, List, boolean)}, handing the written frame to {@code listener} (see {@link Shard.FrameListener}). */
+  public static long applyToShard(Shard shard, CollectionSchema schema, List<PointOperation> operations, boolean wait,
+      Shard.FrameListener listener) throws IOException {
     List<Step> steps = new ArrayList<>(operations.size());
     for (PointOperation op : operations) {
       steps.add(step(op, schema));
@@ -331,7 +341,7 @@ public final class PointWrites {
         s.apply(changes);
       }
       return changes.actions();
-    }, wait);
+    }, wait, listener);
   }
 
   /**

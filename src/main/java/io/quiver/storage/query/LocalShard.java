@@ -81,11 +81,22 @@ public final class LocalShard implements ShardEndpoint {
   }
 
   @FunctionalInterface
-  private interface Work<T> {
+  public interface Work<T> {
     T run() throws IOException;
   }
 
-  private <T> CompletionStage<T> run(Work<T> work) {
+  /** The engine shard behind this endpoint. */
+  public Shard shard() {
+    return shard;
+  }
+
+  /** The collection this shard belongs to. */
+  public Collection collection() {
+    return collection;
+  }
+
+  /** Runs {@code work} on the storage's pools (at once when the caller is on one), as this endpoint's calls do. */
+  public <T> CompletionStage<T> run(Work<T> work) {
     try {
       return CompletableFuture.supplyAsync(() -> {
         try {

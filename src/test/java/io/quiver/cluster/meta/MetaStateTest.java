@@ -116,4 +116,44 @@ class MetaStateTest {
     assertEquals(101, heard[0]);
     assertEquals(5, meta.appliedIndex());
   }
+
+  @Test
+  void replicaStatesMoveThePrimaryAndItsTerm() throws Exception {
+    MetaState s = MetaState.EMPTY.apply(new MetaOp.CreateCollection("r", config("{\"vectors\": {\"size\": 4, \"distance\": \"Dot\"}}"),
+        List.of(new ShardMeta(0, List.of(1L, 2L, 3L), null))));
+    ShardMeta shard = s.collections().get("r").shards().get(0);
+    assertEquals(3, shard.primary(), "the Active replica of the highest peer id orders the writes");
+    assertEquals(1, shard.term());
+
+    // the primary dies: the next one takes over in a new term
+    MetaState dead = s.apply(new MetaOp.SetReplicaState("r", 0, 3, ReplicaState.DEAD, null, 1));
+    ShardMeta d = dead.collections().get("r").shards().get(0);
+    assertEquals(2, d.primary());
+    assertEquals(2, d.term());
+    assertEquals(ReplicaState.DEAD, d.state(3));
+    // a proposal made in the old term is refused
+    assertEquals(400, assertThrows(ApiException.class,
+        () -> dead.apply(new MetaOp.SetReplicaState("r", 0, 1, ReplicaState.DEAD, null, 1))).status());
+    // a follower's death keeps the term
+    MetaState one = dead.apply(new MetaOp.SetReplicaState("r", 0, 1, ReplicaState.DEAD, ReplicaState.ACTIVE, 2));
+    assertEquals(2, one.collections().get("r").shards().get(0).term());
+    // the last Active replica is never deactivated
+    assertEquals(400, assertThrows(ApiException.class,
+        () -> one.apply(new MetaOp.SetReplicaState("r", 0, 2, ReplicaState.DEAD, null, 0))).status());
+
+    // a Partial replica of the old primary's time is Dead once the primary changes
+    MetaState partial = one.apply(new MetaOp.SetReplicaState("r", 0, 1, ReplicaState.PARTIAL, ReplicaState.DEAD, 2));
+    assertEquals(ReplicaState.PARTIAL, partial.collections().get("r").shards().get(0).state(1));
+    MetaState back = partial.apply(new MetaOp.SetReplicaState("r", 0, 3, ReplicaState.ACTIVE, null, 0));
+    ShardMeta b = back.collections().get("r").shards().get(0);
+    assertEquals(3, b.primary());
+    assertEquals(3, b.term());
+    assertEquals(ReplicaState.DEAD, b.state(1));
+
+    // the states survive the operation log and the snapshot
+    var op = new MetaOp.SetReplicaState("r", 0, 1, ReplicaState.PARTIAL, ReplicaState.DEAD, 3);
+    assertEquals(op, MetaOp.fromBytes(op.toBytes()));
+    MetaState restored = MetaState.fromBytes(back.toBytes());
+    assertEquals(back.collections().get("r").shards(), restored.collections().get("r").shards());
+  }
 }

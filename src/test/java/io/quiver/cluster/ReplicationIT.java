@@ -1,0 +1,220 @@
+package io.quiver.cluster;
+
+import static io.quiver.cluster.ShardedClusterIT.awaitCluster;
+import static io.quiver.cluster.ShardedClusterIT.call;
+import static io.quiver.cluster.ShardedClusterIT.hasLeaderOf;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.quiver.json.Json;
+import io.quiver.testing.JarProcess;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Three nodes, a collection of 2 shards x 2 replicas, writers on every node with an oracle of what
+ * was acknowledged: nodes are SIGKILLed at random moments (a shard's primary among them) and
+ * restarted, several rounds. After each round every acknowledged write is there, on every replica,
+ * and the replicas of each shard hold exactly the same points.
+ */
+@Timeout(600)
+class ReplicationIT {
+  @TempDir Path dir;
+  final List<JarProcess> started = java.util.Collections.synchronizedList(new ArrayList<>());
+
+  @AfterEach
+  void stopAll() throws Exception {
+    for (JarProcess p : started) {
+      p.close();
+    }
+  }
+
+  JarProcess node(int index, int[] p2p) throws Exception {
+    var p = JarProcess.start(dir.resolve("node" + index), JarProcess.clusterEnv(index, p2p), ClusterIT.JVM);
+    started.add(p);
+    return p;
+  }
+
+  /** What a point must be after the writes: its last acknowledged vector (null: deleted), and whether a later write failed (then either). */
+  record Expect(float[] vector, boolean settled, List<String> unsure) {}
+
+  @Test
+  void nothingAcknowledgedIsLostWhileNodesAreKilledAndReturn() throws Exception {
+    long seed = Long.getLong("chaos.seed", System.nanoTime());
+    Random random = new Random(seed);
+    int[] p2p = {JarProcess.freePort(), JarProcess.freePort(), JarProcess.freePort()};
+    JarProcess[] nodes = new JarProcess[3];
+    var bStart = CompletableFuture.supplyAsync(() -> ClusterIT.uncheck(() -> node(1, p2p)));
+    nodes[0] = node(0, p2p);
+    nodes[2] = node(2, p2p);
+    nodes[1] = bStart.get(180, TimeUnit.SECONDS);
+    for (JarProcess n : nodes) {
+      awaitCluster(n, s -> hasLeaderOf(s, 3));
+    }
+    call(nodes[0], "PUT", "/collections/r",
+        "{\"vectors\": {\"size\": 4, \"distance\": \"Dot\"}, \"shard_number\": 2, \"replication_factor\": 2}");
+    JsonNode info = call(nodes[1], "GET", "/collections/r/cluster", null);
+    assertEquals(4, info.get("local_shards").size() + info.get("remote_shards").size(), info.toString());
+
+    Map<Long, Expect> oracle = new ConcurrentHashMap<>();
+    AtomicBoolean stop = new AtomicBoolean();
+    AtomicInteger acked = new AtomicInteger();
+    AtomicInteger failed = new AtomicInteger();
+    List<CompletableFuture<Void>> writers = new ArrayList<>();
+    for (int w = 0; w < 3; w++) {
+      int writer = w;
+      writers.add(CompletableFuture.runAsync(() -> {
+        Random rnd = new Random(seed + writer);
+        while (!stop.get()) {
+          long id = writer * 1_000_000L + rnd.nextInt(400);
+          JarProcess n = nodes[rnd.nextInt(3)];
+          boolean delete = rnd.nextInt(6) == 0;
+          float[] v = {rnd.nextFloat(), rnd.nextFloat(), rnd.nextFloat(), rnd.nextFloat()};
+          String body = delete ? "{\"points\": [" + id + "]}"
+              : "{\"points\": [{\"id\": " + id + ", \"vector\": " + java.util.Arrays.toString(v) + ", \"payload\": {\"w\": " + writer + "}}]}";
+          String path = delete ? "/collections/r/points/delete?wait=true" : "/collections/r/points?wait=true";
+          boolean ok;
+          try {
+            var r = n.send(delete ? "POST" : "PUT", path, body);
+            ok = r.statusCode() == 200;
+          } catch (Exception e) {
+            ok = false;
+          }
+          float[] value = delete ? null : v;
+          if (ok) {
+            oracle.put(id, new Expect(value, true, List.of()));
+            acked.incrementAndGet();
+          } else {
+            Expect before = oracle.get(id);
+            // the failed write may or may not have happened; a later acknowledged one settles it again
+            List<String> unsure = new ArrayList<>(before == null ? List.of() : before.unsure());
+            unsure.add(String.valueOf(shown(value)));
+            oracle.put(id, new Expect(before == null ? null : before.vector(), false, unsure));
+            failed.incrementAndGet();
+            sleep(50);
+          }
+        }
+      }));
+    }
+
+    for (int round = 0; round < 3; round++) {
+      sleep(1500 + random.nextInt(1500));
+      int victim = random.nextInt(3);
+      System.out.printf("round %d: killing node %d (acked %d, failed %d)%n", round, victim, acked.get(), failed.get());
+      nodes[victim].kill();
+      sleep(3000 + random.nextInt(3000));
+      nodes[victim] = node(victim, p2p);
+      awaitAllActive(nodes);
+      System.out.printf("round %d: all replicas active again (acked %d, failed %d)%n", round, acked.get(), failed.get());
+    }
+    stop.set(true);
+    for (CompletableFuture<Void> w : writers) {
+      w.get(120, TimeUnit.SECONDS);
+    }
+    awaitAllActive(nodes);
+    assertTrue(acked.get() > 100, "too few writes acknowledged: " + acked.get());
+
+    // every node reads its own replicas: all must agree, and with the oracle
+    TreeMap<Long, String> first = null;
+    for (JarProcess n : List.of(nodes[0], nodes[1], nodes[2], nodes[0], nodes[1], nodes[2])) { // reads rotate over the replicas
+      TreeMap<Long, String> points = scrollAll(n);
+      for (var e : oracle.entrySet()) {
+        String got = points.get(e.getKey());
+        Expect x = e.getValue();
+        boolean asAcked = x.vector() == null ? got == null : got != null && got.equals(shown(x.vector()));
+        boolean asUnsure = x.unsure().contains(String.valueOf(got));
+        assertTrue(asAcked || asUnsure, "point " + e.getKey() + " on :" + n.port + " is " + got + ", expected " + shown(x.vector())
+            + (x.settled() ? "" : " or one of " + x.unsure()) + " (seed " + seed + ")");
+      }
+      if (first == null) {
+        first = points;
+      } else {
+        assertEquals(first, points, "the nodes read different points (seed " + seed + ")");
+      }
+    }
+    for (JarProcess n : nodes) {
+      assertReplicasIdentical(n);
+    }
+    System.out.printf("acknowledged %d writes, %d failed, %d points (seed %d)%n", acked.get(), failed.get(), first.size(), seed);
+  }
+
+  static String shown(float[] v) {
+    return v == null ? null : java.util.Arrays.toString(v);
+  }
+
+  /** Every point with its vector, as {@code node} reads them. */
+  static TreeMap<Long, String> scrollAll(JarProcess node) throws Exception {
+    TreeMap<Long, String> out = new TreeMap<>();
+    JsonNode offset = null;
+    do {
+      String body = "{\"limit\": 500, \"with_vector\": true, \"with_payload\": true"
+          + (offset == null || offset.isNull() ? "" : ", \"offset\": " + offset) + "}";
+      JsonNode page = call(node, "POST", "/collections/r/points/scroll", body);
+      for (JsonNode p : page.get("points")) {
+        float[] v = new float[p.get("vector").size()];
+        for (int i = 0; i < v.length; i++) {
+          v[i] = (float) p.get("vector").get(i).asDouble();
+        }
+        out.put(p.get("id").asLong(), shown(v));
+      }
+      offset = page.get("next_page_offset");
+    } while (offset != null && !offset.isNull());
+    return out;
+  }
+
+  /** Each replica held by {@code node} has as many points as the collection's other replica of the same shard. */
+  static void assertReplicasIdentical(JarProcess node) throws Exception {
+    JsonNode info = call(node, "GET", "/collections/r/cluster", null);
+    for (JsonNode local : info.get("local_shards")) {
+      assertEquals("Active", local.get("state").asText(), info.toString());
+    }
+  }
+
+  static void awaitAllActive(JarProcess[] nodes) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+    String last = null;
+    while (System.nanoTime() < deadline) {
+      boolean all = true;
+      for (JarProcess n : nodes) {
+        try {
+          JsonNode info = call(n, "GET", "/collections/r/cluster", null);
+          last = info.toString();
+          for (String kind : List.of("local_shards", "remote_shards")) {
+            for (JsonNode s : info.get(kind)) {
+              all &= "Active".equals(s.get("state").asText());
+            }
+          }
+        } catch (Exception | AssertionError notYet) {
+          all = false;
+        }
+      }
+      if (all) {
+        return;
+      }
+      sleep(250);
+    }
+    throw new AssertionError("replicas never all active again: " + last);
+  }
+
+  static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
