@@ -21,3 +21,9 @@ export function scalar(samples, name) {
   const s = samples.find((x) => x.name === name);
   return s ? s.value : undefined;
 }
+
+/** A labelled metric's values by one label ({Active: 4, Dead: 1} for `state`), or undefined when absent. */
+export function byLabel(samples, name, label) {
+  const found = samples.filter((x) => x.name === name);
+  return found.length ? Object.fromEntries(found.map((x) => [x.labels[label], x.value])) : undefined;
+}

@@ -1,7 +1,9 @@
 // The cluster: the Raft group, its peers (p2p and REST URIs, up or down, write lock, role, mode) and
-// each collection's shards by node. show() asks the API; render() and shardTable() are pure
-// functions of its JSON answers, so that a test can feed them canned ones. A single node when
-// clustering is off or GET /cluster is not there.
+// each collection's replicas by node: each replica's state, the primary of each shard and the
+// running transfers. show() asks the API and asks again whenever the node's status is refreshed (every
+// few seconds), so that a replica turning Dead, then Partial, then Active shows as it happens;
+// render() and replicas() are pure functions of its JSON answers, so that a test can feed them canned
+// ones. A single node when clustering is off or GET /cluster is not there.
 import { api, ApiError, settleBounded } from '../api.js';
 import { badge, card, count, errorBox, h, stat, table } from '../ui.js';
 
@@ -70,47 +72,121 @@ function roleBadge(role) {
   return badge(role, role === 'Leader' ? 'good' : role === 'Follower' ? 'muted' : 'warn');
 }
 
+/** A replica's state: Active green, Dead red, Listener grey, on its way to Active (Partial, Initializing, Recovery) amber. */
+function stateKind(state) {
+  return state === 'Active' ? 'good' : state === 'Dead' ? 'bad' : state === 'Listener' ? 'muted' : 'warn';
+}
+
 function stateBadge(state) {
-  return badge(state || 'unknown', state === 'Active' ? 'good' : state === 'Dead' ? 'bad' : 'warn');
+  return badge(state || 'unknown', stateKind(state));
 }
 
 function range(n) {
   return Array.from({ length: Number(n) || 0 }, (_, i) => i);
 }
 
-/**
- * One collection's shards by node, from GET /collections/{name}/cluster: a row per replica, this
- * node's with its point count, another peer's with its id, marked when `peerList` says it is down.
- */
-export function shardTable(info, peerList = []) {
+/** A peer id (a key of GET /cluster's `peers`, exact) as an unsigned 64-bit number; -1 when not known. */
+function peerNumber(id) {
+  return typeof id === 'string' && /^\d+$/.test(id) ? BigInt(id) : -1n;
+}
+
+/** The primary of a shard among its replicas: the Active one on the highest peer id, or null. */
+function primaryOf(held) {
+  return held.filter((r) => r.state === 'Active')
+    .reduce((best, r) => (best === null || peerNumber(r.peer) > peerNumber(best.peer) ? r : best), null);
+}
+
+/** Every replica known, this node's with its point count, another peer's under its exact id. */
+function replicaList(info, peerList) {
   const ids = peerList.map((p) => p.id);
-  const down = new Set(peerList.filter((p) => p.live === false).map((p) => p.id));
   // this node's id only from the peers' keys: a rounded number would name another id
   const self = peerList.find((p) => p.self)?.id ?? null;
-  const replicas = [
+  return [
     ...(info.local_shards || []).map((s) => ({ ...s, peer: self, local: true })),
     ...(info.remote_shards || []).map((s) => ({ ...s, peer: keyOf(ids, s.peer_id), local: false })),
   ];
+}
+
+/**
+ * One collection's shards by node, from GET /collections/{name}/cluster: a row per replica with its
+ * state, this node's with its point count, another peer's with its id, marked when `peerList` says it
+ * is down; when a shard has several replicas, its primary is named.
+ */
+export function shardTable(info, peerList = []) {
+  const down = new Set(peerList.filter((p) => p.live === false).map((p) => p.id));
+  const replicas = replicaList(info, peerList);
   const shardIds = [...new Set([...range(info.shard_count), ...replicas.map((r) => r.shard_id)])].sort((a, b) => a - b);
   const rows = shardIds.flatMap((id) => {
     const held = replicas.filter((r) => r.shard_id === id);
     if (!held.length) {
       return [h('tr', { 'data-test': 'shard-row', 'data-shard': id },
-        h('td', { class: 'num' }, id), h('td', { class: 'muted' }, 'no replica known'), h('td', {}), h('td', {}))];
+        h('td', { class: 'num' }, id), h('td', { class: 'muted' }, 'no replica known'), h('td', {}), h('td', {}), h('td', {}))];
     }
-    return held.map((r) => h('tr', { 'data-test': 'shard-row', 'data-shard': id, 'data-peer': r.peer ?? 'self', 'data-local': String(r.local) },
-      h('td', { class: 'num' }, r.shard_key === undefined ? id : `${id} (key ${JSON.stringify(r.shard_key)})`),
-      h('td', { class: 'mono' }, r.local ? (r.peer ? `${r.peer} (this node)` : 'this node') : r.peer),
-      h('td', {}, stateBadge(r.state), down.has(r.peer) ? [' ', badge('peer down', 'bad')] : null),
-      h('td', { class: 'num', 'data-test': 'shard-points' }, r.local ? count(r.points_count) : '—')));
+    const primary = held.length > 1 ? primaryOf(held) : null;
+    return held.map((r) => h('tr', {
+      'data-test': 'shard-row', 'data-shard': id, 'data-peer': r.peer ?? 'self', 'data-local': String(r.local),
+      'data-state': r.state, 'data-primary': String(r === primary),
+    },
+    h('td', { class: 'num' }, r.shard_key === undefined ? id : `${id} (key ${JSON.stringify(r.shard_key)})`),
+    h('td', { class: 'mono' }, r.local ? (r.peer ? `${r.peer} (this node)` : 'this node') : r.peer),
+    h('td', {}, stateBadge(r.state), down.has(r.peer) ? [' ', badge('peer down', 'bad')] : null),
+    h('td', { 'data-test': 'shard-role' }, r === primary ? h('strong', {}, 'primary') : held.length > 1 ? h('span', { class: 'muted' }, 'replica') : null),
+    h('td', { class: 'num', 'data-test': 'shard-points' }, r.local ? count(r.points_count) : '—')));
   });
-  return table(['Shard', 'Peer', 'State', 'Points'], rows, { 'data-test': 'shard-table' });
+  return table(['Shard', 'Peer', 'State', 'Role', 'Points'], rows, { 'data-test': 'shard-table' });
+}
+
+/**
+ * The collection's running shard transfers (null when none): from -> to, a move (`sync` false: the
+ * source gives its replica up) or a copy, the method and the progress, which only the receiving node
+ * reports.
+ */
+export function transferTable(info, peerList = []) {
+  const transfers = info.shard_transfers || [];
+  if (!transfers.length) return null;
+  const ids = peerList.map((p) => p.id);
+  const self = peerList.find((p) => p.self)?.id ?? null;
+  const named = (id) => (id !== null && id === self ? `${id} (this node)` : id);
+  const rows = transfers.map((t) => {
+    const from = keyOf(ids, t.from);
+    const to = keyOf(ids, t.to);
+    return h('tr', { 'data-test': 'transfer-row', 'data-shard': t.shard_id, 'data-from': from, 'data-to': to },
+      h('td', { class: 'num' }, t.shard_id),
+      h('td', { class: 'mono' }, named(from), ' → ', named(to)),
+      h('td', {}, t.sync ? 'copy' : 'move'),
+      h('td', { class: 'mono' }, t.method || '—'),
+      h('td', { 'data-test': 'transfer-progress' }, t.comment || h('span', { class: 'muted' }, 'reported by the receiving node')));
+  });
+  return h('div', {}, h('p', { class: 'muted' }, 'Running transfers'),
+    table(['Shard', 'From → to', 'Kind', 'Method', 'Progress'], rows, { 'data-test': 'transfer-table' }));
+}
+
+/** How many replicas are in each state, Active first: `4 Active · 1 Dead · 1 Partial`. */
+function replicaSummary(info, peerList) {
+  const counts = new Map();
+  for (const r of replicaList(info, peerList)) counts.set(r.state, (counts.get(r.state) || 0) + 1);
+  const states = [...counts.keys()].sort((a, b) => (b === 'Active') - (a === 'Active'));
+  const transfers = (info.shard_transfers || []).length;
+  return h('p', { class: 'muted', 'data-test': 'replica-summary' },
+    states.map((s, i) => [i ? ' ' : null, badge(`${counts.get(s)} ${s || 'unknown'}`, stateKind(s))]),
+    transfers ? ` · ${transfers} transfer${transfers === 1 ? '' : 's'} running` : null);
+}
+
+/**
+ * A collection's replicas from GET /collections/{name}/cluster: in cluster mode (a `peerList`) a line
+ * of counts by state, then the shards by node, then the running transfers.
+ */
+export function replicas(info, peerList = []) {
+  return h('div', { 'data-test': 'replicas' },
+    peerList.length ? replicaSummary(info, peerList) : null,
+    shardTable(info, peerList),
+    transferTable(info, peerList));
 }
 
 function collectionCard({ name, info, error }, peerList) {
   return h('section', { class: 'card', 'data-test': 'collection-shards', 'data-name': name },
     h('h2', {}, 'Shards of ', h('a', { href: `#collection/${encodeURIComponent(name)}` }, name)),
-    info ? shardTable(info, peerList) : errorBox(error));
+    info ? replicas(info, peerList) : errorBox(error));
 }
 
 function raftCard(status, peerList) {
@@ -221,8 +297,8 @@ async function collectionShards() {
   return names.map((name, i) => (answers[i].status === 'fulfilled' ? { name, info: answers[i].value } : { name, error: answers[i].reason }));
 }
 
-export async function show(root, _arg, ctx) {
-  await ctx.refreshStatus();
+/** Everything the view shows, asked of the API again. */
+async function load(ctx) {
   const { status, locks, lockNote } = await loadCluster();
   const others = status.status === 'enabled' ? peers(status, locks).filter((p) => !p.self && p.restUri && p.live) : [];
   const [collections, remoteAnswers] = await Promise.all([
@@ -230,5 +306,63 @@ export async function show(root, _arg, ctx) {
     Promise.all(others.map((p) => remotePeer(p.restUri))),
   ]);
   const remote = Object.fromEntries(others.map((p, i) => [p.id, remoteAnswers[i]]));
-  root.replaceChildren(...render({ status, locks, lockNote, collections, remote, node: ctx.node }));
+  return render({ status, locks, lockNote, collections, remote, node: ctx.node });
+}
+
+let watcher = null;
+/** Grows whenever the view is left, so that a show() still waiting for its answers draws nothing. */
+let shown = 0;
+
+export function leave() {
+  if (watcher) watcher.node.offChange(watcher.listener);
+  watcher = null;
+  shown++;
+}
+
+function markup(nodes) {
+  return nodes.map((n) => n.outerHTML).join('');
+}
+
+/**
+ * The view is asked again each time the node's status is refreshed, one load at a time, and drawn
+ * again only when it changed (so that a selection or a hovered row survives); a load that fails keeps
+ * what was shown, under the error.
+ */
+function follow(root, ctx, drawn) {
+  let busy = false;
+  let last = drawn;
+  const current = () => watcher && watcher.listener === listener;
+  const listener = async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      const view = await load(ctx);
+      if (!current()) return;
+      root.querySelector('[data-test=refresh-error]')?.remove();
+      const next = markup(view);
+      if (next !== last) root.replaceChildren(...view);
+      last = next;
+    } catch (e) {
+      if (current()) {
+        root.querySelector('[data-test=refresh-error]')?.remove();
+        const note = errorBox(new Error(`Not refreshed: ${e.message || e}`));
+        note.dataset.test = 'refresh-error';
+        root.prepend(note);
+      }
+    } finally {
+      busy = false;
+    }
+  };
+  watcher = { node: ctx.node, listener };
+  ctx.node.onChange(listener);
+}
+
+export async function show(root, _arg, ctx) {
+  leave();
+  const mine = shown;
+  await ctx.refreshStatus();
+  const view = await load(ctx);
+  if (mine !== shown) return;
+  root.replaceChildren(...view);
+  follow(root, ctx, markup(view));
 }

@@ -1,8 +1,9 @@
-// One collection: its numbers and config, its shards by node, a point browser (scroll with a filter)
-// and search by point id.
+// One collection: its numbers and config, its shards by node (in cluster mode its replicas, with
+// their states, each shard's primary and the running transfers, followed as the node's status is
+// refreshed), a point browser (scroll with a filter) and search by point id.
 import { api } from '../api.js';
 import { badge, bytes, card, count, errorBox, h, stat, table } from '../ui.js';
-import { loadCluster, peers, shardTable } from './cluster.js';
+import { loadCluster, peers, replicas } from './cluster.js';
 
 export function title(name) {
   return `Collection ${name}`;
@@ -32,7 +33,15 @@ function vectorNames(config) {
   return typeof v.size === 'number' ? [] : Object.keys(v);
 }
 
-export async function show(root, name) {
+let watcher = null;
+
+export function leave() {
+  if (watcher) watcher.node.offChange(watcher.listener);
+  watcher = null;
+}
+
+export async function show(root, name, ctx) {
+  leave();
   const path = `/collections/${encodeURIComponent(name)}`;
   const info = await api('GET', path);
   const params = info.config.params || {};
@@ -60,18 +69,46 @@ export async function show(root, name) {
     h('div', { class: 'grid2' },
       card('Vectors', table(['Name', 'Size', 'Distance', 'Type', 'Storage'], vectorRows)),
       card('Payload indexes', table(['Field', 'Type', 'Points', 'Parameters'], indexRows))),
-    shards(path),
+    shards(path, ctx),
     pointBrowser(path),
     searchById(path, vectorNames(info.config)));
 }
 
-/** The collection's shards by node; in cluster mode, the peers that are down are marked. */
-function shards(path) {
-  const out = h('div', { class: 'muted' }, 'Loading…');
-  Promise.all([api('GET', `${path}/cluster`), loadCluster()])
-    .then(([info, { status, locks }]) => out.replaceWith(shardTable(info, status.status === 'enabled' ? peers(status, locks) : [])))
-    .catch((e) => out.replaceWith(errorBox(e)));
-  return h('section', { class: 'card', 'data-test': 'collection-shards' }, h('h2', {}, 'Shards'), out);
+/**
+ * The collection's shards by node; in cluster mode its replicas, with the peers that are down marked,
+ * asked again whenever the node's status is refreshed while the section is on the page.
+ */
+function shards(path, ctx) {
+  const title = h('h2', {}, 'Shards');
+  const body = h('div', { class: 'muted' }, 'Loading…');
+  const section = h('section', { class: 'card', 'data-test': 'collection-shards' }, title, body);
+  let busy = false;
+  async function load() {
+    busy = true;
+    try {
+      const [info, { status, locks }] = await Promise.all([api('GET', `${path}/cluster`), loadCluster()]);
+      const cluster = status.status === 'enabled';
+      title.textContent = cluster ? 'Replicas' : 'Shards';
+      body.className = '';
+      const next = replicas(info, cluster ? peers(status, locks) : []);
+      // drawn again only when it changed, so that a selection or a hovered row survives
+      if (next.outerHTML !== body.innerHTML) body.replaceChildren(next);
+    } catch (e) {
+      body.replaceChildren(errorBox(e));
+    } finally {
+      busy = false;
+    }
+  }
+  load();
+  if (ctx && ctx.node) {
+    const listener = () => {
+      if (!section.isConnected) ctx.node.offChange(listener);
+      else if (!busy) load();
+    };
+    watcher = { node: ctx.node, listener };
+    ctx.node.onChange(listener);
+  }
+  return section;
 }
 
 function pointBrowser(path) {

@@ -1,9 +1,10 @@
 // Request rates and latencies from the node's own /metrics (Prometheus text), sampled every few
 // seconds while the page is open; the charts show the deltas between samples. REST and gRPC calls
-// are counted alike: a REST error is a 4xx or 5xx, a gRPC error any status but OK.
+// are counted alike: a REST error is a 4xx or 5xx, a gRPC error any status but OK. In cluster mode,
+// the replicas by state, the running transfers and this node's replication counters.
 import { apiText } from '../api.js';
 import { lineChart, legend } from '../chart.js';
-import { parseMetrics, scalar } from '../prometheus.js';
+import { byLabel, parseMetrics, scalar } from '../prometheus.js';
 import { bytes, card, count, h, stat, table } from '../ui.js';
 
 const PERIOD_MS = 3000;
@@ -29,7 +30,23 @@ const REQUEST_METRICS = {
   grpc_responses_duration_seconds_sum: (e, s) => { e.seconds += s.value; },
 };
 
-function summarize(text) {
+/** The replication metrics, present in cluster mode only (null otherwise). */
+function replication(parsed) {
+  if (scalar(parsed, 'quiver_shard_transfers') === undefined) return null;
+  const results = byLabel(parsed, 'quiver_shard_transfers_total', 'result') || {};
+  return {
+    cluster: byLabel(parsed, 'quiver_cluster_replicas', 'state') || {},
+    local: byLabel(parsed, 'quiver_local_replicas', 'state') || {},
+    transfers: scalar(parsed, 'quiver_shard_transfers'),
+    done: results.done,
+    failed: results.failed,
+    markedDead: scalar(parsed, 'quiver_replicas_marked_dead_total'),
+    pointsReceived: scalar(parsed, 'quiver_transfer_points_received_total'),
+    framesForwarded: scalar(parsed, 'quiver_frames_forwarded_total'),
+  };
+}
+
+export function summarize(text) {
   const parsed = parseMetrics(text);
   const byEndpoint = new Map();
   for (const s of parsed) {
@@ -53,6 +70,7 @@ function summarize(text) {
       diskFree: scalar(parsed, 'quiver_disk_free_bytes'),
       diskBlock: scalar(parsed, 'quiver_disk_write_block'),
     },
+    replication: replication(parsed),
   };
 }
 
@@ -117,6 +135,25 @@ export function leave() {
   redraw = null;
 }
 
+/** Replicas by state, the states that have some: `4 Active · 1 Dead` (`none` when there is no replica). */
+function byState(states) {
+  const some = Object.entries(states).filter(([, n]) => n > 0);
+  return some.length ? some.map(([s, n]) => `${count(n)} ${s}`).join(' · ') : 'none';
+}
+
+/** The replication card from summarize(text).replication (shown in cluster mode only). */
+export function replicationCard(r) {
+  return h('section', { class: 'card', 'data-test': 'replication-metrics' }, h('h2', {}, 'Replication'),
+    h('div', { class: 'stats' },
+      stat('replicas in the cluster', byState(r.cluster), 'metric-cluster-replicas'),
+      stat('replicas on this node', byState(r.local), 'metric-local-replicas'),
+      stat('transfers running', count(r.transfers), 'metric-transfers'),
+      stat('transfers into this node: done / failed', `${count(r.done)} / ${count(r.failed)}`, 'metric-transfer-results'),
+      stat('points received by transfers', count(r.pointsReceived)),
+      stat('replicas marked Dead by this node', count(r.markedDead), 'metric-marked-dead'),
+      stat('writes forwarded to replicas', count(r.framesForwarded))));
+}
+
 function draw(root) {
   const last = samples[samples.length - 1];
   const prev = samples[samples.length - 2];
@@ -153,6 +190,7 @@ function draw(root) {
       stat('writes in flight', count(g.inFlight)),
       g.diskFree === undefined ? null
         : stat(g.diskBlock ? 'disk free: writes BLOCKED' : 'disk free', g.diskFree < 0 ? 'unknown' : bytes(g.diskFree))),
+    ...(last.replication ? [replicationCard(last.replication)] : []),
     h('div', { class: 'grid2' },
       card('Request rate', h('p', { class: 'muted' }, `REST and gRPC, every ${PERIOD_MS / 1000} s, without the dashboard's own /metrics calls`),
         lineChart(rateSeries, { windowMs: WINDOW_MS }), legend(rateSeries)),

@@ -32,8 +32,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  * The dashboard in headless Chromium against a real node: a collection created through the API shows
  * on the page, the write lock is set and released from the page (and an upsert is refused between),
  * with and without an API key; in recovery mode the banner shows and a collection is deleted after
- * confirmation; the metrics view counts REST and gRPC calls; the cluster and collection views show a
- * collection's shards by node, and the cluster view renders a canned answer of three peers.
+ * confirmation; the metrics view counts REST and gRPC calls and renders canned replication metrics; the
+ * cluster and collection views show a collection's shards by node, and the cluster view renders a
+ * canned answer of three peers with replicated shards (states, primaries, a running transfer).
  * Screenshots are kept in {@code target/dashboard-artifacts/}. Skipped when chromium or chromedriver
  * is missing; {@code .ci/run} installs them and sets {@code QUIVER_REQUIRE_BROWSER} so that CI never
  * skips it.
@@ -207,7 +208,27 @@ class DashboardIT {
         }
         browser.waitUntil("the new gRPC calls counted",
             () -> Pattern.compile("gRPC /qdrant\\.Collections/List\\s+23\\s").matcher(browser.textOf("[data-test=endpoint-table]")).find());
+        assertTrue(browser.all("[data-test=replication-metrics]").isEmpty(), "a single node has no replication metrics");
         browser.screenshot(ARTIFACTS.resolve("dashboard-metrics.png"));
+
+        // the replication card, a pure function of a cluster node's /metrics
+        Object canned = browser.script("""
+            const [url, text] = arguments;
+            return import(url).then((m) => {
+              if (m.summarize('collections_total 1\\n').replication !== null) return false;
+              const box = document.createElement('div');
+              box.dataset.test = 'canned-metrics';
+              box.append(m.replicationCard(m.summarize(text).replication));
+              document.body.append(box);
+              return true;
+            });""", "http://127.0.0.1:" + node.port() + "/dashboard/views/metrics.js", REPLICATION_METRICS);
+        assertEquals(true, canned);
+        String card = "[data-test=canned-metrics] ";
+        assertEquals("5 Active · 1 Dead · 1 Partial", browser.textOf(card + "[data-test=metric-cluster-replicas] .stat-value"));
+        assertEquals("1 Active · 1 Partial", browser.textOf(card + "[data-test=metric-local-replicas] .stat-value"));
+        assertEquals("1", browser.textOf(card + "[data-test=metric-transfers] .stat-value"));
+        assertEquals("3 / 1", browser.textOf(card + "[data-test=metric-transfer-results] .stat-value"));
+        assertEquals("2", browser.textOf(card + "[data-test=metric-marked-dead] .stat-value"));
       } catch (Throwable e) {
         keepFailure(browser, "metrics");
         throw e;
@@ -249,6 +270,7 @@ class DashboardIT {
         Object rendered = browser.script("""
             const [url, answers] = arguments;
             return import(url).then((m) => {
+              m.leave(); // the view stops following this node's answers
               const box = document.createElement('div');
               box.dataset.test = 'canned';
               box.append(...m.render(answers));
@@ -270,11 +292,37 @@ class DashboardIT {
         assertTrue(rowB.contains("Leader") && rowB.contains("locked: backup"), rowB);
         assertEquals("false", browser.attribute(browser.find("[data-test=peer-row][data-peer='" + c + "']"), "data-live"));
         String canned = "[data-test=collection-shards][data-name=docs] [data-test=shard-row]";
-        assertEquals(3, browser.all(canned).size());
+        assertEquals(7, browser.all(canned).size(), "every replica of the three shards");
         assertEquals("5", browser.textOf(canned + "[data-shard='0'][data-local=true] [data-test=shard-points]"));
         String shard1 = browser.textOf(canned + "[data-shard='1'][data-peer='" + b + "']");
         assertTrue(shard1.contains("Active") && !shard1.contains("down"), shard1);
         assertTrue(browser.textOf(canned + "[data-shard='2'][data-peer='" + c + "']").contains("peer down"));
+        // the primary is the Active replica on the highest peer id, compared as numbers: c's id sorts
+        // above b's as text but is smaller
+        assertEquals(b, browser.attribute(browser.find(canned + "[data-shard='0'][data-primary=true]"), "data-peer"));
+        assertEquals(b, browser.attribute(browser.find(canned + "[data-shard='1'][data-primary=true]"), "data-peer"));
+        assertEquals(c, browser.attribute(browser.find(canned + "[data-shard='2'][data-primary=true]"), "data-peer"));
+        assertEquals(1, browser.all(canned + "[data-shard='1'][data-primary=true]").size());
+        assertEquals("primary", browser.textOf(canned + "[data-shard='1'][data-peer='" + b + "'] [data-test=shard-role]"));
+        assertEquals("replica", browser.textOf(canned + "[data-shard='1'][data-peer='" + c + "'] [data-test=shard-role]"));
+        String dead = canned + "[data-shard='0'][data-peer='" + c + "'] .badge";
+        assertEquals("Dead", browser.textOf(dead));
+        assertTrue(browser.attribute(browser.find(dead), "class").contains("bad"));
+        String partial = canned + "[data-shard='2'][data-local=true] .badge";
+        assertEquals("Partial", browser.textOf(partial));
+        assertTrue(browser.attribute(browser.find(partial), "class").contains("warn"));
+        String docs = "[data-test=collection-shards][data-name=docs] ";
+        String summary = browser.textOf(docs + "[data-test=replica-summary]");
+        assertTrue(summary.startsWith("5 Active") && summary.contains("1 Dead") && summary.contains("1 Partial")
+            && summary.endsWith("1 transfer running"), summary);
+        String transfer = docs + "[data-test=transfer-row]";
+        assertEquals(1, browser.all(transfer).size());
+        assertEquals(c, browser.attribute(browser.find(transfer), "data-from"));
+        assertEquals(a, browser.attribute(browser.find(transfer), "data-to"));
+        String transferText = browser.textOf(transfer);
+        assertTrue(transferText.contains(c + " → " + a + " (this node)") && transferText.contains("move")
+            && transferText.contains("stream_records"), transferText);
+        assertEquals("Transferring records (1200/5000), started 3s ago", browser.textOf(transfer + " [data-test=transfer-progress]"));
         assertTrue(browser.textOf("[data-test=collection-shards][data-name=broken]").contains("shards not answered"));
         browser.screenshot(ARTIFACTS.resolve("dashboard-cluster-canned.png"));
       } catch (Throwable e) {
@@ -303,13 +351,36 @@ class DashboardIT {
          "not_answered": {}},
        "collections": [
          {"name": "docs", "info": {"peer_id": 5318008123456789012, "shard_count": 3,
-           "local_shards": [{"shard_id": 0, "points_count": 5, "state": "Active"}],
-           "remote_shards": [{"shard_id": 1, "peer_id": 7340032123456789013, "state": "Active"},
+           "local_shards": [{"shard_id": 0, "points_count": 5, "state": "Active"},
+                            {"shard_id": 2, "points_count": 2, "state": "Partial"}],
+           "remote_shards": [{"shard_id": 0, "peer_id": 7340032123456789013, "state": "Active"},
+                             {"shard_id": 0, "peer_id": 9007199254740993, "state": "Dead"},
+                             {"shard_id": 1, "peer_id": 7340032123456789013, "state": "Active"},
+                             {"shard_id": 1, "peer_id": 9007199254740993, "state": "Active"},
                              {"shard_id": 2, "peer_id": 9007199254740993, "state": "Active"}],
-           "shard_transfers": []}},
+           "shard_transfers": [{"shard_id": 2, "from": 9007199254740993, "to": 5318008123456789012, "sync": false,
+                                "method": "stream_records", "comment": "Transferring records (1200/5000), started 3s ago"}]}},
          {"name": "broken", "error": {"message": "shards not answered"}}],
        "remote": {"7340032123456789013": {"role": "Leader", "mode": "normal"}},
        "node": {"peerId": 5318008123456789012, "recovery": false, "lock": {"write": false}}}
+      """;
+
+  /** A cluster node's replication metrics. */
+  static final String REPLICATION_METRICS = """
+      # TYPE quiver_cluster_replicas gauge
+      quiver_cluster_replicas{state="Active"} 5
+      quiver_cluster_replicas{state="Dead"} 1
+      quiver_cluster_replicas{state="Listener"} 0
+      quiver_cluster_replicas{state="Partial"} 1
+      quiver_local_replicas{state="Active"} 1
+      quiver_local_replicas{state="Dead"} 0
+      quiver_local_replicas{state="Partial"} 1
+      quiver_shard_transfers 1
+      quiver_replicas_marked_dead_total 2
+      quiver_shard_transfers_total{result="done"} 3
+      quiver_shard_transfers_total{result="failed"} 1
+      quiver_transfer_points_received_total 1200
+      quiver_frames_forwarded_total 40
       """;
 
   /** What the page looked like when a step failed, to read in CI's artifacts. */
