@@ -53,6 +53,7 @@ public record QuiverConfig(
       int maxSearchThreads,
       int incomingShardTransfersLimit,
       int outgoingShardTransfersLimit,
+      String shardTransferMethod,
       DiskWatermarks diskWatermarks) {
 
     public boolean recoveryModeOn() {
@@ -193,6 +194,7 @@ public record QuiverConfig(
             r.integer("storage.performance.max_search_threads", 0, 1024),
             r.integer("storage.performance.incoming_shard_transfers_limit", 0, 1024),
             r.integer("storage.performance.outgoing_shard_transfers_limit", 0, 1024),
+            transferMethod(r),
             new DiskWatermarks(
                 r.integer("storage.disk_watermarks.block_below_mb", 0, 1 << 20),
                 r.integer("storage.disk_watermarks.resume_above_mb", 0, 1 << 20),
@@ -388,5 +390,14 @@ public record QuiverConfig(
       }
       return List.copyOf(out);
     }
+  }
+
+  /** {@code storage.shard_transfer_method}: null (recoveries by WAL delta when possible), or one of Qdrant's methods. */
+  private static String transferMethod(Reader r) {
+    String m = r.optionalString("storage.shard_transfer_method");
+    if (m != null && !java.util.List.of("stream_records", "snapshot", "wal_delta").contains(m)) {
+      throw r.invalid("storage.shard_transfer_method", "one of stream_records, snapshot, wal_delta");
+    }
+    return m;
   }
 }

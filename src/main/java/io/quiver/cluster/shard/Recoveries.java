@@ -26,6 +26,9 @@ public final class Recoveries implements AutoCloseable {
   private final Catalogue catalogue;
   private final int limit;
   private final AtomicInteger running = new AtomicInteger();
+  /** After failed attempts: when a replica may try again, and the pause before the next one (doubling up to {@link #MAX_BACKOFF_MS}). */
+  private final java.util.Map<String, long[]> backoff = new java.util.concurrent.ConcurrentHashMap<>();
+  private static final long MAX_BACKOFF_MS = 30_000;
   private final long timer;
 
   public Recoveries(Vertx vertx, Replication replication, Catalogue catalogue, int limit) {
@@ -61,12 +64,24 @@ public final class Recoveries implements AutoCloseable {
         if ((state != ReplicaState.DEAD && state != ReplicaState.PARTIAL) || s.primary() == -1 || s.primary() == r.self) {
           continue;
         }
+        String key = name + "/" + e.id();
+        long[] wait = backoff.get(key);
+        if (wait != null && System.currentTimeMillis() < wait[0]) {
+          continue;
+        }
         if (running.incrementAndGet() > limit) {
           running.decrementAndGet();
           return;
         }
-        log.info("Shard {} of collection {}: the replica here is {}; recovering it from peer {}", e.id(), name, state.shown(), s.primary());
-        rs.replica().recover().whenComplete((v, err) -> running.decrementAndGet());
+        rs.replica().recover().whenComplete((v, err) -> {
+          running.decrementAndGet();
+          if (err == null) {
+            backoff.remove(key);
+          } else {
+            long pause = wait == null ? PERIOD_MS : Math.min(MAX_BACKOFF_MS, wait[1] * 2);
+            backoff.put(key, new long[] {System.currentTimeMillis() + pause, pause});
+          }
+        });
       }
     }
   }

@@ -65,6 +65,13 @@ public final class Replica {
   /** Frames received while a recovery waits for its base (null otherwise). */
   private List<Frame> buffered;
   private volatile boolean recovering;
+  /**
+   * The primary term of the last frames this replica applied (written by a primary, or received),
+   * kept in the shard's directory: a replica whose term is still the shard's term holds a prefix of
+   * the primary's frames, so that a WAL delta can bring it up to date. 0: unknown (never a delta).
+   */
+  private volatile long lastTerm;
+  private final java.nio.file.Path termFile;
 
   record Frame(long seq, byte[] payload) {}
 
@@ -74,6 +81,26 @@ public final class Replica {
     this.id = id;
     this.local = local;
     this.engine = local.shard();
+    this.termFile = io.quiver.storage.collection.ShardLayout.shardDir(local.collection().dir, id).resolve(TERM_FILE);
+    long t = 0;
+    try {
+      if (java.nio.file.Files.isRegularFile(termFile)) {
+        t = Long.parseLong(java.nio.file.Files.readString(termFile).trim());
+      }
+    } catch (IOException | NumberFormatException e) {
+      log.warn("Shard {} of collection {}: unreadable {} ({}); the next recovery copies the whole shard", id, collection, termFile, e.toString());
+    }
+    this.lastTerm = t;
+  }
+
+  /** The file holding {@link #lastTerm} in the shard's directory. */
+  static final String TERM_FILE = "replica-term";
+
+  private void lastTerm(long term) throws IOException {
+    if (term != lastTerm) {
+      io.quiver.storage.collection.AtomicFiles.write(termFile, Long.toString(term).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      lastTerm = term;
+    }
   }
 
   /** The local shard, for reads. */
@@ -128,6 +155,11 @@ public final class Replica {
     try {
       if (fencedTerm > term) {
         throw misdirected("was primary in term " + term + ", and term " + fencedTerm + " has begun");
+      }
+      if (term > lastTerm) {
+        synchronized (frames) {
+          lastTerm(term);
+        }
       }
       Map<Long, CompletableFuture<Void>> forwards = new LinkedHashMap<>();
       long seq = PointWrites.applyToShard(engine, local.collection().schema(), call.operations(), call.waitForResult(),
@@ -271,6 +303,9 @@ public final class Replica {
           buffered.addAll(batch);
           return engine.appliedSeq();
         }
+        if (term != lastTerm) {
+          lastTerm(term);
+        }
         for (int i = 0; i < batch.size(); i++) {
           Frame f = batch.get(i);
           try {
@@ -339,7 +374,13 @@ public final class Replica {
 
   // ---- recovering ----
 
-  /** Brings this Dead replica back: see the class comment. Completes when it is Active, or fails leaving it Dead. */
+  /**
+   * Brings this Dead (or Partial) replica back: see the class comment. By WAL delta when this
+   * replica's frames are a prefix of the primary's (its last frames are of the shard's current
+   * term) and the primary's WAL still holds the frames it misses, unless {@code stream_records} or
+   * {@code snapshot} was asked for; else by a point-in-time export. Completes when it is Active, or
+   * fails leaving it Dead.
+   */
   public CompletionStage<Void> recover() {
     ShardMeta s = r.shard(collection, id);
     long primary = s.primary();
@@ -351,40 +392,42 @@ public final class Replica {
     synchronized (frames) {
       buffered = new ArrayList<>(); // frames sent once the primary sees us Partial wait for the base
     }
+    ShardMeta.Transfer asked = s.transferTo(r.self);
+    String method = asked != null ? asked.method() : r.recoveryMethod(lastTerm == term);
+    boolean delta = "wal_delta".equals(method) && lastTerm == term;
+    log.info("Shard {} of collection {}: recovering from peer {} by {} (this replica's last frames are of term {}, the shard is in term {})",
+        id, collection, primary, delta ? "WAL delta" : "streaming records", lastTerm, term);
     RemoteShard source = r.remote(collection, id, primary);
     String[] exportId = {null};
     long t0 = System.nanoTime();
     long[] points = {0};
-    long[] total = {0};
-    long[] totalOf = {0};
-    CompletionStage<Void> flow = (s.state(r.self) == ReplicaState.PARTIAL ? CompletableFuture.<Void>completedFuture(null)
-        : r.propose(new MetaOp.SetReplicaState(collection, id, r.self, ReplicaState.PARTIAL, ReplicaState.DEAD, term)))
-        .thenCompose(v -> source.call("export_open", ShardCodec.F.objectNode().put("target", r.self).put("term", term), 30_000))
-        .thenCompose(open -> {
-          exportId[0] = open.get("export").asText();
-          totalOf[0] = open.path("total").asLong();
-          long base = open.get("seq").asLong();
-          return local.run(() -> {
-            synchronized (frames) {
-              engine.beginRecovery(base);
-              List<Frame> early = buffered;
-              buffered = null;
-              early.sort(Comparator.comparingLong(Frame::seq));
-              for (Frame f : early) {
-                if (f.seq() > base) {
-                  engine.applyFrame(f.seq(), f.payload(), false);
-                }
+    String[] how = {delta ? "WAL delta" : "streaming records"};
+    CompletionStage<Void> partial = s.state(r.self) == ReplicaState.PARTIAL ? CompletableFuture.completedFuture(null)
+        : r.propose(new MetaOp.StartTransfer(collection, id, primary, r.self, true, method));
+    CompletionStage<Void> filled = partial.thenCompose(v -> delta
+        ? walDelta(source, term, points).handle((done, e) -> {
+          if (e == null && done) {
+            return CompletableFuture.<Void>completedFuture(null);
+          }
+          log.info("Shard {} of collection {}: WAL delta from peer {} not possible ({}); streaming records instead", id, collection,
+              primary, e == null ? "its WAL no longer holds the frames this replica misses" : Shards.message(e));
+          how[0] = "streaming records";
+          return stream(source, term, exportId, points, t0);
+        }).thenCompose(f -> f)
+        : stream(source, term, exportId, points, t0));
+    CompletionStage<Void> flow = filled
+        .thenCompose(v -> local.run(() -> {
+          synchronized (frames) {
+            List<Frame> early = buffered;
+            buffered = null;
+            early.sort(Comparator.comparingLong(Frame::seq));
+            for (Frame f : early) {
+              if (f.seq() > engine.appliedSeq()) {
+                engine.applyFrame(f.seq(), f.payload(), false);
               }
             }
-            return base;
-          });
-        })
-        .thenCompose(base -> {
-          total[0] = totalOf[0];
-          return copy(source, exportId[0], points, total[0], t0);
-        })
-        .thenCompose(v -> local.run(() -> {
-          engine.endRecovery();
+            lastTerm(term);
+          }
           return null;
         }))
         .thenCompose(v -> r.propose(new MetaOp.SetReplicaState(collection, id, r.self, ReplicaState.ACTIVE, ReplicaState.PARTIAL, term)));
@@ -399,8 +442,8 @@ public final class Replica {
       }
       if (e == null) {
         ReplicationMetrics.TRANSFERS_DONE.incrementAndGet();
-        log.info("Shard {} of collection {}: recovered {} points from peer {} in {} ms; the replica is Active", id, collection, points[0],
-            primary, (System.nanoTime() - t0) / 1_000_000);
+        log.info("Shard {} of collection {}: recovered by {} from peer {} ({} points or frames) in {} ms; the replica is Active", id,
+            collection, how[0], primary, points[0], (System.nanoTime() - t0) / 1_000_000);
         return CompletableFuture.<Void>completedFuture(null);
       }
       ReplicationMetrics.TRANSFERS_FAILED.incrementAndGet();
@@ -414,6 +457,118 @@ public final class Replica {
           .handle((x, err) -> (Void) null)
           .thenCompose(x -> CompletableFuture.<Void>failedFuture(Shards.cause(e)));
     }).thenCompose(f -> f);
+  }
+
+  /** Fills the replica from a point-in-time export of the primary; the frames above it come forwarded. */
+  private CompletionStage<Void> stream(RemoteShard source, long term, String[] exportId, long[] points, long t0) {
+    long[] total = {0};
+    return source.call("export_open", ShardCodec.F.objectNode().put("target", r.self).put("term", term), 30_000)
+        .thenCompose(open -> {
+          exportId[0] = open.get("export").asText();
+          total[0] = open.path("total").asLong();
+          long base = open.get("seq").asLong();
+          return local.run(() -> {
+            synchronized (frames) {
+              lastTerm(0); // emptied: no prefix of anything until the copy is whole
+              engine.beginRecovery(base);
+            }
+            return base;
+          });
+        })
+        .thenCompose(base -> copy(source, exportId[0], points, total[0], t0))
+        .thenCompose(v -> local.run(() -> {
+          engine.endRecovery();
+          return null;
+        }));
+  }
+
+  /**
+   * Brings the replica up to the primary by the frames it misses, read from the primary's WAL up to
+   * the point from which the primary forwards new frames. False when the primary's WAL no longer
+   * holds them.
+   */
+  private CompletionStage<Boolean> walDelta(RemoteShard source, long term, long[] frames) {
+    long after = engine.appliedSeq();
+    return source.call("delta_open", ShardCodec.F.objectNode().put("target", r.self).put("term", term).put("after", after), 30_000)
+        .thenCompose(open -> {
+          if (!open.path("covered").asBoolean()) {
+            return CompletableFuture.completedFuture(false);
+          }
+          long until = open.get("seq").asLong();
+          r.progress(collection, id, "Transferring WAL delta (0/" + (until - after) + " operations)");
+          return deltaPages(source, after, until, after, frames).thenApply(v -> true);
+        });
+  }
+
+  private CompletionStage<Void> deltaPages(RemoteShard source, long from, long until, long after, long[] count) {
+    if (engine.appliedSeq() >= until) {
+      return CompletableFuture.completedFuture(null);
+    }
+    long cur = engine.appliedSeq();
+    return source.call("delta_next", ShardCodec.F.objectNode().put("after", cur).put("max", PAGE), 60_000)
+        .thenCompose(page -> local.run(() -> {
+          List<Frame> batch = frames(page.get("frames"));
+          if (batch.isEmpty()) {
+            throw new IOException("the primary's WAL ended at frame " + cur + " before frame " + until);
+          }
+          synchronized (frames) {
+            for (Frame f : batch) {
+              engine.applyFrame(f.seq(), f.payload(), false);
+              count[0]++;
+            }
+          }
+          r.progress(collection, id, "Transferring WAL delta (" + (engine.appliedSeq() - after) + "/" + (until - after) + " operations)");
+          return null;
+        }))
+        .thenCompose(v -> deltaPages(source, from, until, after, count));
+  }
+
+  // ---- serving a WAL delta ----
+
+  /**
+   * Opens a WAL delta for {@code target}, once the metadata shows it Partial in {@code term}:
+   * answers the frame up to which the target reads this replica's WAL ({@code seq}; every later
+   * frame is forwarded to it) and whether the WAL still holds every frame above {@code after}.
+   */
+  public CompletionStage<JsonNode> deltaOpen(long target, long term, long after) {
+    return partial(target, term, System.nanoTime() + PARTIAL_WAIT_MS * 1_000_000)
+        .thenCompose(v -> promoted(term))
+        .thenCompose(v -> local.run(() -> {
+          long seq = engine.appliedSeq(); // read after the target shows Partial here: every later frame is forwarded to it
+          long first = engine.firstKeptSeq();
+          boolean covered = after <= seq && (after == seq || (first > 0 && first <= after + 1));
+          return ShardCodec.F.objectNode().put("seq", seq).put("covered", covered);
+        }));
+  }
+
+  /** Up to {@code max} frames of this replica's WAL above {@code after}, in order. */
+  public CompletionStage<JsonNode> deltaNext(long after, int max) {
+    return local.run(() -> {
+      ObjectNode o = ShardCodec.F.objectNode();
+      ArrayNode out = o.putArray("frames");
+      Base64.Encoder b64 = Base64.getEncoder();
+      int limit = Math.min(Math.max(max, 1), 4096);
+      long[] bytes = {0};
+      try {
+        engine.replayFrames(after, (seq, payload) -> {
+          if (out.size() >= limit || bytes[0] > (8L << 20)) {
+            throw new PageFull();
+          }
+          out.addObject().put("seq", seq).put("data", b64.encodeToString(payload));
+          bytes[0] += payload.length;
+        });
+      } catch (PageFull full) {
+        // the page is full: the caller asks for the next one
+      }
+      return o;
+    });
+  }
+
+  /** Ends a WAL replay once a page is full. */
+  private static final class PageFull extends RuntimeException {
+    PageFull() {
+      super(null, null, false, false);
+    }
   }
 
   private CompletionStage<Void> copy(RemoteShard source, String exportId, long[] points, long total, long t0) {

@@ -58,6 +58,23 @@ public final class Replication {
     this.meta = meta;
   }
 
+  private volatile String transferMethod;
+
+  /** {@code storage.shard_transfer_method}: the method of recoveries (null: WAL delta when possible, else streaming records). */
+  public Replication transferMethod(String method) {
+    this.transferMethod = method;
+    return this;
+  }
+
+  /** The method a Dead replica recovers by; {@code prefix}: its frames are a prefix of the primary's. */
+  String recoveryMethod(boolean prefix) {
+    String m = transferMethod;
+    if (m != null) {
+      return m;
+    }
+    return prefix ? "wal_delta" : "stream_records";
+  }
+
   /** The consensus, once it runs (replica states cannot change before). */
   public void started(Consensus consensus) {
     this.consensus = consensus;

@@ -120,6 +120,8 @@ public final class ShardServer implements AutoCloseable {
         case "fence" -> replica.fence(m.get("term").asLong()).thenApply(seq -> F.objectNode().put("seq", seq));
         case "export_open" -> replica.exportOpen(m.get("target").asLong(), m.get("term").asLong());
         case "export_next" -> replica.exportNext(m.get("export").asText(), m.path("max").asInt(256));
+        case "delta_open" -> replica.deltaOpen(m.get("target").asLong(), m.get("term").asLong(), m.get("after").asLong());
+        case "delta_next" -> replica.deltaNext(m.get("after").asLong(), m.path("max").asInt(256));
         case "export_close" -> {
           replica.exportClose(m.get("export").asText());
           yield CompletableFuture.completedFuture(F.objectNode());
