@@ -287,6 +287,10 @@ public final class EngineStorageService implements StorageService {
    * A request on one existing collection: strict mode first, then the operation, while the
    * collection cannot be dropped (until the operation's answer, for those that answer later).
    */
+  private static String consistency(io.quiver.request.ReadParams read) {
+    return read == null ? null : read.consistency();
+  }
+
   private Object onCollection(Collection col, Request request) throws IOException {
     Collection.Lease lease = col.lease();
     Object answer;
@@ -300,14 +304,14 @@ public final class EngineStorageService implements StorageService {
         case CollectionRequest.CreateIndex c -> collections.createIndex(col, c);
         case CollectionRequest.DeleteIndex d -> collections.deleteIndex(col, d);
         case PointWrite w -> PointWrites.applyByKey(col, w);
-        case PointRead.Retrieve r -> PointReads.retrieve(ShardKeys.forRead(col, r.shardKey()), r);
+        case PointRead.Retrieve r -> PointReads.retrieve(ShardKeys.forRead(col, r.shardKey()).consistent(consistency(r.read())), r);
         case PointRead.GetOne g -> PointReads.getOne(col, g);
-        case PointRead.Scroll s -> PointReads.scroll(ShardKeys.forRead(col, s.shardKey()), s);
-        case PointRead.Count c -> PointReads.count(ShardKeys.forRead(col, c.shardKey()), c);
-        case PointRead.Facet f -> PointReads.facet(ShardKeys.forRead(col, f.shardKey()), f);
-        case PointRead.Matrix m -> DistanceMatrix.of(ShardKeys.forRead(col, m.shardKey()), m);
-        case QueryOperation.Queries q -> queries.run(col, q);
-        case QueryOperation.Groups g -> queries.groups(col, g);
+        case PointRead.Scroll s -> PointReads.scroll(ShardKeys.forRead(col, s.shardKey()).consistent(consistency(s.read())), s);
+        case PointRead.Count c -> PointReads.count(ShardKeys.forRead(col, c.shardKey()).consistent(consistency(c.read())), c);
+        case PointRead.Facet f -> PointReads.facet(ShardKeys.forRead(col, f.shardKey()).consistent(consistency(f.read())), f);
+        case PointRead.Matrix m -> DistanceMatrix.of(ShardKeys.forRead(col, m.shardKey()).consistent(consistency(m.read())), m);
+        case QueryOperation.Queries q -> queries.run(col.consistent(consistency(q.read())), q);
+        case QueryOperation.Groups g -> queries.groups(col.consistent(consistency(g.read())), g);
         default -> throw new IllegalStateException("not a collection request: " + request);
       };
     } catch (IOException | RuntimeException e) {

@@ -35,14 +35,93 @@ public final class ReplicatedShard implements ShardEndpoint {
   private final String collection;
   private final int id;
   private final Replica replica;
-  private final AtomicInteger turn = new AtomicInteger();
+  private final AtomicInteger turn;
+  /** Qdrant's read consistency of this endpoint's reads (null: one replica). */
+  private final String consistency;
 
   /** @param replica this node's replica of the shard, or null when it holds none */
   public ReplicatedShard(Replication replication, String collection, int id, Replica replica) {
+    this(replication, collection, id, replica, null, new AtomicInteger());
+  }
+
+  private ReplicatedShard(Replication replication, String collection, int id, Replica replica, String consistency, AtomicInteger turn) {
     this.r = replication;
     this.collection = collection;
     this.id = id;
     this.replica = replica;
+    this.consistency = consistency;
+    this.turn = turn;
+  }
+
+  @Override
+  public ShardEndpoint consistent(String consistency) {
+    return new ReplicatedShard(r, collection, id, replica, consistency, turn);
+  }
+
+  /**
+   * How many Active replicas a read asks, of {@code active}, and how many of their answers must
+   * agree on a point, as Qdrant's replica set resolves reads: a factor asks that many and keeps what
+   * all agree on; {@code quorum} asks a majority and keeps what all of them agree on; {@code all}
+   * asks all and keeps what all agree on; {@code majority} asks all and keeps what a majority agrees on.
+   */
+  record Resolution(int ask, boolean majority) {
+    static Resolution of(String consistency, int active) {
+      if (consistency == null || active <= 1) {
+        return new Resolution(1, false);
+      }
+      return switch (consistency) {
+        case "majority" -> new Resolution(active, true);
+        case "quorum" -> new Resolution(active / 2 + 1, false);
+        case "all" -> new Resolution(active, false);
+        default -> {
+          int factor;
+          try {
+            factor = Integer.parseInt(consistency);
+          } catch (NumberFormatException e) {
+            factor = 1;
+          }
+          yield new Resolution(Math.max(1, Math.min(factor, active)), false);
+        }
+      };
+    }
+
+    /** How many of {@code answers} answers must hold an equal point. */
+    int needed(int answers) {
+      return majority ? answers / 2 + 1 : answers;
+    }
+  }
+
+  /** Answers of several replicas made one, as Qdrant resolves them. */
+  @FunctionalInterface
+  interface Resolver<T> {
+    T resolve(List<T> answers, Resolution how);
+  }
+
+  /** Points (hits, records) found equal in enough answers, in the order they first appear. */
+  static List<Hit> resolveHits(List<List<Hit>> answers, Resolution how) {
+    if (answers.size() == 1) {
+      return answers.get(0);
+    }
+    java.util.Map<Hit, Integer> seen = new java.util.LinkedHashMap<>();
+    for (List<Hit> a : answers) {
+      for (Hit h : new java.util.LinkedHashSet<>(a)) {
+        seen.merge(h, 1, Integer::sum);
+      }
+    }
+    int needed = how.needed(answers.size());
+    List<Hit> out = new ArrayList<>();
+    java.util.Set<PointId> ids = new java.util.HashSet<>();
+    seen.forEach((h, n) -> {
+      if (n >= needed && ids.add(h.id())) {
+        out.add(h);
+      }
+    });
+    return out;
+  }
+
+  static long resolveCount(List<Long> answers, Resolution how) {
+    List<Long> sorted = answers.stream().sorted().toList();
+    return how.majority() ? sorted.get(sorted.size() / 2) : sorted.get(0);
   }
 
   @Override
@@ -56,6 +135,11 @@ public final class ReplicatedShard implements ShardEndpoint {
   }
 
   private <T> CompletionStage<T> read(Function<ShardEndpoint, CompletionStage<T>> op) {
+    return read(op, null);
+  }
+
+  /** A read answered by as many Active replicas as the consistency asks, resolved by {@code resolver} (null: the first answer). */
+  private <T> CompletionStage<T> read(Function<ShardEndpoint, CompletionStage<T>> op, Resolver<T> resolver) {
     ShardMeta s;
     try {
       s = r.shard(collection, id);
@@ -76,7 +160,36 @@ public final class ReplicatedShard implements ShardEndpoint {
       return CompletableFuture.failedFuture(new ApiException(503, "Service unavailable: no active replica of shard " + id
           + " of collection `" + collection + "`"));
     }
-    return attempt(order, 0, op);
+    Resolution how = Resolution.of(consistency, order.size());
+    if (how.ask() <= 1 || resolver == null) {
+      return attempt(order, 0, op);
+    }
+    // as many answers as asked, from distinct replicas; one that fails is replaced by the next
+    List<T> answers = java.util.Collections.synchronizedList(new ArrayList<>());
+    java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger(how.ask());
+    List<CompletableFuture<Void>> lanes = new ArrayList<>();
+    for (int i = 0; i < how.ask(); i++) {
+      lanes.add(lane(order, i, next, op, answers).toCompletableFuture());
+    }
+    return CompletableFuture.allOf(lanes.toArray(CompletableFuture[]::new)).thenApply(v -> {
+      if (answers.size() < how.ask()) {
+        throw new ApiException(503, "Service unavailable: read consistency " + consistency + " needs " + how.ask()
+            + " answers of the replicas of shard " + id + " of collection `" + collection + "`, got " + answers.size());
+      }
+      return resolver.resolve(new ArrayList<>(answers), how);
+    });
+  }
+
+  private <T> CompletionStage<Void> lane(List<ShardEndpoint> order, int i, java.util.concurrent.atomic.AtomicInteger next,
+      Function<ShardEndpoint, CompletionStage<T>> op, List<T> answers) {
+    return Shards.attempt(() -> op.apply(order.get(i))).handle((v, e) -> {
+      if (e == null) {
+        answers.add(v);
+        return CompletableFuture.<Void>completedFuture(null);
+      }
+      int n = next.getAndIncrement();
+      return n < order.size() ? lane(order, n, next, op, answers) : CompletableFuture.<Void>completedFuture(null);
+    }).thenCompose(f -> f);
   }
 
   private <T> CompletionStage<T> attempt(List<ShardEndpoint> order, int i, Function<ShardEndpoint, CompletionStage<T>> op) {
@@ -97,17 +210,17 @@ public final class ReplicatedShard implements ShardEndpoint {
 
   @Override
   public CompletionStage<List<Hit>> search(Search call) {
-    return read(e -> e.search(call));
+    return read(e -> e.search(call), ReplicatedShard::resolveHits);
   }
 
   @Override
   public CompletionStage<List<Hit>> rescore(Rescore call) {
-    return read(e -> e.rescore(call));
+    return read(e -> e.rescore(call), ReplicatedShard::resolveHits);
   }
 
   @Override
   public CompletionStage<List<Hit>> retrieve(Retrieve call) {
-    return read(e -> e.retrieve(call));
+    return read(e -> e.retrieve(call), ReplicatedShard::resolveHits);
   }
 
   @Override
@@ -117,12 +230,15 @@ public final class ReplicatedShard implements ShardEndpoint {
 
   @Override
   public CompletionStage<Page> scroll(Scroll call) {
-    return read(e -> e.scroll(call));
+    return read(e -> e.scroll(call), (pages, how) -> {
+      List<List<Hit>> points = pages.stream().map(Page::points).toList();
+      return new Page(resolveHits(points, how), pages.get(0).next());
+    });
   }
 
   @Override
   public CompletionStage<Long> count(Filter filter) {
-    return read(e -> e.count(filter));
+    return read(e -> e.count(filter), ReplicatedShard::resolveCount);
   }
 
   @Override

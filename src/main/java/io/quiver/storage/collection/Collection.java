@@ -309,7 +309,22 @@ public final class Collection implements Closeable {
    * Every key must exist (the caller words the failure).
    */
   public Collection view(List<Object> keys) {
-    return new Collection(root, root.parts.only(keys));
+    return new Collection(root, parts.only(keys));
+  }
+
+  /**
+   * The collection whose reads are answered with Qdrant's read {@code consistency} (a number,
+   * {@code majority}, {@code quorum}, {@code all}; null: one replica), for one operation. A view, as
+   * {@link #view}.
+   */
+  public Collection consistent(String consistency) {
+    if (consistency == null) {
+      return this;
+    }
+    Parts p = parts;
+    Map<Integer, ShardEndpoint> e = new TreeMap<>();
+    p.endpoints().forEach((id, endpoint) -> e.put(id, endpoint.consistent(consistency)));
+    return new Collection(root, new Parts(p.layout(), p.local(), Collections.unmodifiableMap(e), p.router(), p.keyRouters()));
   }
 
   /**

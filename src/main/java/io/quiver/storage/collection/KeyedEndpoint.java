@@ -18,6 +18,11 @@ final class KeyedEndpoint implements ShardEndpoint {
   private final ShardEndpoint shard;
   private final Object key;
 
+  @Override
+  public ShardEndpoint consistent(String consistency) {
+    return new KeyedEndpoint(shard.consistent(consistency), key);
+  }
+
   KeyedEndpoint(ShardEndpoint shard, Object key) {
     this.shard = shard;
     this.key = key;

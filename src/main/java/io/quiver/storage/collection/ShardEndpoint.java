@@ -72,6 +72,14 @@ public interface ShardEndpoint {
     return java.util.concurrent.CompletableFuture.completedFuture(() -> { });
   }
 
+  /**
+   * This shard answering reads with Qdrant's read {@code consistency} (see {@link
+   * Collection#consistent}); a shard without replicas is already consistent.
+   */
+  default ShardEndpoint consistent(String consistency) {
+    return this;
+  }
+
   /** Applies the operations (already checked against the collection, and only this shard's part) as one write. */
   CompletionStage<WriteResult> write(Write call);
 
