@@ -133,7 +133,8 @@ public final class ClusterBoot {
       if (formed) {
         adopt(consensus, engine, peerId);
       }
-      // what the log replayed is in; a snapshot or a change missed while away is put right here
+      // the local storage follows the state the log's replay ends in, not each step of the replay
+      awaitReplay(raft, meta);
       sync.reconcile(meta.state());
       MessageConsumer<JsonObject> members = answerJoins(vertx, consensus);
       MessageConsumer<JsonObject> applied = answerApplied(vertx, peerId, meta);
@@ -251,11 +252,41 @@ public final class ClusterBoot {
     try {
       announce(consensus, meta, new PeerMeta(peerId, p2pUri(cluster, host), null, raft.address()));
       MessageConsumer<JsonObject> members = answerJoins(vertx, consensus);
+      deactivateReplicas(consensus, peerId);
       started.accept(consensus);
       return new ClusterStorageService(metadataOnly, consensus, members::unregister);
     } catch (Exception | Error e) {
       consensus.close();
       throw e;
+    }
+  }
+
+  /** Waits (a minute at most) until the metadata has applied every entry this node knows committed. */
+  private static void awaitReplay(RaftNode raft, ClusterMeta meta) throws InterruptedException {
+    long commit = raft.info().commitIndex();
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+    while (meta.appliedIndex() < commit && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+  }
+
+  /**
+   * A node in recovery mode serves none of its replicas: they are marked Dead at once (the others
+   * take the writes; the last Active replica of a shard stays as it is) and recover when the node
+   * starts normally again.
+   */
+  private static void deactivateReplicas(Consensus consensus, long self) {
+    for (MetaState.CollectionMeta c : consensus.meta().state().collections().values()) {
+      for (ShardMeta s : c.shardsOn(self)) {
+        if (s.state(self) == io.quiver.cluster.meta.ReplicaState.ACTIVE && s.in(io.quiver.cluster.meta.ReplicaState.ACTIVE).size() > 1) {
+          consensus.propose(new MetaOp.SetReplicaState(c.name(), s.id(), self, io.quiver.cluster.meta.ReplicaState.DEAD,
+              io.quiver.cluster.meta.ReplicaState.ACTIVE, 0), Duration.ofSeconds(30)).whenComplete((v, e) -> {
+                if (e != null) {
+                  log.warn("Recovery mode: replica of shard {} of collection {} not marked dead: {}", s.id(), c.name(), e.toString());
+                }
+              });
+        }
+      }
     }
   }
 

@@ -45,8 +45,18 @@ public final class LocalSync implements ClusterMeta.Listener {
     this.self = self;
   }
 
+  /**
+   * False while the node replays its Raft log at start: a replayed operation is history, and acting
+   * on it could drop data written after it (a shard moved away and back, a collection deleted and
+   * made again). The first {@link #reconcile} brings the storage to the state the replay ended in.
+   */
+  private volatile boolean ready;
+
   @Override
   public void applied(MetaOp op, MetaState before, MetaState after) {
+    if (!ready) {
+      return;
+    }
     switch (op) {
       case MetaOp.PutPeer p -> { }
       case MetaOp.RemovePeer r -> { }
@@ -79,6 +89,7 @@ public final class LocalSync implements ClusterMeta.Listener {
       collection(name, state.collections().get(name));
     }
     aliases(state);
+    ready = true;
   }
 
   /** Makes the local collection {@code name} match {@code meta} (null: it must not exist). */

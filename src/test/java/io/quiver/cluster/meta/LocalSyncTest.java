@@ -44,6 +44,10 @@ class LocalSyncTest {
       MetaState first = state(
           new MetaState.CollectionMeta("auto", auto, Json.MAPPER.createObjectNode(), List.of(shard(0, 1), shard(1, 2), shard(2, 1, 2))),
           new MetaState.CollectionMeta("keyed", custom, Json.MAPPER.createObjectNode(), List.of(shard(0, "cats", 1), shard(1, "cats", 2))));
+      // while the log replays at start, operations are history: nothing changes until the first reconcile
+      sync.applied(new MetaOp.CreateCollection("auto", auto, List.of()), MetaState.EMPTY, first);
+      assertTrue(storage.catalogue().names().isEmpty());
+      sync.reconcile(MetaState.EMPTY);
       sync.applied(new MetaOp.CreateCollection("auto", auto, List.of()), MetaState.EMPTY, first);
       assertEquals(List.of(0, 2), local(storage, "auto"));
       assertEquals(List.of(0), local(storage, "keyed"));
