@@ -86,7 +86,8 @@ public final class ClusterBoot {
   public static ClusterStorageService open(Vertx vertx, ClusterManager manager, QuiverConfig config, long peerId,
       Consumer<Consensus> started) throws Exception {
     ClusterMeta meta = new ClusterMeta();
-    Replication replication = new Replication(vertx, peerId, meta).transferMethod(config.storage().shardTransferMethod());
+    Replication replication = new Replication(vertx, peerId, meta).transferMethod(config.storage().shardTransferMethod())
+        .outgoingLimit(config.storage().outgoingShardTransfersLimit());
     EngineStorageService engine = EngineStorageService.open(config, io.quiver.engine.StorageIo.REAL,
         new EngineStorageService.RemoteShards() {
           @Override

@@ -41,7 +41,7 @@ public final class Replication {
   /** How long a frame batch may wait for a replica. */
   static final long FRAMES_TIMEOUT_MS = 10_000;
   /** How long an unused export is kept open. */
-  static final long EXPORT_IDLE_MS = 120_000;
+  static final long EXPORT_IDLE_MS = 30_000;
 
   final Vertx vertx;
   final long self;
@@ -59,6 +59,13 @@ public final class Replication {
   }
 
   private volatile String transferMethod;
+  private volatile int outgoingLimit = 1;
+
+  /** {@code storage.performance.outgoing_shard_transfers_limit}: how many exports this node serves at once. */
+  public Replication outgoingLimit(int limit) {
+    this.outgoingLimit = limit;
+    return this;
+  }
 
   /** {@code storage.shard_transfer_method}: the method of recoveries (null: WAL delta when possible, else streaming records). */
   public Replication transferMethod(String method) {
@@ -147,6 +154,11 @@ public final class Replication {
   /** Registers an export; closes the ones left unused for long. */
   String register(Shard.Export export) {
     reap();
+    if (exports.size() >= outgoingLimit) {
+      close(export);
+      throw new ApiException(503, "Service unavailable: peer " + self + " already serves " + exports.size()
+          + " shard transfer(s), its storage.performance.outgoing_shard_transfers_limit");
+    }
     String id = self + "-" + exportIds.incrementAndGet();
     exports.put(id, new OpenExport(export));
     return id;
