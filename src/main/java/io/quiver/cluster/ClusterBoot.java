@@ -140,6 +140,7 @@ public final class ClusterBoot {
       MessageConsumer<JsonObject> members = answerJoins(vertx, consensus);
       MessageConsumer<JsonObject> applied = answerApplied(vertx, peerId, meta);
       replication.started(consensus);
+      watchMembers(vertx, manager, replication);
       ShardServer shards = new ShardServer(vertx, new Addresses(Long.toString(peerId)), engine.catalogue());
       Recoveries recoveries = new Recoveries(vertx, replication, engine.catalogue(),
           config.storage().incomingShardTransfersLimit());
@@ -262,11 +263,51 @@ public final class ClusterBoot {
     }
   }
 
+  /**
+   * Tells the replication when a member leaves Hazelcast's cluster: the peer it was (from the peers
+   * map, which records each peer's node id) has its calls in flight failed at once.
+   */
+  /** The member attribute in which Vert.x's Hazelcast cluster manager keeps its node id. */
+  private static final String VERTX_NODE_ID = "__vertx.nodeId";
+
+  private static void watchMembers(Vertx vertx, ClusterManager manager, Replication replication) {
+    if (!(manager instanceof io.vertx.spi.cluster.hazelcast.HazelcastClusterManager hz) || hz.getHazelcastInstance() == null) {
+      return;
+    }
+    java.util.Map<String, Long> peers = new java.util.concurrent.ConcurrentHashMap<>();
+    Runnable refresh = () -> vertx.sharedData().<String, JsonObject>getAsyncMap(Addresses.PEERS_MAP)
+        .compose(io.vertx.core.shareddata.AsyncMap::entries)
+        .onSuccess(entries -> entries.values().forEach(v -> {
+          Peer p = Peer.fromJson(v);
+          if (p != null && p.nodeId() != null) {
+            peers.put(p.nodeId(), p.peerId());
+          }
+        }))
+        .onFailure(e -> log.debug("Peers map not read: {}", e.toString()));
+    refresh.run();
+    vertx.setPeriodic(5_000, t -> refresh.run());
+    hz.getHazelcastInstance().getCluster().addMembershipListener(new com.hazelcast.cluster.MembershipListener() {
+      @Override
+      public void memberAdded(com.hazelcast.cluster.MembershipEvent event) {
+        vertx.setTimer(1000, t -> refresh.run());
+      }
+
+      @Override
+      public void memberRemoved(com.hazelcast.cluster.MembershipEvent event) {
+        String node = event.getMember().getAttribute(VERTX_NODE_ID); // Vert.x's node id, not Hazelcast's member id
+        Long peer = node == null ? null : peers.get(node);
+        if (peer != null) {
+          replication.peerLeft(peer);
+        }
+      }
+    });
+  }
+
   /** Waits (a minute at most) until the metadata has applied every entry this node knows committed. */
   private static void awaitReplay(RaftNode raft, ClusterMeta meta) throws InterruptedException {
     long commit = raft.info().commitIndex();
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
-    while (meta.appliedIndex() < commit && System.nanoTime() < deadline) {
+    while (raft.info().appliedIndex() < commit && System.nanoTime() < deadline) {
       Thread.sleep(20);
     }
   }

@@ -53,11 +53,27 @@ public final class RemoteShard implements ShardEndpoint {
 
   /** @param owner the peer id holding the shard now (looked up on every call: placement may change) */
   public RemoteShard(Vertx vertx, String collection, int id, LongSupplier owner) {
+    this(vertx, collection, id, owner, InFlight.NONE);
+  }
+
+  /** @param inFlight hears of every call in flight, so that calls to a peer that left the cluster fail at once */
+  public RemoteShard(Vertx vertx, String collection, int id, LongSupplier owner, InFlight inFlight) {
     this.vertx = vertx;
     this.collection = collection;
     this.id = id;
     this.owner = owner;
+    this.inFlight = inFlight;
   }
+
+  /** Where calls in flight are registered until they complete (see {@link Replication#peerLeft}). */
+  public interface InFlight {
+    InFlight NONE = (peer, call, why) -> { };
+
+    /** {@code call} waits for {@code peer}; {@code why} is its failure should the peer leave. */
+    void track(long peer, CompletableFuture<?> call, ApiException why);
+  }
+
+  private final InFlight inFlight;
 
   @Override
   public int id() {
@@ -109,6 +125,8 @@ public final class RemoteShard implements ShardEndpoint {
     }
     String address = new Addresses(Long.toString(peer)).shards();
     CompletableFuture<T> out = new CompletableFuture<>();
+    inFlight.track(peer, out, new Unreachable(peer, "Service unavailable: shard " + id + " of collection `" + collection
+        + "` is on peer " + peer + ", which left the cluster"));
     vertx.eventBus().<Buffer>request(address, Buffer.buffer(bytes), new DeliveryOptions().setSendTimeout(timeoutMs))
         .onComplete(ar -> {
           if (ar.failed()) {

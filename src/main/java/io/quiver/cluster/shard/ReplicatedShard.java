@@ -323,15 +323,15 @@ public final class ReplicatedShard implements ShardEndpoint {
         return CompletableFuture.completedFuture(v);
       }
       Throwable c = Shards.cause(e);
-      if (System.nanoTime() > deadline) {
-        return CompletableFuture.<WriteResult>failedFuture(visible(c));
-      }
       if (c instanceof RemoteShard.Unreachable) {
         // the primary is gone: its replica has missed writes from now on
-        return r.propose(new MetaOp.SetReplicaState(collection, id, primary, ReplicaState.DEAD, ReplicaState.ACTIVE, s.term()))
-            .handle((x, err) -> (Void) null)
-            .thenCompose(x -> Replication.delay(100))
-            .thenCompose(x -> write(call, deadline));
+        CompletionStage<Void> marked = r.propose(new MetaOp.SetReplicaState(collection, id, primary, ReplicaState.DEAD,
+            ReplicaState.ACTIVE, s.term())).handle((x, err) -> (Void) null);
+        return System.nanoTime() > deadline ? marked.thenCompose(x -> CompletableFuture.<WriteResult>failedFuture(visible(c)))
+            : marked.thenCompose(x -> Replication.delay(100)).thenCompose(x -> write(call, deadline));
+      }
+      if (System.nanoTime() > deadline) {
+        return CompletableFuture.<WriteResult>failedFuture(visible(c));
       }
       if (c instanceof ApiException a && a.status() == Replica.MISDIRECTED) {
         return Replication.delay(100).thenCompose(x -> write(call, deadline));

@@ -116,7 +116,25 @@ public final class Replication {
   }
 
   RemoteShard remote(String collection, int shard, long peer) {
-    return new RemoteShard(vertx, collection, shard, () -> peer);
+    return new RemoteShard(vertx, collection, shard, () -> peer, this::track);
+  }
+
+  /** Calls in flight to each peer: they fail at once when the peer leaves the cluster, instead of at their timeout. */
+  private final Map<Long, Map<CompletableFuture<?>, ApiException>> inFlight = new ConcurrentHashMap<>();
+
+  private void track(long peer, CompletableFuture<?> call, ApiException why) {
+    Map<CompletableFuture<?>, ApiException> calls = inFlight.computeIfAbsent(peer, p -> new ConcurrentHashMap<>());
+    calls.put(call, why);
+    call.whenComplete((v, e) -> calls.remove(call));
+  }
+
+  /** The cluster's membership lost {@code peer} (its process died, or it was cut off): its calls in flight fail now. */
+  public void peerLeft(long peer) {
+    Map<CompletableFuture<?>, ApiException> calls = inFlight.get(peer);
+    if (calls != null && !calls.isEmpty()) {
+      log.info("Peer {} left the cluster: failing {} call(s) waiting for it", peer, calls.size());
+      calls.forEach((call, why) -> call.completeExceptionally(why));
+    }
   }
 
   static CompletionStage<Void> delay(long ms) {
