@@ -138,7 +138,7 @@ public final class ClusterBoot {
       MessageConsumer<JsonObject> members = answerJoins(vertx, consensus);
       MessageConsumer<JsonObject> applied = answerApplied(vertx, peerId, meta);
       replication.started(consensus);
-      ShardServer shards = new ShardServer(vertx, new Addresses(Long.toString(peerId)), engine.catalogue());
+      ShardServer shards = new ShardServer(vertx, new Addresses(Long.toString(peerId)), engine.catalogue(), replication);
       Recoveries recoveries = new Recoveries(vertx, replication, engine.catalogue(),
           config.storage().incomingShardTransfersLimit());
       started.accept(consensus);
