@@ -91,6 +91,10 @@ final class FailureHandler implements Handler<RoutingContext> {
 
   private ApiException toApiException(RoutingContext ctx) {
     Throwable failure = ctx.failure();
+    // a failed CompletionStage (a proposal to the cluster's consensus) wraps what it failed with
+    while (failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null) {
+      failure = failure.getCause();
+    }
     if (failure instanceof ApiException api) {
       return api;
     }

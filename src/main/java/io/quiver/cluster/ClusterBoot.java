@@ -141,7 +141,7 @@ public final class ClusterBoot {
       MessageConsumer<JsonObject> applied = answerApplied(vertx, peerId, meta);
       replication.started(consensus);
       watchMembers(vertx, manager, replication);
-      ShardServer shards = new ShardServer(vertx, new Addresses(Long.toString(peerId)), engine.catalogue());
+      ShardServer shards = new ShardServer(vertx, new Addresses(Long.toString(peerId)), engine.catalogue(), replication);
       Recoveries recoveries = new Recoveries(vertx, replication, engine.catalogue(),
           config.storage().incomingShardTransfersLimit());
       started.accept(consensus);

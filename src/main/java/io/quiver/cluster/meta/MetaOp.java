@@ -75,16 +75,17 @@ public sealed interface MetaOp {
   record RemovePeer(long id, boolean force) implements MetaOp {}
 
   /**
-   * Puts the replica of {@code shard} on {@code peer} in {@code state} (adding it when absent;
-   * removing it when {@code state} is null), if it is now in {@code from} (null: any) and the
-   * shard is in primary term {@code term} (0: any). The last Active replica is never deactivated.
+   * Puts the replica of {@code shard} on {@code peer} in {@code state} (adding it when absent, except
+   * as Dead: a replica that is gone stays gone; removing it when {@code state} is null), if it is
+   * now in {@code from} (null: any) and the shard is in primary term {@code term} (0: any). The
+   * last Active replica is never deactivated.
    */
   record SetReplicaState(String collection, int shard, long peer, ReplicaState state, ReplicaState from, long term) implements MetaOp {}
 
   /** Starts filling a replica of {@code shard} on {@code to} (made Partial) from {@code from}: a copy ({@code sync}) or a move. */
   record StartTransfer(String collection, int shard, long from, long to, boolean sync, String method) implements MetaOp {}
 
-  /** Ends a transfer before it finished: the receiver's replica is Dead, the source's as it was. */
+  /** Ends a transfer before it finished: the receiver's replica is Dead (a copy) or removed (a move), the source's as it was. */
   record AbortTransfer(String collection, int shard, long from, long to) implements MetaOp {}
 
   // ---- JSON form ----

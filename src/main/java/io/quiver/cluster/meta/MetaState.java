@@ -167,6 +167,9 @@ public record MetaState(SortedMap<Long, PeerMeta> peers, SortedMap<String, Colle
         if (now == null && r.state() == null) {
           throw ApiException.badRequest("Replica of shard " + r.shard() + " on peer " + r.peer() + " does not exist");
         }
+        if (now == null && r.state() == ReplicaState.DEAD) {
+          yield this; // a replica dropped (or moved away) while a write missed it: marking it Dead would bring it back
+        }
         if (r.from() != null && now != r.from()) {
           throw ApiException.badRequest("Replica of shard " + r.shard() + " on peer " + r.peer() + " is " + now.shown()
               + ", not " + r.from().shown());
@@ -209,7 +212,9 @@ public record MetaState(SortedMap<Long, PeerMeta> peers, SortedMap<String, Colle
           throw ApiException.badRequest("Shard transfer " + t.from() + " -> " + t.to() + " for collection " + c.name() + " shard "
               + t.shard() + " does not exist");
         }
-        yield withShard(c, shard.with(t.to(), ReplicaState.DEAD)); // the receiver is Dead, the source as it was
+        // as Qdrant: the receiver of a copy is Dead (it recovers by itself), the receiver of a move is
+        // removed (else it would recover into a copy); the source as it was
+        yield withShard(c, shard.with(t.to(), running.sync() ? ReplicaState.DEAD : null));
       }
       case MetaOp.PutPeer p -> {
         var next = new TreeMap<>(peers);

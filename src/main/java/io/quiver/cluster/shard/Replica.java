@@ -202,12 +202,23 @@ public final class Replica {
             }
             long peer = e.getKey();
             Throwable why = Shards.cause(e.getValue().handle((x, err) -> err).join());
+            if (deposed(term)) {
+              // a new primary took over (a transfer or a drop changed the replicas): a proposal made in this
+              // term would be refused, and this node may be applying the change that deposed it, which waits
+              // for this write; the coordinator sends the write to the new primary
+              return CompletableFuture.<ShardEndpoint.WriteResult>failedFuture(misdirected("was primary in term " + term
+                  + ", and a new term has begun (the replica on peer " + peer + " refused frame " + applied.seq() + ": " + why.getMessage() + ")"));
+            }
             log.warn("Replica of shard {} of collection {} on peer {} missed frame {} ({}); marking it dead", id, collection, peer,
                 applied.seq(), why.getMessage());
             marks.add(markDead(peer, term).toCompletableFuture());
           }
           int successes = ok;
           return CompletableFuture.allOf(marks.toArray(CompletableFuture[]::new)).handle((x, err) -> {
+            if (err != null && deposed(term)) {
+              throw misdirected("was primary in term " + term + ", and a new term began before a replica that missed frame "
+                  + applied.seq() + " was marked dead");
+            }
             if (err != null) {
               throw new ApiException(503, "Service unavailable: the write was applied on peer " + r.self + " but a replica of shard " + id
                   + " that missed it could not be marked dead: " + Shards.message(err));
@@ -220,6 +231,15 @@ public final class Replica {
             return new ShardEndpoint.WriteResult(applied.seq(), applied.completed());
           });
         });
+  }
+
+  /** Whether this node's metadata shows the shard past primary term {@code term}. */
+  private boolean deposed(long term) {
+    try {
+      return r.shard(collection, id).term() != term;
+    } catch (ApiException gone) {
+      return false;
+    }
   }
 
   private CompletionStage<Void> markDead(long peer, long term) {
@@ -251,7 +271,9 @@ public final class Replica {
     ShardMeta s = r.shard(collection, id);
     List<CompletableFuture<Void>> checks = new ArrayList<>();
     for (long peer : s.replicas()) {
-      if (peer == r.self || !s.state(peer).takesWrites()) {
+      if (peer == r.self || !s.state(peer).takesWrites() || s.state(peer) == ReplicaState.PARTIAL) {
+        // a Partial replica is being filled from this primary's export, not at its frame: it is not
+        // behind, and a change of primary has made the older ones Dead already
         continue;
       }
       ObjectNode args = ShardCodec.F.objectNode().put("term", term);
@@ -303,6 +325,11 @@ public final class Replica {
           buffered.addAll(batch);
           return engine.appliedSeq();
         }
+        if (!recovering && awaitsRecovery()) {
+          // a transfer's receiver before its recovery began: the primary applied these frames before
+          // the export the recovery will start from, which holds them
+          return engine.appliedSeq();
+        }
         if (term != lastTerm) {
           lastTerm(term);
         }
@@ -318,6 +345,16 @@ public final class Replica {
         return engine.appliedSeq();
       }
     });
+  }
+
+  /** Whether this node's metadata shows this replica Partial or Dead: it must recover (from an export) before it is read. */
+  private boolean awaitsRecovery() {
+    try {
+      ReplicaState state = r.shard(collection, id).state(r.self);
+      return state == ReplicaState.PARTIAL || state == ReplicaState.DEAD;
+    } catch (ApiException e) {
+      return false;
+    }
   }
 
   static List<Frame> frames(JsonNode a) {
@@ -388,8 +425,8 @@ public final class Replica {
     if (primary == -1 || primary == r.self || recovering) {
       return CompletableFuture.completedFuture(null);
     }
-    recovering = true;
     synchronized (frames) {
+      recovering = true;
       buffered = new ArrayList<>(); // frames sent once the primary sees us Partial wait for the base
     }
     ShardMeta.Transfer asked = s.transferTo(r.self);

@@ -45,10 +45,12 @@ public final class ShardServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ShardServer.class);
 
   private final Catalogue catalogue;
+  private final Replication replication;
   private final MessageConsumer<Buffer> consumer;
 
-  public ShardServer(Vertx vertx, Addresses addresses, Catalogue catalogue) {
+  public ShardServer(Vertx vertx, Addresses addresses, Catalogue catalogue, Replication replication) {
     this.catalogue = catalogue;
+    this.replication = replication;
     this.consumer = vertx.eventBus().consumer(addresses.shards(), this::handle);
   }
 
@@ -105,6 +107,11 @@ public final class ShardServer implements AutoCloseable {
         return CompletableFuture.supplyAsync(() -> null, CompletableFuture.delayedExecutor(NEW_SHARD_POLL_MS, TimeUnit.MILLISECONDS))
             .thenCompose(v -> call(m, attempt + 1));
       }
+      if ("frames".equals(m.path("call").asText()) && !heldHere(name, shard)) {
+        // a transfer's receiver that has not opened its replica yet (or no longer holds it): no recovery
+        // runs here, and the one to come starts from an export taken after the primary applied these frames
+        return CompletableFuture.completedFuture(F.objectNode().put("seq", -1));
+      }
       throw new ApiException(503, "Service unavailable: shard " + shard + " of collection `" + name + "` is not on this peer");
     }
     Replica replica = e instanceof ReplicatedShard rs ? rs.replica() : null;
@@ -133,6 +140,16 @@ public final class ShardServer implements AutoCloseable {
       throw failure;
     }
     return out.whenComplete((r, err) -> lease.close());
+  }
+
+  /** Whether this node's metadata may have this peer's replica of the shard in a state that is read without a recovery first. */
+  private boolean heldHere(String collection, int shard) {
+    try {
+      io.quiver.cluster.meta.ReplicaState state = replication.shard(collection, shard).state(replication.self);
+      return state != null && state != io.quiver.cluster.meta.ReplicaState.PARTIAL && state != io.quiver.cluster.meta.ReplicaState.DEAD;
+    } catch (ApiException unknown) {
+      return true; // a shard this node's metadata does not know yet may have been made with Active replicas
+    }
   }
 
   private static CompletionStage<JsonNode> run(ShardEndpoint e, String call, JsonNode m) {

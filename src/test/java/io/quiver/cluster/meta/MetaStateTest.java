@@ -156,4 +156,40 @@ class MetaStateTest {
     MetaState restored = MetaState.fromBytes(back.toBytes());
     assertEquals(back.collections().get("r").shards(), restored.collections().get("r").shards());
   }
+
+  @Test
+  void transfersEndAsQdrantsDo() throws Exception {
+    MetaState s = MetaState.EMPTY.apply(new MetaOp.CreateCollection("t", config("{\"vectors\": {\"size\": 4, \"distance\": \"Dot\"}}"),
+        List.of(new ShardMeta(0, List.of(1L), null))));
+    // a move: the receiver Partial, then Active, and the source's replica gone
+    MetaState moving = s.apply(new MetaOp.StartTransfer("t", 0, 1, 2, false, "stream_records"));
+    ShardMeta m = moving.collections().get("t").shards().get(0);
+    assertEquals(ReplicaState.PARTIAL, m.state(2));
+    assertEquals(new ShardMeta.Transfer(1, 2, false, "stream_records"), m.transferTo(2));
+    ShardMeta moved = moving.apply(new MetaOp.SetReplicaState("t", 0, 2, ReplicaState.ACTIVE, ReplicaState.PARTIAL, 0))
+        .collections().get("t").shards().get(0);
+    assertEquals(List.of(2L), moved.replicas());
+    assertTrue(moved.transfers().isEmpty());
+    // a write the moved-away replica missed does not bring it back
+    MetaState after = moving.apply(new MetaOp.SetReplicaState("t", 0, 2, ReplicaState.ACTIVE, ReplicaState.PARTIAL, 0));
+    assertSame(after, after.apply(new MetaOp.SetReplicaState("t", 0, 1, ReplicaState.DEAD, null, 0)));
+
+    // an aborted move leaves no replica on the receiver (it would recover into a copy), the source as it was
+    ShardMeta abortedMove = moving.apply(new MetaOp.AbortTransfer("t", 0, 1, 2)).collections().get("t").shards().get(0);
+    assertEquals(List.of(1L), abortedMove.replicas());
+    assertEquals(ReplicaState.ACTIVE, abortedMove.state(1));
+    assertTrue(abortedMove.transfers().isEmpty());
+
+    // an aborted copy leaves the receiver Dead
+    MetaState copying = s.apply(new MetaOp.StartTransfer("t", 0, 1, 2, true, "stream_records"));
+    ShardMeta abortedCopy = copying.apply(new MetaOp.AbortTransfer("t", 0, 1, 2)).collections().get("t").shards().get(0);
+    assertEquals(ReplicaState.DEAD, abortedCopy.state(2));
+    assertEquals(ReplicaState.ACTIVE, abortedCopy.state(1));
+    assertTrue(abortedCopy.transfers().isEmpty());
+    assertEquals(400, assertThrows(ApiException.class, () -> s.apply(new MetaOp.AbortTransfer("t", 0, 1, 2))).status());
+
+    // a copy onto an Active replica has nothing to do
+    MetaState twice = copying.apply(new MetaOp.SetReplicaState("t", 0, 2, ReplicaState.ACTIVE, ReplicaState.PARTIAL, 0));
+    assertSame(twice, twice.apply(new MetaOp.StartTransfer("t", 0, 1, 2, true, "stream_records")));
+  }
 }
