@@ -136,6 +136,7 @@ public final class ClusterBoot {
       }
       // the local storage follows the state the log's replay ends in, not each step of the replay
       awaitReplay(raft, meta);
+      sync.live();
       sync.reconcile(meta.state());
       MessageConsumer<JsonObject> members = answerJoins(vertx, consensus);
       MessageConsumer<JsonObject> applied = answerApplied(vertx, peerId, meta);

@@ -52,8 +52,16 @@ public final class LocalSync implements ClusterMeta.Listener {
    */
   private volatile boolean ready;
 
+  /**
+   * Ends the replay: from now on every applied operation changes the local storage. Call before
+   * reading the state for the first {@link #reconcile}, so that no operation falls in between.
+   */
+  public synchronized void live() {
+    ready = true;
+  }
+
   @Override
-  public void applied(MetaOp op, MetaState before, MetaState after) {
+  public synchronized void applied(MetaOp op, MetaState before, MetaState after) {
     if (!ready) {
       return;
     }
@@ -77,12 +85,12 @@ public final class LocalSync implements ClusterMeta.Listener {
   }
 
   @Override
-  public void restored(MetaState state) {
+  public synchronized void restored(MetaState state) {
     reconcile(state);
   }
 
   /** Makes the whole local storage match {@code state}. */
-  public void reconcile(MetaState state) {
+  public synchronized void reconcile(MetaState state) {
     Set<String> names = new HashSet<>(catalogue.names());
     names.addAll(state.collections().keySet());
     for (String name : names) {
