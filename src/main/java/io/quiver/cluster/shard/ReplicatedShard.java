@@ -134,6 +134,12 @@ public final class ReplicatedShard implements ShardEndpoint {
     return replica;
   }
 
+  /** This node's replica, even Dead or Partial (the cluster info shows its own points), or this shard when none is here. */
+  @Override
+  public ShardEndpoint own() {
+    return replica != null ? replica.local() : this;
+  }
+
   private <T> CompletionStage<T> read(Function<ShardEndpoint, CompletionStage<T>> op) {
     return read(op, null);
   }

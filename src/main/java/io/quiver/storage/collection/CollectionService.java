@@ -78,10 +78,13 @@ public final class CollectionService {
     });
   }
 
-  /** The points of each shard: {@code [{"shard_id", "shard_key"?, "points_count"}]}, for the collection's cluster info. */
+  /**
+   * The points of each shard: {@code [{"shard_id", "shard_key"?, "points_count"}]}, for the
+   * collection's cluster info; a shard this node holds a replica of counts that replica.
+   */
   public CompletionStage<List<Map<String, Object>>> shardPoints(Collection col) {
     List<CompletionStage<Map<String, Object>>> calls = new ArrayList<>();
-    col.endpoints().forEach((id, e) -> calls.add(e.count(null).thenApply(n -> {
+    col.endpoints().forEach((id, e) -> calls.add(e.own().count(null).thenApply(n -> {
       Map<String, Object> shard = new LinkedHashMap<>();
       shard.put("shard_id", id);
       Object key = col.layout().keyOf(id);

@@ -38,6 +38,11 @@ final class KeyedEndpoint implements ShardEndpoint {
   }
 
   @Override
+  public ShardEndpoint own() {
+    return shard.own();
+  }
+
+  @Override
   public CompletionStage<List<Hit>> search(Search call) {
     return shard.search(call).thenApply(this::keyed);
   }

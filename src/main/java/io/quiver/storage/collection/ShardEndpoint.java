@@ -62,6 +62,14 @@ public interface ShardEndpoint {
   CompletionStage<Stats> stats();
 
   /**
+   * This node's own copy of the shard, whatever its state, when the endpoint reaches others too (a
+   * replicated shard in a cluster); else this endpoint.
+   */
+  default ShardEndpoint own() {
+    return this;
+  }
+
+  /**
    * Before a write that adds data: holds the write permission of the node that stores this shard
    * (its write lock and disk write block), so that a write refused by any node changes nothing on
    * any. Completes with what releases the hold, or fails with that node's refusal (403 or 507 and its
