@@ -91,6 +91,22 @@ public final class Replica {
       log.warn("Shard {} of collection {}: unreadable {} ({}); the next recovery copies the whole shard", id, collection, termFile, e.toString());
     }
     this.lastTerm = t;
+    replication.register(this);
+  }
+
+  /** Set when the replica left Partial while a recovery ran: that recovery ends as failed. */
+  private volatile boolean interrupted;
+
+  void interrupt() {
+    if (recovering) {
+      interrupted = true;
+    }
+  }
+
+  private void checkNotInterrupted() throws IOException {
+    if (interrupted) {
+      throw new IOException("the transfer was aborted or restarted while it ran");
+    }
   }
 
   /** The file holding {@link #lastTerm} in the shard's directory. */
@@ -260,7 +276,8 @@ public final class Replica {
         if (e == null) {
           out.complete(null);
         } else {
-          out.completeExceptionally(Shards.cause(e));
+          // the term moved on (or consensus is away) while taking over: the caller tries the primary of now
+          out.completeExceptionally(misdirected("could not take over as primary in term " + term + ": " + Shards.message(e)));
         }
       });
       return out;
@@ -427,6 +444,7 @@ public final class Replica {
     }
     synchronized (frames) {
       recovering = true;
+      interrupted = false;
       buffered = new ArrayList<>(); // frames sent once the primary sees us Partial wait for the base
     }
     ShardMeta.Transfer asked = s.transferTo(r.self);
@@ -465,6 +483,7 @@ public final class Replica {
             }
             lastTerm(term);
           }
+          checkNotInterrupted();
           return null;
         }))
         .thenCompose(v -> r.propose(new MetaOp.SetReplicaState(collection, id, r.self, ReplicaState.ACTIVE, ReplicaState.PARTIAL, term)));
@@ -489,6 +508,9 @@ public final class Replica {
         engine.endRecovery();
       } catch (IOException | RuntimeException ignored) {
         // not in recovery, or the shard is closing
+      }
+      if (interrupted) {
+        return CompletableFuture.<Void>failedFuture(Shards.cause(e)); // the transfer that replaced it owns the replica's state
       }
       return r.propose(new MetaOp.SetReplicaState(collection, id, r.self, ReplicaState.DEAD, ReplicaState.PARTIAL, 0))
           .handle((x, err) -> (Void) null)
@@ -622,6 +644,7 @@ public final class Replica {
           if (!batch.isEmpty()) {
             engine.installPoints(batch);
           }
+          checkNotInterrupted();
           points[0] += batch.size();
           ReplicationMetrics.POINTS_RECEIVED.addAndGet(batch.size());
           return batch.isEmpty();

@@ -56,6 +56,46 @@ public final class Replication {
     this.vertx = vertx;
     this.self = self;
     this.meta = meta;
+    meta.listen(new ClusterMeta.Listener() {
+      @Override
+      public void applied(MetaOp op, MetaState before, MetaState after) {
+        interrupted(before, after);
+      }
+
+      @Override
+      public void restored(MetaState state) {
+        // a recovery that outlived a snapshot install proposes Active in a term that checks it
+      }
+    });
+  }
+
+  /** This node's replicas, by collection and shard id, so that a change of the metadata reaches a recovery running in one. */
+  private final Map<String, Replica> replicas = new ConcurrentHashMap<>();
+
+  void register(Replica replica) {
+    replicas.put(replica.collection() + "/" + replica.id(), replica);
+  }
+
+  /**
+   * A recovery fills its replica for one transfer: when the replica leaves Partial (an abort, a
+   * restart, a new primary) while it runs, the recovery must not finish on whatever comes next.
+   */
+  private void interrupted(MetaState before, MetaState after) {
+    for (MetaState.CollectionMeta c : before.collections().values()) {
+      for (ShardMeta was : c.shardsOn(self)) {
+        if (was.state(self) != io.quiver.cluster.meta.ReplicaState.PARTIAL) {
+          continue;
+        }
+        MetaState.CollectionMeta now = after.collections().get(c.name());
+        ShardMeta is = now == null ? null : now.shards().stream().filter(x -> x.id() == was.id()).findFirst().orElse(null);
+        if (is == null || is.state(self) != io.quiver.cluster.meta.ReplicaState.PARTIAL) {
+          Replica replica = replicas.get(c.name() + "/" + was.id());
+          if (replica != null) {
+            replica.interrupt();
+          }
+        }
+      }
+    }
   }
 
   private volatile String transferMethod;
