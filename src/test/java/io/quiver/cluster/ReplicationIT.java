@@ -50,7 +50,12 @@ class ReplicationIT {
   }
 
   /** What a point must be after the writes: its last acknowledged vector (null: deleted), and whether a later write failed (then either). */
-  record Expect(float[] vector, boolean settled, List<String> unsure) {}
+  record Expect(String state, boolean settled, List<String> unsure) {}
+
+  /** A point's payload as {@link #scrollAll} shows it. */
+  static String payload(int writer, Integer stamp) {
+    return stamp == null ? "{\"w\":" + writer + "}" : "{\"s\":" + stamp + ",\"w\":" + writer + "}";
+  }
 
   @Test
   void nothingAcknowledgedIsLostWhileNodesAreKilledAndReturn() throws Exception {
@@ -85,14 +90,35 @@ class ReplicationIT {
           if (!n.alive()) {
             continue; // a client of a dead node would go elsewhere: failures count the writes live nodes refused
           }
-          boolean delete = rnd.nextInt(6) == 0;
-          float[] v = {rnd.nextFloat(), rnd.nextFloat(), rnd.nextFloat(), rnd.nextFloat()};
-          String body = delete ? "{\"points\": [" + id + "]}"
-              : "{\"points\": [{\"id\": " + id + ", \"vector\": " + java.util.Arrays.toString(v) + ", \"payload\": {\"w\": " + writer + "}}]}";
-          String path = delete ? "/collections/r/points/delete?wait=true" : "/collections/r/points?wait=true";
+          Expect before = oracle.get(id);
+          int kind = rnd.nextInt(8); // 0: delete, 1-2: set_payload on a point known to be there, else upsert
+          String body;
+          String path;
+          String method;
+          String value;
+          if (kind == 0) {
+            body = "{\"points\": [" + id + "]}";
+            path = "/collections/r/points/delete?wait=true";
+            method = "POST";
+            value = null;
+          } else if (kind <= 2 && before != null && before.settled() && before.state() != null) {
+            int stamp = rnd.nextInt(1_000_000);
+            body = "{\"payload\": {\"s\": " + stamp + "}, \"points\": [" + id + "]}";
+            path = "/collections/r/points/payload?wait=true";
+            method = "POST";
+            String vector = before.state().substring(0, before.state().indexOf('|'));
+            value = vector + "|" + payload(writer, stamp);
+          } else {
+            float[] v = {rnd.nextFloat(), rnd.nextFloat(), rnd.nextFloat(), rnd.nextFloat()};
+            body = "{\"points\": [{\"id\": " + id + ", \"vector\": " + java.util.Arrays.toString(v) + ", \"payload\": {\"w\": "
+                + writer + "}}]}";
+            path = "/collections/r/points?wait=true";
+            method = "PUT";
+            value = shown(v) + "|" + payload(writer, null);
+          }
           boolean ok;
           try {
-            var r = n.send(delete ? "POST" : "PUT", path, body);
+            var r = n.send(method, path, body);
             ok = r.statusCode() == 200;
             if (!ok) {
               System.out.println("refused (" + r.statusCode() + "): " + r.body());
@@ -100,16 +126,14 @@ class ReplicationIT {
           } catch (Exception e) {
             ok = false;
           }
-          float[] value = delete ? null : v;
           if (ok) {
             oracle.put(id, new Expect(value, true, List.of()));
             acked.incrementAndGet();
           } else {
-            Expect before = oracle.get(id);
             // the failed write may or may not have happened; a later acknowledged one settles it again
             List<String> unsure = new ArrayList<>(before == null ? List.of() : before.unsure());
-            unsure.add(String.valueOf(shown(value)));
-            oracle.put(id, new Expect(before == null ? null : before.vector(), false, unsure));
+            unsure.add(String.valueOf(value));
+            oracle.put(id, new Expect(before == null ? null : before.state(), false, unsure));
             failed.incrementAndGet();
             sleep(50);
           }
@@ -141,9 +165,9 @@ class ReplicationIT {
       for (var e : oracle.entrySet()) {
         String got = points.get(e.getKey());
         Expect x = e.getValue();
-        boolean asAcked = x.vector() == null ? got == null : got != null && got.equals(shown(x.vector()));
+        boolean asAcked = java.util.Objects.equals(x.state(), got);
         boolean asUnsure = x.unsure().contains(String.valueOf(got));
-        assertTrue(asAcked || asUnsure, "point " + e.getKey() + " on :" + n.port + " is " + got + ", expected " + shown(x.vector())
+        assertTrue(asAcked || asUnsure, "point " + e.getKey() + " on :" + n.port + " is " + got + ", expected " + x.state()
             + (x.settled() ? "" : " or one of " + x.unsure()) + " (seed " + seed + ")");
       }
       if (first == null) {
@@ -154,8 +178,23 @@ class ReplicationIT {
     }
     for (JarProcess n : nodes) {
       assertReplicasIdentical(n);
+      // consistency=all keeps only the points every replica of their shard holds equal: replicas are identical
+      TreeMap<Long, String> all = scrollAll(n, "all");
+      assertEquals(first, all, "replicas differ (seed " + seed + ") on " + differences(first, all));
     }
     System.out.printf("acknowledged %d writes, %d failed, %d points (seed %d)%n", acked.get(), failed.get(), first.size(), seed);
+  }
+
+  static String differences(TreeMap<Long, String> a, TreeMap<Long, String> b) {
+    java.util.Set<Long> ids = new java.util.TreeSet<>(a.keySet());
+    ids.addAll(b.keySet());
+    StringBuilder out = new StringBuilder();
+    for (long id : ids) {
+      if (!java.util.Objects.equals(a.get(id), b.get(id))) {
+        out.append(id).append(": ").append(a.get(id)).append(" / ").append(b.get(id)).append("; ");
+      }
+    }
+    return out.toString();
   }
 
   static String shown(float[] v) {
@@ -164,18 +203,24 @@ class ReplicationIT {
 
   /** Every point with its vector, as {@code node} reads them. */
   static TreeMap<Long, String> scrollAll(JarProcess node) throws Exception {
+    return scrollAll(node, null);
+  }
+
+  /** Every point with its vector and payload, as {@code node} reads them with read {@code consistency} (null: the default). */
+  static TreeMap<Long, String> scrollAll(JarProcess node, String consistency) throws Exception {
     TreeMap<Long, String> out = new TreeMap<>();
     JsonNode offset = null;
     do {
       String body = "{\"limit\": 500, \"with_vector\": true, \"with_payload\": true"
           + (offset == null || offset.isNull() ? "" : ", \"offset\": " + offset) + "}";
-      JsonNode page = call(node, "POST", "/collections/r/points/scroll", body);
+      JsonNode page = call(node, "POST", "/collections/r/points/scroll" + (consistency == null ? "" : "?consistency=" + consistency), body);
       for (JsonNode p : page.get("points")) {
         float[] v = new float[p.get("vector").size()];
         for (int i = 0; i < v.length; i++) {
           v[i] = (float) p.get("vector").get(i).asDouble();
         }
-        out.put(p.get("id").asLong(), shown(v));
+        out.put(p.get("id").asLong(), shown(v) + "|" + Json.MAPPER.writeValueAsString(
+            Json.MAPPER.treeToValue(p.get("payload"), java.util.TreeMap.class)));
       }
       offset = page.get("next_page_offset");
     } while (offset != null && !offset.isNull());

@@ -73,7 +73,6 @@ public final class ClusterMeta {
       return result(new ApiException(500, "Service internal error: " + e.getMessage()));
     }
     state = after;
-    appliedIndex = index;
     for (Listener l : listeners) {
       try {
         l.applied(op, before, after);
@@ -81,6 +80,7 @@ public final class ClusterMeta {
         log.error("Applying metadata operation {} locally failed", op.toJson(), e);
       }
     }
+    appliedIndex = index; // after the listeners: a peer that reports the index has the change in its storage too
     return OK;
   }
 

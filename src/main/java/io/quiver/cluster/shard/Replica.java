@@ -227,7 +227,11 @@ public final class Replica {
             }
             log.warn("Replica of shard {} of collection {} on peer {} missed frame {} ({}); marking it dead", id, collection, peer,
                 applied.seq(), why.getMessage());
-            marks.add(markDead(peer, term).toCompletableFuture());
+            marks.add(markDead(peer, term).toCompletableFuture().whenComplete((x, err) -> {
+              if (err != null) {
+                keepMarkingDead(peer, term); // the write fails, but the replica that missed it must not stay Active
+              }
+            }));
           }
           int successes = ok;
           return CompletableFuture.allOf(marks.toArray(CompletableFuture[]::new)).handle((x, err) -> {
@@ -256,6 +260,30 @@ public final class Replica {
     } catch (ApiException gone) {
       return false;
     }
+  }
+
+  /**
+   * Proposes, every second until it is committed, that {@code peer}'s replica, which missed a
+   * frame this primary applied, is Dead; stops when the shard's term moved on (the new primary's
+   * take-over compares the replicas itself) or the replica no longer takes writes.
+   */
+  private void keepMarkingDead(long peer, long term) {
+    Replication.delay(1000).thenCompose(v -> {
+      ShardMeta s;
+      try {
+        s = r.shard(collection, id);
+      } catch (ApiException gone) {
+        return CompletableFuture.completedFuture(null);
+      }
+      if (s.term() != term || s.state(peer) == null || !s.state(peer).takesWrites()) {
+        return CompletableFuture.completedFuture(null);
+      }
+      return markDead(peer, term).toCompletableFuture().whenComplete((x, err) -> {
+        if (err != null) {
+          keepMarkingDead(peer, term);
+        }
+      });
+    });
   }
 
   private CompletionStage<Void> markDead(long peer, long term) {
