@@ -72,6 +72,9 @@ class ReplicationIT {
     }
     call(nodes[0], "PUT", "/collections/r",
         "{\"vectors\": {\"size\": 4, \"distance\": \"Dot\"}, \"shard_number\": 2, \"replication_factor\": 2}");
+    for (JarProcess n : nodes) {
+      ShardedClusterIT.awaitCollection(n, "r", true);
+    }
     JsonNode info = call(nodes[1], "GET", "/collections/r/cluster", null);
     assertEquals(4, info.get("local_shards").size() + info.get("remote_shards").size(), info.toString());
 

@@ -84,9 +84,16 @@ public final class LocalSync implements ClusterMeta.Listener {
     }
   }
 
+  /**
+   * A snapshot replaced the state: while the node starts, that is the snapshot it resumes from, with
+   * the log's later entries still to replay (the first {@link #reconcile} after the replay follows
+   * it); later, a snapshot the leader installed, which the storage follows at once.
+   */
   @Override
   public synchronized void restored(MetaState state) {
-    reconcile(state);
+    if (ready) {
+      reconcile(state);
+    }
   }
 
   /** Makes the whole local storage match {@code state}. */
@@ -97,7 +104,6 @@ public final class LocalSync implements ClusterMeta.Listener {
       collection(name, state.collections().get(name));
     }
     aliases(state);
-    ready = true;
   }
 
   /** Makes the local collection {@code name} match {@code meta} (null: it must not exist). */

@@ -102,21 +102,82 @@ public final class ReplicatedShard implements ShardEndpoint {
     if (answers.size() == 1) {
       return answers.get(0);
     }
-    java.util.Map<Hit, Integer> seen = new java.util.LinkedHashMap<>();
+    // by point id: the distinct versions of the point the answers hold, and how many hold each
+    java.util.Map<PointId, List<Hit>> versions = new java.util.LinkedHashMap<>();
+    java.util.Map<PointId, List<Integer>> counts = new java.util.HashMap<>();
     for (List<Hit> a : answers) {
-      for (Hit h : new java.util.LinkedHashSet<>(a)) {
-        seen.merge(h, 1, Integer::sum);
+      java.util.Set<PointId> seen = new java.util.HashSet<>();
+      for (Hit h : a) {
+        if (!seen.add(h.id())) {
+          continue;
+        }
+        List<Hit> vs = versions.computeIfAbsent(h.id(), k -> new ArrayList<>());
+        List<Integer> ns = counts.computeIfAbsent(h.id(), k -> new ArrayList<>());
+        int i = 0;
+        while (i < vs.size() && !same(vs.get(i), h)) {
+          i++;
+        }
+        if (i == vs.size()) {
+          vs.add(h);
+          ns.add(1);
+        } else {
+          ns.set(i, ns.get(i) + 1);
+        }
       }
     }
     int needed = how.needed(answers.size());
     List<Hit> out = new ArrayList<>();
-    java.util.Set<PointId> ids = new java.util.HashSet<>();
-    seen.forEach((h, n) -> {
-      if (n >= needed && ids.add(h.id())) {
-        out.add(h);
+    versions.forEach((id, vs) -> {
+      List<Integer> ns = counts.get(id);
+      for (int i = 0; i < vs.size(); i++) {
+        if (ns.get(i) >= needed) {
+          out.add(vs.get(i));
+          break;
+        }
       }
     });
     return out;
+  }
+
+  /** Whether two answers hold the same point: id, score, order value, payload and vectors (numbers compared as floats, as stored). */
+  static boolean same(Hit a, Hit b) {
+    return a.id().equals(b.id()) && Float.compare(a.score(), b.score()) == 0
+        && java.util.Objects.equals(a.orderValue() == null ? null : a.orderValue().doubleValue(),
+            b.orderValue() == null ? null : b.orderValue().doubleValue())
+        && same(a.payload(), b.payload()) && same(a.vector(), b.vector());
+  }
+
+  private static boolean same(com.fasterxml.jackson.databind.JsonNode a, com.fasterxml.jackson.databind.JsonNode b) {
+    if (a == null || b == null || a.isNull() || b.isNull()) {
+      return (a == null || a.isNull()) == (b == null || b.isNull());
+    }
+    if (a.isNumber() && b.isNumber()) {
+      return a.isIntegralNumber() && b.isIntegralNumber() ? a.bigIntegerValue().equals(b.bigIntegerValue())
+          : Float.compare(a.floatValue(), b.floatValue()) == 0;
+    }
+    if (a.isArray() && b.isArray()) {
+      if (a.size() != b.size()) {
+        return false;
+      }
+      for (int i = 0; i < a.size(); i++) {
+        if (!same(a.get(i), b.get(i))) {
+          return false;
+        }
+      }
+      return true;
+    }
+    if (a.isObject() && b.isObject()) {
+      if (a.size() != b.size()) {
+        return false;
+      }
+      for (var e : a.properties()) {
+        if (!same(e.getValue(), b.get(e.getKey()))) {
+          return false;
+        }
+      }
+      return true;
+    }
+    return a.equals(b);
   }
 
   static long resolveCount(List<Long> answers, Resolution how) {

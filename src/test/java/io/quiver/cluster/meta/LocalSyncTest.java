@@ -47,7 +47,7 @@ class LocalSyncTest {
       // while the log replays at start, operations are history: nothing changes until the first reconcile
       sync.applied(new MetaOp.CreateCollection("auto", auto, List.of()), MetaState.EMPTY, first);
       assertTrue(storage.catalogue().names().isEmpty());
-      sync.reconcile(MetaState.EMPTY);
+      sync.live();
       sync.applied(new MetaOp.CreateCollection("auto", auto, List.of()), MetaState.EMPTY, first);
       assertEquals(List.of(0, 2), local(storage, "auto"));
       assertEquals(List.of(0), local(storage, "keyed"));
