@@ -46,6 +46,11 @@ final class DistributedEndpoint implements Endpoint {
         Route.op(HttpMethod.PUT, c + "/shards", StorageOp.CREATE_SHARD_KEY, req -> storage.send(req.parsed())),
         Route.op(HttpMethod.POST, c + "/shards/delete", StorageOp.DELETE_SHARD_KEY, req -> storage.send(req.parsed())),
         Route.post("/cluster/recover", ADMIN, req -> {
+          if (peers.consensus() != null) {
+            throw ApiException.badRequest("Recovering the Raft state by request is not supported by this version: a peer resumes "
+                + "its Raft state from disk and catches up from the leader's log or snapshot by itself; its Dead replicas recover "
+                + "by themselves (see GET /collections/{name}/cluster)");
+          }
           throw ApiException.badRequest("Distributed mode disabled.");
         }),
         Route.delete("/cluster/peer/{peer_id}", ADMIN, this::removePeer));
