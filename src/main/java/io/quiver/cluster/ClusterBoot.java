@@ -141,12 +141,13 @@ public final class ClusterBoot {
       MessageConsumer<JsonObject> members = answerJoins(vertx, consensus);
       MessageConsumer<JsonObject> applied = answerApplied(vertx, peerId, meta);
       replication.started(consensus);
-      watchMembers(vertx, manager, replication);
+      long membersWatch = watchMembers(vertx, manager, replication);
       ShardServer shards = new ShardServer(vertx, new Addresses(Long.toString(peerId)), engine.catalogue(), replication);
       Recoveries recoveries = new Recoveries(vertx, replication, engine.catalogue(),
           config.storage().incomingShardTransfersLimit());
       started.accept(consensus);
       return new ClusterStorageService(engine, consensus, () -> {
+        vertx.cancelTimer(membersWatch);
         recoveries.close();
         members.unregister();
         applied.unregister();
@@ -266,14 +267,15 @@ public final class ClusterBoot {
 
   /**
    * Tells the replication when a member leaves Hazelcast's cluster: the peer it was (from the peers
-   * map, which records each peer's node id) has its calls in flight failed at once.
+   * map, which records each peer's node id) has its calls in flight failed at once. Answers the
+   * timer that refreshes the node ids (-1: none).
    */
   /** The member attribute in which Vert.x's Hazelcast cluster manager keeps its node id. */
   private static final String VERTX_NODE_ID = "__vertx.nodeId";
 
-  private static void watchMembers(Vertx vertx, ClusterManager manager, Replication replication) {
+  private static long watchMembers(Vertx vertx, ClusterManager manager, Replication replication) {
     if (!(manager instanceof io.vertx.spi.cluster.hazelcast.HazelcastClusterManager hz) || hz.getHazelcastInstance() == null) {
-      return;
+      return -1;
     }
     java.util.Map<String, Long> peers = new java.util.concurrent.ConcurrentHashMap<>();
     Runnable refresh = () -> vertx.sharedData().<String, JsonObject>getAsyncMap(Addresses.PEERS_MAP)
@@ -286,7 +288,7 @@ public final class ClusterBoot {
         }))
         .onFailure(e -> log.debug("Peers map not read: {}", e.toString()));
     refresh.run();
-    vertx.setPeriodic(5_000, t -> refresh.run());
+    long timer = vertx.setPeriodic(5_000, t -> refresh.run());
     hz.getHazelcastInstance().getCluster().addMembershipListener(new com.hazelcast.cluster.MembershipListener() {
       @Override
       public void memberAdded(com.hazelcast.cluster.MembershipEvent event) {
@@ -302,6 +304,7 @@ public final class ClusterBoot {
         }
       }
     });
+    return timer;
   }
 
   /** Waits (a minute at most) until the metadata has applied every entry this node knows committed. */

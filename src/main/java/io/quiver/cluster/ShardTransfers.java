@@ -40,6 +40,7 @@ public final class ShardTransfers {
     if (meta == null) {
       throw ApiException.collectionNotFound(collection);
     }
+    MetaOp then = null; // a second proposal, once the first is committed
     MetaOp proposal = switch (op) {
       case "move_shard", "replicate_shard" -> {
         int shard = uint(args, op, "shard_id");
@@ -61,13 +62,14 @@ public final class ShardTransfers {
         int shard = uint(args, op, "shard_id");
         long from = peer(args, op, "from_peer_id");
         long to = peer(args, op, "to_peer_id");
-        method(args, op, true);
+        String method = method(args, op, true);
         ShardMeta.Transfer running = shard(meta, shard).transferTo(to);
         if (running == null || running.from() != from) {
           throw ApiException.badRequest("Shard transfer " + from + " -> " + to + " for collection " + meta.name() + " shard " + shard
               + " does not exist");
         }
         // the receiver starts over: abort (Dead), then start again with the method asked for
+        then = new MetaOp.StartTransfer(meta.name(), shard, from, to, running.sync(), method);
         yield new MetaOp.AbortTransfer(meta.name(), shard, from, to);
       }
       case "abort_transfer" -> new MetaOp.AbortTransfer(meta.name(), uint(args, op, "shard_id"), peer(args, op, "from_peer_id"),
@@ -92,12 +94,9 @@ public final class ShardTransfers {
           + "`start_resharding`, `abort_resharding`");
     };
     CompletionStage<Void> done = consensus.propose(proposal, TIMEOUT);
-    if (op.equals("restart_transfer")) {
-      int shard = uint(args, op, "shard_id");
-      boolean sync = shard(meta, shard).transferTo(peer(args, op, "to_peer_id")).sync();
-      MetaOp start = new MetaOp.StartTransfer(meta.name(), shard, peer(args, op, "from_peer_id"), peer(args, op, "to_peer_id"), sync,
-          method(args, op, true));
-      done = done.thenCompose(v -> consensus.propose(start, TIMEOUT));
+    if (then != null) {
+      MetaOp next = then;
+      done = done.thenCompose(v -> consensus.propose(next, TIMEOUT));
     }
     return done.thenApply(v -> (Object) Boolean.TRUE);
   }

@@ -532,15 +532,21 @@ public final class Replica {
       }
       ReplicationMetrics.TRANSFERS_FAILED.incrementAndGet();
       log.warn("Shard {} of collection {}: recovery from peer {} failed: {}", id, collection, primary, Shards.message(e));
-      try {
-        engine.endRecovery();
-      } catch (IOException | RuntimeException ignored) {
-        // not in recovery, or the shard is closing
-      }
+      // ending the engine's recovery commits: on the storage's pools, never on the thread that completed the call
+      CompletionStage<Void> ended = local.run(() -> {
+        try {
+          engine.endRecovery();
+        } catch (IOException | RuntimeException ignored) {
+          // not in recovery, or the shard is closing
+        }
+        return null;
+      });
       if (interrupted) {
-        return CompletableFuture.<Void>failedFuture(Shards.cause(e)); // the transfer that replaced it owns the replica's state
+        // the transfer that replaced it owns the replica's state
+        return ended.handle((x, err) -> (Void) null).thenCompose(x -> CompletableFuture.<Void>failedFuture(Shards.cause(e)));
       }
-      return r.propose(new MetaOp.SetReplicaState(collection, id, r.self, ReplicaState.DEAD, ReplicaState.PARTIAL, 0))
+      return ended.handle((x, err) -> (Void) null)
+          .thenCompose(x -> r.propose(new MetaOp.SetReplicaState(collection, id, r.self, ReplicaState.DEAD, ReplicaState.PARTIAL, 0)))
           .handle((x, err) -> (Void) null)
           .thenCompose(x -> CompletableFuture.<Void>failedFuture(Shards.cause(e)));
     }).thenCompose(f -> f);

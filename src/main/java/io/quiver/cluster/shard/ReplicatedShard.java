@@ -348,22 +348,7 @@ public final class ReplicatedShard implements ShardEndpoint {
             }));
       }
     }
-    return CompletableFuture.allOf(holds.toArray(CompletableFuture[]::new)).handle((v, err) -> {
-      List<Runnable> taken = new ArrayList<>();
-      Throwable first = null;
-      for (CompletableFuture<Runnable> h : holds) {
-        if (h.isCompletedExceptionally()) {
-          first = first == null ? Shards.cause(h.handle((x, e) -> e).join()) : first;
-        } else {
-          taken.add(h.join());
-        }
-      }
-      if (first != null) {
-        taken.forEach(Runnable::run);
-        throw first instanceof RuntimeException re ? re : new java.util.concurrent.CompletionException(first);
-      }
-      return () -> taken.forEach(Runnable::run);
-    });
+    return Shards.holdAll(holds).thenApply(taken -> () -> taken.forEach(Runnable::run));
   }
 
   @Override

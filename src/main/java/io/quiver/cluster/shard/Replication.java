@@ -15,7 +15,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -181,9 +180,6 @@ public final class Replication {
     return CompletableFuture.runAsync(() -> { }, CompletableFuture.delayedExecutor(ms, TimeUnit.MILLISECONDS));
   }
 
-  static Executor after(long ms) {
-    return CompletableFuture.delayedExecutor(ms, TimeUnit.MILLISECONDS);
-  }
 
   /** The progress of the transfer into this node's replica of a shard, in Qdrant's words, or null. */
   public String progress(String collection, int shard) {

@@ -64,4 +64,27 @@ public final class Shards {
     Throwable c = cause(e);
     return c instanceof ApiException a ? a.getMessage() : String.valueOf(c.getMessage());
   }
+
+  /**
+   * Every hold, once all are taken; or, when one is refused, the first refusal (in order) after the
+   * holds that were taken are released: all or none.
+   */
+  public static CompletionStage<List<Runnable>> holdAll(List<CompletableFuture<Runnable>> holds) {
+    return CompletableFuture.allOf(holds.toArray(CompletableFuture[]::new)).handle((v, err) -> {
+      List<Runnable> taken = new ArrayList<>();
+      Throwable first = null;
+      for (CompletableFuture<Runnable> h : holds) {
+        try {
+          taken.add(h.join());
+        } catch (RuntimeException failure) {
+          first = first == null ? cause(failure) : first;
+        }
+      }
+      if (first != null) {
+        taken.forEach(Runnable::run);
+        throw first instanceof RuntimeException r ? r : new CompletionException(first);
+      }
+      return taken;
+    });
+  }
 }

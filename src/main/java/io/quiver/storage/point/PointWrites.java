@@ -121,24 +121,7 @@ public final class PointWrites {
       ShardEndpoint e = col.endpoints().get(id);
       holds.add(e == null ? CompletableFuture.completedFuture(() -> { }) : Shards.attempt(e::reserve).toCompletableFuture());
     }
-    return CompletableFuture.allOf(holds.toArray(CompletableFuture[]::new)).handle((v, err) -> {
-      List<Runnable> taken = new ArrayList<>();
-      Throwable first = null;
-      for (CompletableFuture<Runnable> h : holds) {
-        try {
-          taken.add(h.join());
-        } catch (RuntimeException failure) {
-          if (first == null) {
-            first = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null ? failure.getCause() : failure;
-          }
-        }
-      }
-      if (first != null) {
-        taken.forEach(Runnable::run);
-        throw first instanceof RuntimeException r ? r : new java.util.concurrent.CompletionException(first);
-      }
-      return taken;
-    });
+    return Shards.holdAll(holds);
   }
 
   private static CompletionStage<Object> send(Collection col, PointWrite write, Map<Integer, List<PointOperation>> parts, boolean wait) {
