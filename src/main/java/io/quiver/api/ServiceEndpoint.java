@@ -106,6 +106,12 @@ final class ServiceEndpoint implements Endpoint {
       var heap = java.lang.management.ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
       gauge(out, "quiver_jvm_heap_used_bytes", "JVM heap in use", "", heap.getUsed());
       gauge(out, "quiver_jvm_heap_max_bytes", "JVM heap limit", "", heap.getMax());
+      gauge(out, "quiver_jvm_heap_committed_bytes", "JVM heap taken from the system", "", heap.getCommitted());
+      var rss = io.quiver.metrics.ProcessMemory.now();
+      gauge(out, "memory_resident_bytes", "resident memory of the process (-1 unknown)", "", rss.resident());
+      gauge(out, "quiver_memory_resident_anon_bytes", "resident memory not backed by files: heap, JVM, buffers (-1 unknown)", "",
+          rss.anonymous());
+      gauge(out, "quiver_memory_resident_file_bytes", "memory-mapped index files resident in RAM (-1 unknown)", "", rss.files());
       counterHeader(out, "rest_responses_total", "total number of responses");
       stats.forEach((endpoint, code, count, micros) -> out.append("rest_responses_total")
           .append(labels(endpoint, code)).append(' ').append(count).append('\n'));

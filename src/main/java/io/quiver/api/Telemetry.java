@@ -180,7 +180,8 @@ final class Telemetry {
     m.put("active_bytes", heap.getUsed());
     m.put("allocated_bytes", heap.getUsed());
     m.put("metadata_bytes", Math.max(0, nonHeap.getUsed()));
-    m.put("resident_bytes", heap.getCommitted() + Math.max(0, nonHeap.getCommitted()));
+    long rss = io.quiver.metrics.ProcessMemory.now().resident();
+    m.put("resident_bytes", rss >= 0 ? rss : heap.getCommitted() + Math.max(0, nonHeap.getCommitted()));
     m.put("retained_bytes", heap.getCommitted());
     return m;
   }

@@ -27,6 +27,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
+import org.apache.lucene.index.ConcurrentMergeScheduler;
 import org.apache.lucene.index.IndexWriter;
 import org.apache.lucene.index.IndexWriterConfig;
 import org.apache.lucene.index.LeafReader;
@@ -156,6 +157,8 @@ public final class Shard implements Closeable {
   // Replaced only by reopen(), under writeLock and commitLock.
   private volatile WriteAheadLog wal;
   private volatile IndexWriter writer;
+  /** The merges the searchers show: {@link SegmentPolicy#finished()} when they were last reopened. */
+  private volatile long mergesSeen;
   private volatile SearcherManager searchers;
   private volatile boolean reopenPending; // written under writeLock: a reopen failed half-way and must be retried
   private volatile long lastReadHealMs; // readers try to heal at most once a second
@@ -259,11 +262,40 @@ public final class Shard implements Closeable {
 
   /** A fresh config for every writer: Lucene does not let two writers share one. */
   private static IndexWriterConfig writerConfig(CollectionSchema[] schema) {
+    var merges = new ConcurrentMergeScheduler();
+    mergeThreads(merges, schema[0].optimizers());
     return new IndexWriterConfig()
         .setCodec(new VectorCodec(() -> schema[0]))
         .setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND)
         .setRAMBufferSizeMB(128)
+        .setMergePolicy(new SegmentPolicy(() -> schema[0].optimizers()))
+        .setMergeScheduler(merges)
         .setCommitOnClose(false);
+  }
+
+  /** At most {@code max_optimization_threads} merge threads (a merge's graph building included); more merges queue, then writes wait. */
+  private static void mergeThreads(ConcurrentMergeScheduler merges, Optimizers o) {
+    int threads = Math.max(1, o.threads());
+    merges.setMaxMergesAndThreads(threads + 5, threads);
+  }
+
+  /**
+   * Whether merges of at least {@link Optimizers#reportBytes()} run or wait to run, or ended but
+   * searchers do not show their segments yet: the shard has not settled (Qdrant's collection status
+   * {@code yellow}).
+   */
+  public boolean optimizing() {
+    IndexWriter w = writer;
+    try {
+      long merging = 0;
+      for (var info : w.getMergingSegments()) {
+        merging += info.sizeInBytes();
+      }
+      return (merging > 0 && merging >= schema.optimizers().reportBytes())
+          || (w.getConfig().getMergePolicy() instanceof SegmentPolicy p && p.finished() != mergesSeen);
+    } catch (AlreadyClosedException | IOException e) {
+      return false;
+    }
   }
 
   private void recover() throws IOException {
@@ -309,9 +341,21 @@ public final class Shard implements Closeable {
 
   /** Replaces the schema; documents written from now on follow it. */
   public void setSchema(CollectionSchema next) {
+    boolean merges;
     synchronized (writeLock) {
+      merges = !next.optimizers().equals(schema.optimizers());
       schema = next;
       schemaRef[0] = next;
+      if (merges && writer.getConfig().getMergeScheduler() instanceof ConcurrentMergeScheduler scheduler) {
+        mergeThreads(scheduler, next.optimizers());
+      }
+    }
+    if (merges) {
+      try {
+        writer.maybeMerge(); // a lower segment number or vacuum threshold may ask for merges now
+      } catch (IOException | RuntimeException e) {
+        log.log(System.Logger.Level.DEBUG, "Shard " + dir + ": merges after a change of the optimizer config", e);
+      }
     }
   }
 
@@ -1078,7 +1122,9 @@ public final class Shard implements Closeable {
         refresh();
         // also when no write is pending: background merges replace segments, and searchers should
         // move to the merged ones (fewer segments to search, old files released)
-        searchers.maybeRefresh();
+        long merges = writer.getConfig().getMergePolicy() instanceof SegmentPolicy p ? p.finished() : 0;
+        searchers.maybeRefreshBlocking();
+        mergesSeen = merges;
       }
     } catch (Exception e) {
       if (!closed) {

@@ -254,7 +254,7 @@ public final class RemoteShard implements ShardEndpoint {
       Map<String, Long> vectors = new LinkedHashMap<>();
       o.path("vectors").properties().forEach(e -> vectors.put(e.getKey(), e.getValue().asLong()));
       return new Stats(o.get("points").asLong(), o.get("segments").asInt(), o.get("indexed_vectors").asLong(), vectors,
-          o.get("disk_bytes").asLong());
+          o.get("disk_bytes").asLong(), o.path("optimizing").asBoolean(false));
     });
   }
 

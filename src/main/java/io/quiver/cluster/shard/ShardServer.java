@@ -203,7 +203,8 @@ public final class ShardServer implements AutoCloseable {
           });
       case "stats" -> e.stats().thenApply(s -> {
         ObjectNode o = F.objectNode().put("points", s.points()).put("segments", s.segments())
-            .put("indexed_vectors", s.indexedVectors()).put("disk_bytes", s.diskBytes());
+            .put("indexed_vectors", s.indexedVectors()).put("disk_bytes", s.diskBytes())
+            .put("optimizing", s.optimizing());
         ObjectNode v = o.putObject("vectors");
         s.vectors().forEach(v::put);
         return o;

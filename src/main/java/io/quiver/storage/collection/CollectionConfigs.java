@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.quiver.engine.CollectionSchema;
 import io.quiver.engine.Distance;
+import io.quiver.engine.Optimizers;
 import io.quiver.engine.SparseSpec;
 import io.quiver.engine.VectorSpec;
 import io.quiver.engine.filter.PayloadSchema;
@@ -40,7 +41,17 @@ public final class CollectionConfigs {
       sv.fields().forEachRemaining(e -> sparse.put(e.getKey(),
           new SparseSpec(e.getKey(), "idf".equals(e.getValue().path("modifier").asText()))));
     }
-    return new CollectionSchema(dense, sparse, payload);
+    return new CollectionSchema(dense, sparse, payload, optimizers(config.path("optimizer_config")));
+  }
+
+  /** The shard's segment settings from Qdrant's optimizer config. */
+  static Optimizers optimizers(JsonNode o) {
+    JsonNode max = o.path("max_segment_size");
+    JsonNode threads = o.path("max_optimization_threads");
+    return Optimizers.resolve(o.path("default_segment_number").asLong(0),
+        max.isNumber() ? max.asLong() : null, o.path("deleted_threshold").asDouble(0.2),
+        o.path("vacuum_min_vector_number").asLong(1000), threads.isNumber() ? threads.asInt() : null,
+        o.path("indexing_threshold").asLong(Optimizers.DEFAULT_INDEXING_THRESHOLD_KB));
   }
 
   private static VectorSpec spec(String name, JsonNode p, JsonNode hnsw, JsonNode quant) {

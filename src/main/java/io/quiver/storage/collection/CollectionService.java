@@ -62,7 +62,8 @@ public final class CollectionService {
     CompletionStage<ObjectNode> schema = payloadSchema(col);
     return Shards.all(calls).thenCombine(schema, (stats, payloadSchema) -> {
       ObjectNode out = F.objectNode();
-      out.put("status", "green");
+      // yellow while merges run or wait, as Qdrant reports pending optimizations
+      out.put("status", stats.stream().anyMatch(ShardEndpoint.Stats::optimizing) ? "yellow" : "green");
       out.put("optimizer_status", "ok");
       out.put("indexed_vectors_count", stats.stream().mapToLong(ShardEndpoint.Stats::indexedVectors).sum());
       out.put("points_count", stats.stream().mapToLong(ShardEndpoint.Stats::points).sum());

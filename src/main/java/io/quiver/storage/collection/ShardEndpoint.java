@@ -184,8 +184,11 @@ public interface ShardEndpoint {
     }
   }
 
-  /** Points, Lucene segments, points with an indexed (HNSW) vector, points having each dense vector, bytes on disk. */
-  record Stats(long points, int segments, long indexedVectors, Map<String, Long> vectors, long diskBytes) {
+  /**
+   * Points, Lucene segments, points with an indexed (HNSW) vector, points having each dense vector,
+   * bytes on disk, and whether merges run or wait to run.
+   */
+  record Stats(long points, int segments, long indexedVectors, Map<String, Long> vectors, long diskBytes, boolean optimizing) {
     public Stats {
       vectors = Map.copyOf(vectors);
     }

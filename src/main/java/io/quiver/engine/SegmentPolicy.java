@@ -1,0 +1,131 @@
+package io.quiver.engine;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+import org.apache.lucene.index.FilterMergePolicy;
+import org.apache.lucene.index.MergeTrigger;
+import org.apache.lucene.index.SegmentCommitInfo;
+import org.apache.lucene.index.SegmentInfos;
+import org.apache.lucene.index.TieredMergePolicy;
+
+/**
+ * Lucene merges planned as Qdrant's optimizers plan theirs, so that a shard settles into a few large
+ * HNSW graphs (each segment is searched as its own graph):
+ * <ul>
+ *   <li><b>vacuum</b>: a segment whose deleted points exceed {@code deleted_threshold} of it, and
+ *       number at least {@code vacuum_min_vector_number}, is rewritten without them;
+ *   <li><b>merge</b>: while the shard has more segments than {@code default_segment_number}, the
+ *       smallest are merged, as many at once as it takes to come back to that number (at least three,
+ *       or two batches of two), none growing past {@code max_segment_size}.
+ * </ul>
+ * Lucene asks after every flush and every finished merge; segments already merging are left out.
+ * Forced merges (none are asked for today) go to Lucene's tiered policy.
+ */
+final class SegmentPolicy extends FilterMergePolicy {
+  private final Supplier<Optimizers> config;
+  private final AtomicLong finished = new AtomicLong();
+
+  SegmentPolicy(Supplier<Optimizers> config) {
+    super(new TieredMergePolicy());
+    this.config = config;
+  }
+
+  /** How many merges this policy planned of at least {@link Optimizers#reportBytes()} have ended (done, failed or aborted). */
+  long finished() {
+    return finished.get();
+  }
+
+  /** A segment as the plan sees it. */
+  record Candidate(SegmentCommitInfo info, long bytes, int maxDoc, int deleted) {}
+
+  @Override
+  public MergeSpecification findMerges(MergeTrigger trigger, SegmentInfos infos, MergeContext context) throws IOException {
+    Optimizers o = config.get();
+    if (o.threads() == 0) {
+      return null;
+    }
+    Set<SegmentCommitInfo> merging = context.getMergingSegments();
+    List<Candidate> free = new ArrayList<>();
+    for (SegmentCommitInfo info : infos) {
+      if (!merging.contains(info)) {
+        free.add(new Candidate(info, size(info, context), info.info.maxDoc(), context.numDeletesToMerge(info)));
+      }
+    }
+    List<List<Candidate>> plan = plan(free, merging.isEmpty() ? 0 : 1, o);
+    if (plan.isEmpty()) {
+      return null;
+    }
+    MergeSpecification spec = new MergeSpecification();
+    List<SegmentCommitInfo> order = infos.asList();
+    for (List<Candidate> batch : plan) {
+      // in the index's order: the merged segment keeps the points in the order they came, so that
+      // equal scores keep ranking as before the merge
+      List<SegmentCommitInfo> segments = batch.stream().map(Candidate::info).sorted(Comparator.comparingInt(order::indexOf)).toList();
+      spec.add(new OneMerge(segments) {
+        @Override
+        public void mergeFinished(boolean success, boolean segmentDropped) throws IOException {
+          super.mergeFinished(success, segmentDropped);
+          if (totalBytesSize() >= config.get().reportBytes()) {
+            finished.incrementAndGet();
+          }
+        }
+      });
+    }
+    return spec;
+  }
+
+  /**
+   * The merges to run now, from the segments not merging ({@code free}) and the number of segments
+   * that merges already running will produce ({@code running}).
+   */
+  static List<List<Candidate>> plan(List<Candidate> free, int running, Optimizers o) {
+    List<List<Candidate>> out = new ArrayList<>();
+    List<Candidate> rest = new ArrayList<>();
+    for (Candidate c : free) {
+      if (c.deleted() > 0 && c.deleted() >= o.vacuumMinVectors() && c.deleted() > o.deletedThreshold() * c.maxDoc()) {
+        out.add(List.of(c));
+      } else {
+        rest.add(c);
+      }
+    }
+    // the segments there will be once running merges and the vacuums end, as Qdrant's planner counts them
+    int expected = free.size() + running;
+    rest.sort(Comparator.comparingLong(Candidate::bytes));
+    int taken = 0;
+    int last = Math.max(0, expected + 2 - o.segments());
+    List<Candidate> held = null;
+    while (taken < Math.min(last, rest.size())) {
+      List<Candidate> batch = new ArrayList<>();
+      long sum = 0;
+      for (Candidate c : rest.subList(taken, Math.min(last, rest.size()))) {
+        sum += c.bytes();
+        if (sum >= o.maxSegmentBytes()) {
+          break;
+        }
+        batch.add(c);
+      }
+      if (batch.size() < 2) {
+        break;
+      }
+      boolean first = taken == 0;
+      taken += batch.size();
+      last++;
+      if (first && batch.size() < 3) {
+        // two into one only lowers the count if a second batch follows
+        held = batch;
+        continue;
+      }
+      if (held != null) {
+        out.add(held);
+        held = null;
+      }
+      out.add(batch);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,113 @@
+package io.quiver.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.quiver.engine.filter.PayloadSchema;
+import io.quiver.engine.wal.FsyncPolicy;
+import io.quiver.engine.wal.WalOptions;
+import io.quiver.json.Json;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Merges planned as Qdrant's merge and vacuum optimizers plan them, and a shard that settles into its segment number. */
+@Timeout(120)
+class SegmentPolicyTest {
+  static final long MB = 1 << 20;
+
+  static SegmentPolicy.Candidate seg(long mb) {
+    return new SegmentPolicy.Candidate(null, mb * MB, 1000, 0);
+  }
+
+  static Optimizers opts(int segments, long maxMb) {
+    return new Optimizers(segments, maxMb * MB, 0.2, 1000, 1, 0);
+  }
+
+  static List<List<Long>> sizes(List<List<SegmentPolicy.Candidate>> plan) {
+    return plan.stream().map(b -> b.stream().map(c -> c.bytes() / MB).toList()).toList();
+  }
+
+  @Test
+  void atOrBelowTheSegmentNumberNothingMerges() {
+    assertEquals(List.of(), SegmentPolicy.plan(List.of(seg(1), seg(2)), 0, opts(2, 512)));
+    assertEquals(List.of(), SegmentPolicy.plan(List.of(seg(1)), 1, opts(2, 512)));
+  }
+
+  @Test
+  void theSmallestMergeUntilTheNumberIsBack() {
+    // three segments for two: the three smallest become one
+    assertEquals(List.of(List.of(1L, 2L, 3L)), sizes(SegmentPolicy.plan(List.of(seg(3), seg(1), seg(2)), 0, opts(2, 512))));
+    // six for two: as in Qdrant, the (6 + 2 - 2) smallest become one
+    assertEquals(List.of(List.of(1L, 1L, 1L, 1L, 1L, 100L)),
+        sizes(SegmentPolicy.plan(List.of(seg(1), seg(1), seg(1), seg(1), seg(1), seg(100)), 0, opts(2, 512))));
+    // a running merge counts as the segment it will produce
+    assertEquals(List.of(List.of(1L, 2L, 3L)), sizes(SegmentPolicy.plan(List.of(seg(3), seg(1), seg(2)), 1, opts(3, 512))));
+  }
+
+  @Test
+  void noMergeGrowsPastTheMaximumSize() {
+    // 100 + 300 + 200 >= 500: the two smallest alone would not lower the count below the number, so they wait
+    assertEquals(List.of(), SegmentPolicy.plan(List.of(seg(300), seg(100), seg(200)), 0, opts(2, 500)));
+    // with a fourth, two batches: the smallest three fit
+    assertEquals(List.of(List.of(10L, 20L, 30L)),
+        sizes(SegmentPolicy.plan(List.of(seg(10), seg(30), seg(20), seg(480)), 0, opts(2, 500))));
+    // each at its maximum: nothing merges however many there are
+    assertEquals(List.of(), SegmentPolicy.plan(List.of(seg(300), seg(300), seg(300), seg(300)), 0, opts(2, 500)));
+  }
+
+  @Test
+  void segmentsWithManyDeletesAreVacuumed() {
+    var o = new Optimizers(8, 512 * MB, 0.2, 100, 1, 0);
+    var heavy = new SegmentPolicy.Candidate(null, MB, 1000, 300);
+    var light = new SegmentPolicy.Candidate(null, MB, 1000, 150);
+    var few = new SegmentPolicy.Candidate(null, MB, 200, 90);
+    var plan = SegmentPolicy.plan(List.of(heavy, light, few), 0, o);
+    assertEquals(List.of(List.of(heavy)), plan);
+  }
+
+  // --- a shard
+
+  @TempDir Path dir;
+  final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
+
+  @AfterEach
+  void stop() {
+    scheduler.shutdownNow();
+  }
+
+  @Test
+  void aShardSettlesIntoItsSegmentNumberAndSaysWhenItHas() throws Exception {
+    var schema = new CollectionSchema(Map.of("", new VectorSpec("", 8, Distance.EUCLID, 16, 100, VectorSpec.Quantization.NONE)),
+        Map.of(), PayloadSchema.EMPTY, new Optimizers(2, 512 * MB, 0.2, 1000, 1, 0));
+    var options = new Shard.Options(new WalOptions(FsyncPolicy.ALWAYS, 0, 64 * 1024 * 1024), 3_600_000, 100);
+    Random r = new Random(7);
+    try (Shard shard = Shard.open(dir, schema, options, new ActionCodec(Json.MAPPER), new DocMapper(Json.MAPPER), scheduler)) {
+      for (int batch = 0; batch < 12; batch++) {
+        List<Action> actions = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+          actions.add(new Action.Put(new Point(PointId.of(batch * 200L + i), Map.of("", ShardTest.floats(r, 8)), Map.of(),
+              Json.MAPPER.createObjectNode())));
+        }
+        shard.write(v -> actions, true); // wait=true makes it visible: a flush, a segment
+      }
+      long deadline = System.currentTimeMillis() + 60_000;
+      while (shard.optimizing() && System.currentTimeMillis() < deadline) {
+        Thread.sleep(20);
+      }
+      assertFalse(shard.optimizing());
+      int segments = shard.read(Shard.Reader::segments);
+      assertTrue(segments <= 3, "segments after settling: " + segments);
+      assertEquals(2400, (int) shard.read(Shard.Reader::numDocs));
+    }
+  }
+}
