@@ -40,12 +40,13 @@ final class VectorCodec extends Lucene103Codec {
   private static KnnVectorsFormat format(VectorSpec s) {
     int m = Math.max(2, Math.min(s.m() == 0 ? 16 : s.m(), 512));
     int beam = Math.max(4, Math.min(s.efConstruct(), 3200));
-    // a merge builds its graph on as many threads as the merge scheduler lends it (max_optimization_threads)
-    int workers = Math.max(1, Runtime.getRuntime().availableProcessors());
+    // one thread per merge: Lucene then joins the merged segments' graphs into the largest one
+    // (MergingHnswGraphBuilder), cheaper than re-inserting their vectors on several threads; the
+    // merge threads (max_optimization_threads) bound the cores merges take
     return withDims(switch (s.quantization()) {
-      case NONE -> new Lucene99HnswVectorsFormat(m, beam, workers, null);
-      case SCALAR -> new Lucene99HnswScalarQuantizedVectorsFormat(m, beam, workers, 7, false, null, null);
-      case BINARY -> new Lucene102HnswBinaryQuantizedVectorsFormat(m, beam, workers, null);
+      case NONE -> new Lucene99HnswVectorsFormat(m, beam);
+      case SCALAR -> new Lucene99HnswScalarQuantizedVectorsFormat(m, beam);
+      case BINARY -> new Lucene102HnswBinaryQuantizedVectorsFormat(m, beam);
     });
   }
 

@@ -73,7 +73,7 @@ import org.apache.lucene.util.VectorUtil;
 public final class ScaleBench {
   static final int K = 10;
   static final long SEED = 42;
-  static final int[] EFS = {16, 32, 64, 128, 256, 512};
+  static final int[] EFS = {16, 32, 64, 128, 256, 512, 1024, 2048};
   static final int FILTER_EF = 64;
   static final int LUCENE_THREADS = 2;
   static final int CONNECTIONS = 8;
