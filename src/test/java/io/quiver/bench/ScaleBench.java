@@ -87,7 +87,7 @@ public final class ScaleBench {
    * One search configuration's outcome: recall over all queries, closed-loop queries/s, median
    * latency, and CPU per query (ms) of the node process and of this (client) process.
    */
-  record Result(double recall, double qps, double p50ms, double serverCpuMs, double clientCpuMs) {}
+  record Result(double recall, double qps, double p50ms, double serverCpuMs, double clientCpuMs, double serverSysShare) {}
 
   /** The node's process id, for its CPU time; 0 before it starts. */
   static volatile long serverPid;
@@ -184,7 +184,7 @@ public final class ScaleBench {
       try (var reader = DirectoryReader.open(FSDirectory.open(luceneDir));
           var node = JarProcess.start(storage, Map.of("QDRANT__LOG_LEVEL", "WARN",
               "QDRANT__SERVICE__GRPC_PORT", Integer.toString(grpcPort)), jvm.toArray(String[]::new))) {
-        log("node: pid %d, JVM options %s (conf/jvm.options)", node.pid(), jvm);
+        log("node: pid %d, JVM options %s (conf/jvm.options); resident when idle and empty %s", node.pid(), jvm, mb(rss(node.pid())));
         serverPid = node.pid();
         String quant = switch (quantization) {
           case "scalar" -> ",\"quantization_config\":{\"scalar\":{\"type\":\"int8\",\"always_ram\":true}}";
@@ -276,17 +276,17 @@ public final class ScaleBench {
           measure(inProcess, 64, null, truth, LUCENE_THREADS, 3, pool);
           measure(rest, 64, null, truth, CONNECTIONS, WARM_UP_SECONDS, pool);
           measure(grpc, 64, null, truth, CONNECTIONS, WARM_UP_SECONDS, pool);
-          System.out.printf("%n%6s | %-22s | %-22s %6s | %-22s %6s | CPU ms per query: in-process, REST node + client, "
-              + "gRPC node + client%n", "ef", "in-process (2 threads)", "REST (8 connections)", "ratio", "gRPC (8 in flight)", "ratio");
+          System.out.printf("%n%6s | %-22s | %-22s %6s | %-22s %6s | CPU ms per query: in-process, REST node "
+              + "(kernel's share) + client, gRPC node (kernel's share) + client%n", "ef", "in-process (2 threads)", "REST (8 connections)", "ratio", "gRPC (8 in flight)", "ratio");
           List<Result[]> rows = new ArrayList<>();
           for (int ef : efs) {
             Result l = measure(inProcess, ef, null, truth, LUCENE_THREADS, seconds, pool);
             Result r = measure(rest, ef, null, truth, CONNECTIONS, seconds, pool);
             Result g = measure(grpc, ef, null, truth, CONNECTIONS, seconds, pool);
             rows.add(new Result[] {l, r, g});
-            System.out.printf("%6d | %-22s | %-22s %5.2fx | %-22s %5.2fx | %.3f, %.3f + %.3f, %.3f + %.3f%n", ef, cell(l),
-                cell(r), r.qps() / l.qps(), cell(g), g.qps() / l.qps(), l.clientCpuMs(), r.serverCpuMs(), r.clientCpuMs(),
-                g.serverCpuMs(), g.clientCpuMs());
+            System.out.printf("%6d | %-22s | %-22s %5.2fx | %-22s %5.2fx | %.3f, %.3f (%.0f%%) + %.3f, %.3f (%.0f%%) + %.3f%n",
+                ef, cell(l), cell(r), r.qps() / l.qps(), cell(g), g.qps() / l.qps(), l.clientCpuMs(), r.serverCpuMs(),
+                100 * r.serverSysShare(), r.clientCpuMs(), g.serverCpuMs(), 100 * g.serverSysShare(), g.clientCpuMs());
           }
           sampler.interrupt();
           String split = "anonymous " + mb(rss(node.pid(), "RssAnon:")) + ", files " + mb(rss(node.pid(), "RssFile:"));
@@ -337,6 +337,7 @@ public final class ScaleBench {
       recall += SearchBench.recall(s.search(q, ef, filter), truth[q]);
     }
     long server0 = cpuNanos(serverPid);
+    long sys0 = sysNanos(serverPid);
     long client0 = ownCpuNanos();
     long deadline = System.nanoTime() + (long) (seconds * 1e9);
     List<Future<long[]>> loops = new ArrayList<>();
@@ -366,9 +367,11 @@ public final class ScaleBench {
       }
     }
     all.sort(null);
-    double server = (cpuNanos(serverPid) - server0) / 1e6 / Math.max(1, total);
+    long serverNanos = cpuNanos(serverPid) - server0;
+    double sysShare = serverNanos <= 0 ? 0 : (double) (sysNanos(serverPid) - sys0) / serverNanos;
+    double server = serverNanos / 1e6 / Math.max(1, total);
     double client = (ownCpuNanos() - client0) / 1e6 / Math.max(1, total);
-    return new Result(recall / nq, total / seconds, all.isEmpty() ? 0 : all.get(all.size() / 2) / 1e6, server, client);
+    return new Result(recall / nq, total / seconds, all.isEmpty() ? 0 : all.get(all.size() / 2) / 1e6, server, client, sysShare);
   }
 
   /** CPU time of a process so far, from {@code /proc/<pid>/stat} (user + system, in clock ticks of 10 ms). */
@@ -380,6 +383,20 @@ public final class ScaleBench {
       String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
       String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
       return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10_000_000L;
+    } catch (IOException | RuntimeException e) {
+      return 0;
+    }
+  }
+
+  /** The kernel's part of {@link #cpuNanos}: system calls (sockets, thread wake-ups) and page faults. */
+  static long sysNanos(long pid) {
+    if (pid == 0) {
+      return 0;
+    }
+    try {
+      String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      return Long.parseLong(f[12]) * 10_000_000L;
     } catch (IOException | RuntimeException e) {
       return 0;
     }
