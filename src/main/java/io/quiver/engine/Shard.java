@@ -287,8 +287,12 @@ public final class Shard implements Closeable {
   public boolean optimizing() {
     IndexWriter w = writer;
     try {
+      List<org.apache.lucene.index.SegmentCommitInfo> segments;
+      synchronized (w) { // a live view of a set the writer changes under its own monitor
+        segments = new ArrayList<>(w.getMergingSegments());
+      }
       long merging = 0;
-      for (var info : w.getMergingSegments()) {
+      for (var info : segments) {
         merging += info.sizeInBytes();
       }
       return (merging > 0 && merging >= schema.optimizers().reportBytes())

@@ -2,6 +2,7 @@ package io.quiver.engine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.quiver.engine.filter.PayloadSchema;
@@ -92,6 +93,20 @@ class SegmentPolicyTest {
     var options = new Shard.Options(new WalOptions(FsyncPolicy.ALWAYS, 0, 64 * 1024 * 1024), 3_600_000, 100);
     Random r = new Random(7);
     try (Shard shard = Shard.open(dir, schema, options, new ActionCodec(Json.MAPPER), new DocMapper(Json.MAPPER), scheduler)) {
+      // the status is asked while merges start and end (a live set of the writer's underneath)
+      var stop = new java.util.concurrent.atomic.AtomicBoolean();
+      var asked = new java.util.concurrent.atomic.AtomicInteger();
+      var failure = new java.util.concurrent.atomic.AtomicReference<Throwable>();
+      Thread poller = Thread.ofPlatform().start(() -> {
+        try {
+          while (!stop.get()) {
+            shard.optimizing();
+            asked.incrementAndGet();
+          }
+        } catch (Throwable t) {
+          failure.set(t);
+        }
+      });
       for (int batch = 0; batch < 12; batch++) {
         List<Action> actions = new ArrayList<>();
         for (int i = 0; i < 200; i++) {
@@ -100,6 +115,10 @@ class SegmentPolicyTest {
         }
         shard.write(v -> actions, true); // wait=true makes it visible: a flush, a segment
       }
+      stop.set(true);
+      poller.join();
+      assertNull(failure.get());
+      assertTrue(asked.get() > 0);
       long deadline = System.currentTimeMillis() + 60_000;
       while (shard.optimizing() && System.currentTimeMillis() < deadline) {
         Thread.sleep(20);
