@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.quiver.engine.Point;
 import io.quiver.engine.PointId;
 import io.quiver.json.Json;
+import io.quiver.testing.ClusterNodes;
 import io.quiver.testing.JarProcess;
 import java.io.IOException;
 import java.net.http.HttpResponse;
@@ -527,16 +528,7 @@ public final class ReplicationBench {
 
   /** Each shard's replicas (peer id to state), as {@code node} sees them. */
   static Map<Integer, Map<Long, String>> placement(JarProcess node, String coll) throws Exception {
-    JsonNode info = result(node, "GET", "/collections/" + coll + "/cluster", null);
-    Map<Integer, Map<Long, String>> out = new TreeMap<>();
-    long self = info.get("peer_id").asLong();
-    for (JsonNode s : info.get("local_shards")) {
-      out.computeIfAbsent(s.get("shard_id").asInt(), k -> new TreeMap<>()).put(self, s.get("state").asText());
-    }
-    for (JsonNode s : info.get("remote_shards")) {
-      out.computeIfAbsent(s.get("shard_id").asInt(), k -> new TreeMap<>()).put(s.get("peer_id").asLong(), s.get("state").asText());
-    }
-    return out;
+    return ClusterNodes.placement(result(node, "GET", "/collections/" + coll + "/cluster", null));
   }
 
   /** Peer id to the shards it is primary of: the Active replica on the highest peer id. */

@@ -339,28 +339,20 @@ public final class ScaleBench {
     long server0 = cpuNanos(serverPid);
     long sys0 = sysNanos(serverPid);
     long client0 = ownCpuNanos();
-    long deadline = System.nanoTime() + (long) (seconds * 1e9);
-    List<Future<long[]>> loops = new ArrayList<>();
-    for (int t = 0; t < threads; t++) {
-      int start = t * nq / threads;
-      loops.add(pool.submit(() -> {
-        long[] lat = new long[1024];
-        int count = 0;
-        for (int i = start; System.nanoTime() < deadline; i++) {
-          long t1 = System.nanoTime();
-          s.search(i % nq, ef, filter);
-          if (count == lat.length) {
-            lat = Arrays.copyOf(lat, count * 2);
-          }
-          lat[count++] = System.nanoTime() - t1;
-        }
-        return Arrays.copyOf(lat, count);
-      }));
-    }
+    SearchBench.Target target = new SearchBench.Target() {
+      @Override
+      public Object search(int q) throws Exception {
+        return s.search(q, ef, filter);
+      }
+
+      @Override
+      public long[] ids(Object result) {
+        return (long[]) result;
+      }
+    };
     long total = 0;
     List<Long> all = new ArrayList<>();
-    for (Future<long[]> f : loops) {
-      long[] lat = f.get();
+    for (long[] lat : SearchBench.loop(target, nq, threads, seconds, pool)) {
       total += lat.length;
       for (long l : lat) {
         all.add(l);
@@ -376,29 +368,26 @@ public final class ScaleBench {
 
   /** CPU time of a process so far, from {@code /proc/<pid>/stat} (user + system, in clock ticks of 10 ms). */
   static long cpuNanos(long pid) {
-    if (pid == 0) {
-      return 0;
-    }
-    try {
-      String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-      return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10_000_000L;
-    } catch (IOException | RuntimeException e) {
-      return 0;
-    }
+    long[] t = cpuTicks(pid);
+    return (t[0] + t[1]) * 10_000_000L;
   }
 
   /** The kernel's part of {@link #cpuNanos}: system calls (sockets, thread wake-ups) and page faults. */
   static long sysNanos(long pid) {
+    return cpuTicks(pid)[1] * 10_000_000L;
+  }
+
+  /** {user, system} clock ticks of a process; zeros when there is none. */
+  private static long[] cpuTicks(long pid) {
     if (pid == 0) {
-      return 0;
+      return new long[2];
     }
     try {
       String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
       String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-      return Long.parseLong(f[12]) * 10_000_000L;
+      return new long[] {Long.parseLong(f[11]), Long.parseLong(f[12])};
     } catch (IOException | RuntimeException e) {
-      return 0;
+      return new long[2];
     }
   }
 

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.quiver.json.Json;
 import io.quiver.examples.BusClientExample;
+import io.quiver.testing.ClusterNodes;
 import io.quiver.testing.JarProcess;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -17,7 +18,6 @@ import java.net.ServerSocket;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,6 +25,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,17 +42,20 @@ class ClusterIT {
       "-Dhazelcast.heartbeat.interval.seconds=1", "-Dhazelcast.max.no.heartbeat.seconds=6"};
 
   @TempDir Path dir;
-  final List<JarProcess> started = java.util.Collections.synchronizedList(new ArrayList<>());
+  ClusterNodes cluster;
   BusClientExample client;
+
+  @BeforeEach
+  void cluster() {
+    cluster = new ClusterNodes(dir, JVM);
+  }
 
   @AfterEach
   void stopAll() throws Exception {
     if (client != null) {
       client.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     }
-    for (JarProcess p : started) {
-      p.close();
-    }
+    cluster.close();
   }
 
   JarProcess node(int index, int[] p2p) throws Exception {
@@ -59,11 +63,7 @@ class ClusterIT {
   }
 
   JarProcess node(int index, int[] p2p, Map<String, String> extra) throws Exception {
-    Map<String, String> env = JarProcess.clusterEnv(index, p2p);
-    env.putAll(extra);
-    var p = JarProcess.start(dir.resolve("node" + index), env, JVM);
-    started.add(p);
-    return p;
+    return cluster.start(index, p2p, extra);
   }
 
   static JsonNode json(HttpResponse<String> r) throws IOException {

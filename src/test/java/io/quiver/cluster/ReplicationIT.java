@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.quiver.json.Json;
+import io.quiver.testing.ClusterNodes;
 import io.quiver.testing.JarProcess;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,6 +22,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,19 +36,20 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(600)
 class ReplicationIT {
   @TempDir Path dir;
-  final List<JarProcess> started = java.util.Collections.synchronizedList(new ArrayList<>());
+  ClusterNodes cluster;
+
+  @BeforeEach
+  void cluster() {
+    cluster = new ClusterNodes(dir, ClusterIT.JVM);
+  }
 
   @AfterEach
   void stopAll() throws Exception {
-    for (JarProcess p : started) {
-      p.close();
-    }
+    cluster.close();
   }
 
   JarProcess node(int index, int[] p2p) throws Exception {
-    var p = JarProcess.start(dir.resolve("node" + index), JarProcess.clusterEnv(index, p2p), ClusterIT.JVM);
-    started.add(p);
-    return p;
+    return cluster.start(index, p2p);
   }
 
   /** What a point must be after the writes: its last acknowledged vector (null: deleted), and whether a later write failed (then either). */

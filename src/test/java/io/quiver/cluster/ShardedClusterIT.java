@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.quiver.json.Json;
+import io.quiver.testing.ClusterNodes;
 import io.quiver.testing.JarProcess;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -22,6 +23,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,25 +39,24 @@ class ShardedClusterIT {
   static final JsonNodeFactory F = JsonNodeFactory.instance;
 
   @TempDir Path dir;
-  final List<JarProcess> started = java.util.Collections.synchronizedList(new ArrayList<>());
+  ClusterNodes cluster;
+
+  @BeforeEach
+  void cluster() {
+    cluster = new ClusterNodes(dir, ClusterIT.JVM);
+  }
 
   @AfterEach
   void stopAll() throws Exception {
-    for (JarProcess p : started) {
-      p.close();
-    }
+    cluster.close();
   }
 
   JarProcess node(int index, int[] p2p) throws Exception {
-    return node(index, p2p, Map.of());
+    return cluster.start(index, p2p);
   }
 
   JarProcess node(int index, int[] p2p, Map<String, String> extra) throws Exception {
-    Map<String, String> env = JarProcess.clusterEnv(index, p2p);
-    env.putAll(extra);
-    var p = JarProcess.start(dir.resolve("node" + index), env, ClusterIT.JVM);
-    started.add(p);
-    return p;
+    return cluster.start(index, p2p, extra);
   }
 
   static JsonNode result(HttpResponse<String> r) throws Exception {

@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.quiver.json.Json;
+import io.quiver.testing.ClusterNodes;
 import io.quiver.testing.JarProcess;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
@@ -29,6 +30,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.CleanupMode;
@@ -45,22 +47,23 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(420)
 class TransferIT {
   @TempDir(cleanup = CleanupMode.ON_SUCCESS) Path dir; // the nodes' logs stay when the test fails
-  final List<JarProcess> started = java.util.Collections.synchronizedList(new ArrayList<>());
+  ClusterNodes cluster;
 
   JarProcess[] nodes;
   long[] ids;
 
+  @BeforeEach
+  void cluster() {
+    cluster = new ClusterNodes(dir, ClusterIT.JVM);
+  }
+
   @AfterEach
   void stopAll() throws Exception {
-    for (JarProcess p : started) {
-      p.close();
-    }
+    cluster.close();
   }
 
   JarProcess node(int index, int[] p2p) throws Exception {
-    var p = JarProcess.start(dir.resolve("node" + index), JarProcess.clusterEnv(index, p2p), ClusterIT.JVM);
-    started.add(p);
-    return p;
+    return cluster.start(index, p2p);
   }
 
   /** Upserts, batch after batch, into the collections of {@link #targets} through random nodes; remembers what was acknowledged. */
@@ -373,16 +376,7 @@ class TransferIT {
   }
 
   private static Map<Integer, Map<Long, String>> placement(String collection, JarProcess n) throws Exception {
-    JsonNode info = call(n, "GET", "/collections/" + collection + "/cluster", null);
-    Map<Integer, Map<Long, String>> out = new TreeMap<>();
-    long self = info.get("peer_id").asLong();
-    for (JsonNode s : info.get("local_shards")) {
-      out.computeIfAbsent(s.get("shard_id").asInt(), k -> new TreeMap<>()).put(self, s.get("state").asText());
-    }
-    for (JsonNode s : info.get("remote_shards")) {
-      out.computeIfAbsent(s.get("shard_id").asInt(), k -> new TreeMap<>()).put(s.get("peer_id").asLong(), s.get("state").asText());
-    }
-    return out;
+    return ClusterNodes.placement(call(n, "GET", "/collections/" + collection + "/cluster", null));
   }
 
   private List<JsonNode> transfersOf(String collection) throws Exception {
