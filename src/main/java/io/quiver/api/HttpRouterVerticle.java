@@ -170,9 +170,19 @@ public final class HttpRouterVerticle extends VerticleBase {
     }
     // refuses a larger announced Content-Length at once, and stops keeping a chunked body past the limit
     router.route().handler(BodyHandler.create(false).setBodyLimit(bodyLimit));
-    for (Route route : routes) {
-      router.route(route.method(), route.vertxPath()).handler(ctx -> dispatch(route, ctx));
-    }
+    // one handler finds the route in the table's tree (see RouteTable); no match falls through to 404
+    var table = new RouteTable(routes);
+    router.route().handler(ctx -> {
+      Object found = table.find(ctx.request().method(), ctx.normalizedPath());
+      if (found instanceof RouteTable.Match match) {
+        ctx.pathParams().putAll(match.params());
+        dispatch(match.route(), ctx);
+      } else if (((RouteTable.Miss) found).methodNotAllowed()) {
+        ctx.fail(405);
+      } else {
+        ctx.next();
+      }
+    });
     var failures = new FailureHandler(bodyLimit);
     router.route().failureHandler(failures);
     router.errorHandler(404, failures);

@@ -1306,7 +1306,7 @@ public final class Shard implements Closeable {
       var leaves = searcher.getIndexReader().leaves();
       LeafReaderContext ctx = leaves.get(org.apache.lucene.index.ReaderUtil.subIndex(doc, leaves));
       LeafReader leaf = ctx.reader();
-      return mapper.read(leaf, leaf.storedFields(), doc - ctx.docBase, id, sel, schema);
+      return mapper.read(leaf, storedFields(ctx), doc - ctx.docBase, id, sel, schema);
     }
 
     /** Ids of all live points matching the filter, in id order. */
@@ -1349,24 +1349,86 @@ public final class Shard implements Closeable {
     /** The point of a document (a global doc id of this reader). */
     public Point load(int doc, PointId id, DocMapper.Selector sel) throws IOException {
       LeafReaderContext ctx = leaf(doc);
-      return mapper.read(ctx.reader(), ctx.reader().storedFields(), doc - ctx.docBase, id, sel, schema);
+      return mapper.read(ctx.reader(), storedFields(ctx), doc - ctx.docBase, id, sel, schema);
     }
 
     /** The version (WAL sequence of its last write) of a document's point. */
     public long version(int doc) throws IOException {
       LeafReaderContext ctx = leaf(doc);
-      var versions = ctx.reader().getNumericDocValues(Fields.VERSION);
-      return versions != null && versions.advanceExact(doc - ctx.docBase) ? versions.longValue() : 0;
+      int local = doc - ctx.docBase;
+      NumericDocValues versions = versionCursors == null ? null : versionCursors[ctx.ord];
+      if (versions == null || versions.docID() > local) { // doc values only go forward
+        versions = ctx.reader().getNumericDocValues(Fields.VERSION);
+        if (versions == null) {
+          return 0;
+        }
+        cursors(ctx);
+        versionCursors[ctx.ord] = versions;
+      }
+      return versions.advanceExact(local) ? versions.longValue() : 0;
     }
 
     /** The point id of a document. */
     public PointId idOf(int doc) throws IOException {
       LeafReaderContext ctx = leaf(doc);
-      SortedDocValues ids = ctx.reader().getSortedDocValues(Fields.ID);
-      if (ids == null || !ids.advanceExact(doc - ctx.docBase)) {
+      int local = doc - ctx.docBase;
+      SortedDocValues ids = idCursors == null ? null : idCursors[ctx.ord];
+      if (ids == null || ids.docID() > local) { // doc values only go forward
+        ids = ctx.reader().getSortedDocValues(Fields.ID);
+        if (ids == null) {
+          throw new IOException("document without id");
+        }
+        cursors(ctx);
+        idCursors[ctx.ord] = ids;
+      }
+      if (!ids.advanceExact(local)) {
         throw new IOException("document without id");
       }
       return PointId.fromTerm(ids.lookupOrd(ids.ordValue()));
+    }
+
+    /**
+     * The point ids and versions of {@code docs} (versions 0 where {@code withVersion} is false), in
+     * the order given. Reads them in doc order, so that each segment's doc values are opened once,
+     * not once per document (opening them costs more than reading a value).
+     */
+    public Identity[] identify(int[] docs, boolean[] withVersion) throws IOException {
+      Integer[] order = new Integer[docs.length];
+      for (int i = 0; i < order.length; i++) {
+        order[i] = i;
+      }
+      java.util.Arrays.sort(order, java.util.Comparator.comparingInt(i -> docs[i]));
+      Identity[] out = new Identity[docs.length];
+      for (int i : order) {
+        out[i] = new Identity(idOf(docs[i]), withVersion[i] ? version(docs[i]) : 0);
+      }
+      return out;
+    }
+
+    /** A document's point id and version. */
+    public record Identity(PointId id, long version) {}
+
+    private SortedDocValues[] idCursors;
+    private NumericDocValues[] versionCursors;
+    private StoredFields[] stored;
+
+    private void cursors(LeafReaderContext ctx) {
+      if (idCursors == null) {
+        int leaves = searcher.getIndexReader().leaves().size();
+        idCursors = new SortedDocValues[leaves];
+        versionCursors = new NumericDocValues[leaves];
+      }
+    }
+
+    /** A segment's stored fields, opened once per read (random access, unlike doc values). */
+    private StoredFields storedFields(LeafReaderContext ctx) throws IOException {
+      if (stored == null) {
+        stored = new StoredFields[searcher.getIndexReader().leaves().size()];
+      }
+      if (stored[ctx.ord] == null) {
+        stored[ctx.ord] = ctx.reader().storedFields();
+      }
+      return stored[ctx.ord];
     }
 
     /**

@@ -3,6 +3,7 @@ package io.quiver.json;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -29,6 +30,8 @@ public final class Json {
 
   public static final ObjectMapper MAPPER = JsonMapper.builder(
           JsonFactory.builder()
+              // correctly rounded as Double.parseDouble, a third faster on a query's vector
+              .enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER)
               .streamReadConstraints(StreamReadConstraints.builder()
                   .maxNestingDepth(MAX_NESTING)
                   .maxStringLength(MAX_STRING_LENGTH)

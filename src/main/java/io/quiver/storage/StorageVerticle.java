@@ -12,6 +12,13 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.Vertx;
+import io.vertx.core.shareddata.Shareable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
@@ -57,6 +64,7 @@ public class StorageVerticle extends VerticleBase {
     StorageClient.registerCodecs(vertx);
     lock = new LockClient(vertx, addresses);
     consumer = vertx.eventBus().consumer(addresses.storage(), this::handle);
+    vertx.sharedData().<String, LocalEntry>getLocalMap(LOCAL_MAP).put(addresses.storage(), new LocalEntry(this));
     long t0 = System.nanoTime();
     // a thread of its own rather than a worker: loading a large storage, or joining a cluster, may
     // take minutes, which Vert.x would report as a blocked worker every second
@@ -86,40 +94,79 @@ public class StorageVerticle extends VerticleBase {
   }
 
   private void handle(Message<Request> message) {
-    Request request = message.body();
-    StorageService current = service;
-    if (current == null) {
-      if (request instanceof NodeRequest.Status) {
-        message.reply(Map.of("ready", false, "mode", "loading"), REPLY);
-      } else {
-        message.fail(503, "Service unavailable: storage is still loading");
-      }
-      return;
-    }
-    current.execute(request).whenComplete((result, err) -> {
-      if (err == null) {
+    call(message.body()).whenComplete((result, err) -> {
+      Throwable failure = unwrap(err);
+      if (failure == null) {
         message.reply(result, REPLY);
+      } else if (failure instanceof RateLimitedReply limited) {
+        message.reply(limited, REPLY); // the bus fails the request with it, Retry-After included
       } else {
-        Throwable cause = err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err;
-        if (cause instanceof ApiException api) {
-          if (api.status() == 507) {
-            lock.reportNoSpace(api.getMessage()); // the automatic disk write block turns on
-          }
-          if (api.retryAfterSeconds() != null) {
-            message.reply(new RateLimitedReply(api.status(), api.getMessage(), api.retryAfterSeconds()), REPLY);
-          } else {
-            message.fail(api.status(), api.getMessage());
-          }
-        } else {
-          log.error("Storage operation {} on {} failed", request.getClass().getSimpleName(), request.collection(), cause);
-          message.fail(500, "Service internal error: " + cause.getClass().getSimpleName());
-        }
+        ReplyException reply = (ReplyException) failure;
+        message.fail(reply.failureCode(), reply.getMessage());
       }
     });
   }
 
+  /**
+   * Runs a request as the storage address answers it: the result, or a {@link ReplyException} with
+   * the status and Qdrant's message (a {@link RateLimitedReply} when the client should retry later).
+   * The bus consumer and {@link StorageClient}'s same-process path both come here.
+   */
+  CompletionStage<Object> call(Request request) {
+    StorageService current = service;
+    if (current == null) {
+      if (request instanceof NodeRequest.Status) {
+        return CompletableFuture.completedFuture(Map.of("ready", false, "mode", "loading"));
+      }
+      return CompletableFuture.failedFuture(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, 503, "Service unavailable: storage is still loading"));
+    }
+    CompletionStage<Object> answer;
+    try {
+      answer = current.execute(request);
+    } catch (RuntimeException e) {
+      answer = CompletableFuture.failedFuture(e);
+    }
+    return answer.handle((result, err) -> {
+      if (err == null) {
+        return result;
+      }
+      throw new CompletionException(replyFailure(request, err));
+    });
+  }
+
+  private ReplyException replyFailure(Request request, Throwable err) {
+    Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+    if (cause instanceof ApiException api) {
+      if (api.status() == 507) {
+        lock.reportNoSpace(api.getMessage()); // the automatic disk write block turns on
+      }
+      if (api.retryAfterSeconds() != null) {
+        return new RateLimitedReply(api.status(), api.getMessage(), api.retryAfterSeconds());
+      }
+      return new ReplyException(ReplyFailure.RECIPIENT_FAILURE, api.status(), api.getMessage());
+    }
+    log.error("Storage operation {} on {} failed", request.getClass().getSimpleName(), request.collection(), cause);
+    return new ReplyException(ReplyFailure.RECIPIENT_FAILURE, 500, "Service internal error: " + cause.getClass().getSimpleName());
+  }
+
+  /** The failure a stage of {@link #call} completed with, without the {@link CompletionException} around it. */
+  static Throwable unwrap(Throwable err) {
+    return err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+  }
+
+  /** The storage verticle of {@code address} deployed on {@code vertx}, or null (another process, or none). */
+  static StorageVerticle local(Vertx vertx, String address) {
+    LocalEntry entry = vertx.sharedData().<String, LocalEntry>getLocalMap(LOCAL_MAP).get(address);
+    return entry == null ? null : entry.verticle();
+  }
+
+  private static final String LOCAL_MAP = "quiver.storage.local";
+
+  private record LocalEntry(StorageVerticle verticle) implements Shareable {}
+
   @Override
   public Future<?> stop() {
+    vertx.sharedData().<String, LocalEntry>getLocalMap(LOCAL_MAP).remove(addresses.storage(), new LocalEntry(this));
     StorageService current = service;
     service = null;
     Future<Void> unregister = consumer == null ? Future.succeededFuture() : consumer.unregister();

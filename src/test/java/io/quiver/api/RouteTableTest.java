@@ -3,6 +3,7 @@ package io.quiver.api;
 import io.quiver.json.Json;
 import io.quiver.request.Access;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,7 +11,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.quiver.testing.TestNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import io.vertx.core.http.HttpMethod;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -50,6 +53,67 @@ class RouteTableTest {
       }
       assertEquals(Access.WRITE, router.routes().stream().filter(r -> r.path().endsWith("/points") && r.method().name().equals("PUT"))
           .findFirst().orElseThrow().access());
+    }
+  }
+
+  /**
+   * {@link RouteTable} finds for every request the route Vert.x Web's router found when each row was
+   * its own route: the first row in order whose path pattern matches and whose method is the
+   * request's; 405 when only other methods match. Tried with every row's path, its parameters
+   * replaced by plain names, by every literal segment of the table (a collection named {@code
+   * aliases}) and by percent-encoded names, with and without a trailing slash, in every method.
+   */
+  @Test
+  void lookupChoosesAsTheRouterDid() throws Exception {
+    try (TestNode node = TestNode.start(dir.resolve("storage"))) {
+      List<Route> routes = node.deployment.router().routes();
+      var table = new RouteTable(routes);
+      List<java.util.regex.Pattern> patterns = routes.stream()
+          .map(r -> java.util.regex.Pattern.compile(r.path().replaceAll("\\{[a-z_]+}", "[^/]+") + (r.path().equals("/") ? "" : "/?")))
+          .toList();
+      Set<String> values = new java.util.TreeSet<>(List.of("c1", "a%2Fb", "my%20coll"));
+      for (Route r : routes) {
+        for (String segment : r.path().split("/")) {
+          if (!segment.isEmpty() && !segment.startsWith("{")) {
+            values.add(segment);
+          }
+        }
+      }
+      int checked = 0;
+      for (Route r : routes) {
+        for (String value : values) {
+          String path = r.path().replaceAll("\\{[a-z_]+}", value);
+          for (String p : path.equals("/") ? List.of(path) : List.of(path, path + "/")) {
+            for (HttpMethod method : List.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT, HttpMethod.PATCH, HttpMethod.DELETE)) {
+              Route expected = null;
+              boolean pathMatched = false;
+              for (int i = 0; i < routes.size() && expected == null; i++) {
+                if (patterns.get(i).matcher(p).matches()) {
+                  pathMatched = true;
+                  if (routes.get(i).method().equals(method)) {
+                    expected = routes.get(i);
+                  }
+                }
+              }
+              Object found = table.find(method, p);
+              if (expected == null) {
+                assertEquals(new RouteTable.Miss(pathMatched), found, method + " " + p);
+              } else {
+                RouteTable.Match match = assertInstanceOf(RouteTable.Match.class, found, method + " " + p);
+                assertEquals(expected, match.route(), method + " " + p);
+                if (r == expected && r.path().contains("{")) {
+                  String decoded = java.net.URLDecoder.decode(value, java.nio.charset.StandardCharsets.UTF_8);
+                  assertTrue(match.params().values().stream().allMatch(decoded::equals), method + " " + p + " " + match.params());
+                }
+              }
+              checked++;
+            }
+          }
+        }
+      }
+      assertTrue(checked > 1000, "checked " + checked);
+      assertEquals(new RouteTable.Miss(false), table.find(HttpMethod.GET, "/collections//points"));
+      assertEquals(new RouteTable.Miss(false), table.find(HttpMethod.GET, "/no/such/path"));
     }
   }
 

@@ -276,6 +276,7 @@ public final class ScaleBench {
           measure(inProcess, 64, null, truth, LUCENE_THREADS, 3, pool);
           measure(rest, 64, null, truth, CONNECTIONS, WARM_UP_SECONDS, pool);
           measure(grpc, 64, null, truth, CONNECTIONS, WARM_UP_SECONDS, pool);
+          log("searches go to %d segments", info(node).path("segments_count").asInt());
           System.out.printf("%n%6s | %-22s | %-22s %6s | %-22s %6s | CPU ms per query: in-process, REST node "
               + "(kernel's share) + client, gRPC node (kernel's share) + client%n", "ef", "in-process (2 threads)", "REST (8 connections)", "ratio", "gRPC (8 in flight)", "ratio");
           List<Result[]> rows = new ArrayList<>();

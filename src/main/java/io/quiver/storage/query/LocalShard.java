@@ -120,11 +120,7 @@ public final class LocalShard implements ShardEndpoint {
       return shard.read(r -> {
         List<io.quiver.engine.query.Hit> hits = call.rootLimit() != null ? QueryExecutor.execute(r, plan, call.rootLimit()) : QueryExecutor.executePrefetch(r, plan);
         int to = call.rootLimit() == null ? hits.size() : (int) Math.min(hits.size(), (long) call.skip() + call.rootLimit());
-        List<ShardEndpoint.Hit> out = new ArrayList<>(Math.max(0, to - call.skip()));
-        for (int i = call.skip(); i < to; i++) {
-          out.add(found(r, hits.get(i), sel));
-        }
-        return out;
+        return found(r, hits.subList(Math.min(call.skip(), to), to), sel);
       });
     });
   }
@@ -145,24 +141,33 @@ public final class LocalShard implements ShardEndpoint {
           }
           sources.add(docs);
         }
-        List<ShardEndpoint.Hit> out = new ArrayList<>();
-        for (io.quiver.engine.query.Hit h : QueryExecutor.rescore(r, plan, sources)) {
-          out.add(found(r, h, null));
-        }
-        return out;
+        return found(r, QueryExecutor.rescore(r, plan, sources), null);
       });
     });
   }
 
-  /** A hit as it crosses: id, score, order value, version (0 when scrolled), and the payload and vectors of {@code sel} (null: none). */
-  private static ShardEndpoint.Hit found(Shard.Reader r, io.quiver.engine.query.Hit h, Records.Selection sel) throws IOException {
-    PointId pid = r.idOf(h.doc());
-    long version = h.scrolled() ? 0 : r.version(h.doc());
-    if (sel == null || !sel.loadsAnything()) {
-      return new ShardEndpoint.Hit(pid, h.score(), h.orderValue(), version, null, null);
+  /** Hits as they cross: id, score, order value, version (0 when scrolled), and the payload and vectors of {@code sel} (null: none). */
+  private static List<ShardEndpoint.Hit> found(Shard.Reader r, List<io.quiver.engine.query.Hit> hits, Records.Selection sel) throws IOException {
+    int[] docs = new int[hits.size()];
+    boolean[] versioned = new boolean[hits.size()];
+    for (int i = 0; i < docs.length; i++) {
+      docs[i] = hits.get(i).doc();
+      versioned[i] = !hits.get(i).scrolled();
     }
-    ObjectNode rec = Records.record(r.load(h.doc(), pid, sel.selector()), sel, r.schema());
-    return new ShardEndpoint.Hit(pid, h.score(), h.orderValue(), version, rec.get("payload"), rec.get("vector"));
+    Shard.Reader.Identity[] identities = r.identify(docs, versioned);
+    List<ShardEndpoint.Hit> out = new ArrayList<>(docs.length);
+    for (int i = 0; i < docs.length; i++) {
+      io.quiver.engine.query.Hit h = hits.get(i);
+      PointId pid = identities[i].id();
+      long version = identities[i].version();
+      if (sel == null || !sel.loadsAnything()) {
+        out.add(new ShardEndpoint.Hit(pid, h.score(), h.orderValue(), version, null, null));
+      } else {
+        ObjectNode rec = Records.record(r.load(h.doc(), pid, sel.selector()), sel, r.schema());
+        out.add(new ShardEndpoint.Hit(pid, h.score(), h.orderValue(), version, rec.get("payload"), rec.get("vector")));
+      }
+    }
+    return out;
   }
 
   @Override
