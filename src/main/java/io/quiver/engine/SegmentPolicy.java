@@ -29,6 +29,7 @@ import org.apache.lucene.index.TieredMergePolicy;
 final class SegmentPolicy extends FilterMergePolicy {
   private final Supplier<Optimizers> config;
   private final AtomicLong finished = new AtomicLong();
+  private final AtomicLong finishedAny = new AtomicLong();
 
   SegmentPolicy(Supplier<Optimizers> config) {
     super(new TieredMergePolicy());
@@ -38,6 +39,11 @@ final class SegmentPolicy extends FilterMergePolicy {
   /** How many merges this policy planned of at least {@link Optimizers#reportBytes()} have ended (done, failed or aborted). */
   long finished() {
     return finished.get();
+  }
+
+  /** How many merges this policy planned have ended, whatever their size. */
+  long finishedAny() {
+    return finishedAny.get();
   }
 
   /** A segment as the plan sees it. */
@@ -70,6 +76,7 @@ final class SegmentPolicy extends FilterMergePolicy {
         @Override
         public void mergeFinished(boolean success, boolean segmentDropped) throws IOException {
           super.mergeFinished(success, segmentDropped);
+          finishedAny.incrementAndGet();
           if (totalBytesSize() >= config.get().reportBytes()) {
             finished.incrementAndGet();
           }

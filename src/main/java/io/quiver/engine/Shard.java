@@ -159,6 +159,10 @@ public final class Shard implements Closeable {
   private volatile IndexWriter writer;
   /** The merges the searchers show: {@link SegmentPolicy#finished()} when they were last reopened. */
   private volatile long mergesSeen;
+  /** As {@link #mergesSeen}, of {@link SegmentPolicy#finishedAny()}. */
+  private volatile long anyMergesSeen;
+  /** The size of the segments the searchers show, when they were last reopened. */
+  private volatile long searchedBytes;
   private volatile SearcherManager searchers;
   private volatile boolean reopenPending; // written under writeLock: a reopen failed half-way and must be retried
   private volatile long lastReadHealMs; // readers try to heal at most once a second
@@ -282,7 +286,8 @@ public final class Shard implements Closeable {
   /**
    * Whether merges of at least {@link Optimizers#reportBytes()} run or wait to run, or ended but
    * searchers do not show their segments yet: the shard has not settled (Qdrant's collection status
-   * {@code yellow}).
+   * {@code yellow}). Once the shard itself holds that much, any merge counts: a shard that Qdrant
+   * would index is {@code green} only when its segments are final, not while small ones still merge.
    */
   public boolean optimizing() {
     IndexWriter w = writer;
@@ -295,8 +300,13 @@ public final class Shard implements Closeable {
       for (var info : segments) {
         merging += info.sizeInBytes();
       }
-      return (merging > 0 && merging >= schema.optimizers().reportBytes())
-          || (w.getConfig().getMergePolicy() instanceof SegmentPolicy p && p.finished() != mergesSeen);
+      long threshold = schema.optimizers().reportBytes();
+      boolean large = searchedBytes >= threshold;
+      if (merging > 0 && (large || merging >= threshold)) {
+        return true;
+      }
+      return w.getConfig().getMergePolicy() instanceof SegmentPolicy p
+          && (large ? p.finishedAny() != anyMergesSeen : p.finished() != mergesSeen);
     } catch (AlreadyClosedException | IOException e) {
       return false;
     }
@@ -1126,14 +1136,35 @@ public final class Shard implements Closeable {
         refresh();
         // also when no write is pending: background merges replace segments, and searchers should
         // move to the merged ones (fewer segments to search, old files released)
-        long merges = writer.getConfig().getMergePolicy() instanceof SegmentPolicy p ? p.finished() : 0;
-        searchers.maybeRefreshBlocking();
+        var policy = writer.getConfig().getMergePolicy() instanceof SegmentPolicy p ? p : null;
+        long merges = policy == null ? 0 : policy.finished();
+        long anyMerges = policy == null ? 0 : policy.finishedAny();
+        SearcherManager manager = searchers;
+        manager.maybeRefreshBlocking();
+        searchedBytes = segmentBytes(manager);
         mergesSeen = merges;
+        anyMergesSeen = anyMerges;
       }
     } catch (Exception e) {
       if (!closed) {
         noticed(e, "refresh failed");
       }
+    }
+  }
+
+  /** The size of the segments a searcher of {@code manager} shows. */
+  private static long segmentBytes(SearcherManager manager) throws IOException {
+    IndexSearcher searcher = manager.acquire();
+    try {
+      long bytes = 0;
+      for (LeafReaderContext ctx : searcher.getIndexReader().leaves()) {
+        if (org.apache.lucene.index.FilterLeafReader.unwrap(ctx.reader()) instanceof org.apache.lucene.index.SegmentReader segment) {
+          bytes += segment.getSegmentInfo().sizeInBytes();
+        }
+      }
+      return bytes;
+    } finally {
+      manager.release(searcher);
     }
   }
 

@@ -70,16 +70,7 @@ public final class VectorSearch {
     } else {
       int candidates = Math.max(k, ef == null ? Math.max(k, 100) : ef);
       TopDocs top = searcher.search(new KnnFloatVectorQuery(field, q, candidates, filter), candidates);
-      hits = new ArrayList<>(top.scoreDocs.length);
-      var leaves = searcher.getIndexReader().leaves();
-      for (ScoreDoc sd : top.scoreDocs) {
-        LeafReaderContext ctx = leaves.get(org.apache.lucene.index.ReaderUtil.subIndex(sd.doc, leaves));
-        float[] v = DocMapper.vector(ctx.reader(), field, sd.doc - ctx.docBase);
-        if (v != null) {
-          hits.add(new Hit(sd.doc, d.score(q, v)));
-        }
-      }
-      hits.sort(order(d));
+      hits = rescore(searcher, field, d, q, top.scoreDocs);
     }
     List<Hit> out = new ArrayList<>(Math.min(k, hits.size()));
     for (Hit h : hits) {
@@ -92,6 +83,37 @@ public final class VectorSearch {
       }
     }
     return out;
+  }
+
+  /**
+   * The graph's candidates scored exactly in Qdrant's arithmetic, best first. Read in doc order, so
+   * that each segment's vectors are opened once rather than once per candidate.
+   */
+  private static List<Hit> rescore(IndexSearcher searcher, String field, Distance d, float[] q, ScoreDoc[] candidates)
+      throws IOException {
+    int[] docs = new int[candidates.length];
+    for (int i = 0; i < docs.length; i++) {
+      docs[i] = candidates[i].doc;
+    }
+    java.util.Arrays.sort(docs);
+    List<Hit> hits = new ArrayList<>(docs.length);
+    var leaves = searcher.getIndexReader().leaves();
+    LeafReaderContext ctx = null;
+    FloatVectorValues values = null;
+    KnnVectorValues.DocIndexIterator it = null;
+    for (int doc : docs) {
+      if (ctx == null || doc >= ctx.docBase + ctx.reader().maxDoc()) {
+        ctx = leaves.get(org.apache.lucene.index.ReaderUtil.subIndex(doc, leaves));
+        values = ctx.reader().getFloatVectorValues(field);
+        it = values == null ? null : values.iterator();
+      }
+      int local = doc - ctx.docBase;
+      if (it != null && it.docID() < local && it.advance(local) == local) {
+        hits.add(new Hit(doc, d.score(q, values.vectorValue(it.index()))));
+      }
+    }
+    hits.sort(order(d));
+    return hits;
   }
 
   /**
