@@ -67,8 +67,10 @@ import org.apache.lucene.util.VectorUtil;
  * both indexed).
  *
  * <p>Run: {@code ./quiver bench ScaleBench [N=100000] [D=128] [Q=1000] [seconds per measurement=5]
- * [quantization=none|scalar|binary] [ef,ef,...]}; a quantized collection searches with rescoring and
- * oversampling 2. {@code SCALEBENCH_SERVER_OPTS} adds JVM options to the node's (a profiler).
+ * [quantization=none|scalar|binary] [ef,ef,...] [default_segment_number=0]}; a quantized collection
+ * searches with rescoring and oversampling 2; the last argument sets the collection's {@code
+ * optimizers_config.default_segment_number} (0: auto, as Qdrant). {@code SCALEBENCH_SERVER_OPTS}
+ * adds JVM options to the node's (a profiler).
  */
 public final class ScaleBench {
   static final int K = 10;
@@ -104,11 +106,13 @@ public final class ScaleBench {
     double seconds = args.length > 3 ? Double.parseDouble(args[3]) : 5;
     String quantization = args.length > 4 ? args[4] : "none";
     int[] efs = args.length > 5 ? Arrays.stream(args[5].split(",")).mapToInt(Integer::parseInt).toArray() : EFS;
+    int segmentNumber = args.length > 6 ? Integer.parseInt(args[6]) : 0;
     Locale.setDefault(Locale.ROOT);
 
     System.out.printf("scale benchmark: N=%d points, D=%d, %d gaussian clusters, seed %d, %d held-out queries, Euclid, "
-        + "top %d; quantization %s; %.0f s per measurement; %d cores; load average %.2f%n", n, dim,
-        SearchBench.CLUSTERS, SEED, nq, K, quantization, seconds, Runtime.getRuntime().availableProcessors(),
+        + "top %d; quantization %s; default_segment_number %s; %.0f s per measurement; %d cores; load average %.2f%n", n, dim,
+        SearchBench.CLUSTERS, SEED, nq, K, quantization, segmentNumber == 0 ? "auto" : segmentNumber, seconds,
+        Runtime.getRuntime().availableProcessors(),
         SearchBench.loadAverage());
     long t0 = System.nanoTime();
     float[][] centres = SearchBench.centres(dim);
@@ -191,7 +195,8 @@ public final class ScaleBench {
           case "binary" -> ",\"quantization_config\":{\"binary\":{\"always_ram\":true}}";
           default -> "";
         };
-        ok(node.send("PUT", "/collections/bench", "{\"vectors\":{\"size\":" + dim + ",\"distance\":\"Euclid\"}" + quant + "}"));
+        ok(node.send("PUT", "/collections/bench", "{\"vectors\":{\"size\":" + dim + ",\"distance\":\"Euclid\"}" + quant
+            + ",\"optimizers_config\":{\"default_segment_number\":" + segmentNumber + "}}"));
         ok(node.send("PUT", "/collections/bench/index?wait=true", "{\"field_name\":\"b10\",\"field_schema\":\"integer\"}"));
         ok(node.send("PUT", "/collections/bench/index?wait=true", "{\"field_name\":\"b100\",\"field_schema\":\"integer\"}"));
         RawHttp http = new RawHttp("127.0.0.1", node.port);
