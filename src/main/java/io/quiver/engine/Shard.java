@@ -1142,13 +1142,25 @@ public final class Shard implements Closeable {
         SearcherManager manager = searchers;
         manager.maybeRefreshBlocking();
         searchedBytes = segmentBytes(manager);
+        boolean largeMergeShown = merges != mergesSeen;
         mergesSeen = merges;
         anyMergesSeen = anyMerges;
+        if (largeMergeShown && !merging()) {
+          HeapReturn.afterLargeMerge();
+        }
       }
     } catch (Exception e) {
       if (!closed) {
         noticed(e, "refresh failed");
       }
+    }
+  }
+
+  /** Whether the writer merges segments now. */
+  private boolean merging() {
+    IndexWriter w = writer;
+    synchronized (w) { // a live view of a set the writer changes under its own monitor
+      return !w.getMergingSegments().isEmpty();
     }
   }
 
