@@ -8,6 +8,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.shareddata.LocalMap;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.quiver.request.Request;
@@ -22,10 +23,12 @@ public final class StorageClient {
   private final Vertx vertx;
   private final EventBus bus;
   private final String address;
+  private final LocalMap<String, StorageVerticle.LocalEntry> locals;
 
   public StorageClient(Vertx vertx, Addresses addresses) {
     this.vertx = vertx;
     this.bus = vertx.eventBus();
+    this.locals = StorageVerticle.locals(vertx);
     this.address = addresses.storage();
   }
 
@@ -51,7 +54,7 @@ public final class StorageClient {
    * delivery to the verticle's event loop and back, a third of a small search's cost outside Lucene.
    */
   public Future<Object> send(Request request, long timeoutMs) {
-    StorageVerticle local = StorageVerticle.local(vertx, address);
+    StorageVerticle local = StorageVerticle.local(locals, address);
     if (local == null) {
       return bus.request(address, request, timeoutMs == TIMEOUT_MS ? OPTIONS : new DeliveryOptions(OPTIONS).setSendTimeout(timeoutMs))
           .map(m -> m.body());

@@ -15,6 +15,7 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.Vertx;
+import io.vertx.core.shareddata.LocalMap;
 import io.vertx.core.shareddata.Shareable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -64,7 +65,7 @@ public class StorageVerticle extends VerticleBase {
     StorageClient.registerCodecs(vertx);
     lock = new LockClient(vertx, addresses);
     consumer = vertx.eventBus().consumer(addresses.storage(), this::handle);
-    vertx.sharedData().<String, LocalEntry>getLocalMap(LOCAL_MAP).put(addresses.storage(), new LocalEntry(this));
+    locals(vertx).put(addresses.storage(), new LocalEntry(this));
     long t0 = System.nanoTime();
     // a thread of its own rather than a worker: loading a large storage, or joining a cluster, may
     // take minutes, which Vert.x would report as a blocked worker every second
@@ -154,19 +155,24 @@ public class StorageVerticle extends VerticleBase {
     return err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
   }
 
-  /** The storage verticle of {@code address} deployed on {@code vertx}, or null (another process, or none). */
-  static StorageVerticle local(Vertx vertx, String address) {
-    LocalEntry entry = vertx.sharedData().<String, LocalEntry>getLocalMap(LOCAL_MAP).get(address);
+  /** Where the storage verticles deployed on {@code vertx} are found, by address; see {@link #local}. */
+  static LocalMap<String, LocalEntry> locals(Vertx vertx) {
+    return vertx.sharedData().getLocalMap(LOCAL_MAP);
+  }
+
+  /** The storage verticle of {@code address} in {@code locals}, or null (another process, or none). */
+  static StorageVerticle local(LocalMap<String, LocalEntry> locals, String address) {
+    LocalEntry entry = locals.get(address);
     return entry == null ? null : entry.verticle();
   }
 
   private static final String LOCAL_MAP = "quiver.storage.local";
 
-  private record LocalEntry(StorageVerticle verticle) implements Shareable {}
+  record LocalEntry(StorageVerticle verticle) implements Shareable {}
 
   @Override
   public Future<?> stop() {
-    vertx.sharedData().<String, LocalEntry>getLocalMap(LOCAL_MAP).remove(addresses.storage(), new LocalEntry(this));
+    locals(vertx).remove(addresses.storage(), new LocalEntry(this));
     StorageService current = service;
     service = null;
     Future<Void> unregister = consumer == null ? Future.succeededFuture() : consumer.unregister();
