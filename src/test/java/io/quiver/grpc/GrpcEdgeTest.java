@@ -440,7 +440,14 @@ class GrpcEdgeTest {
     long upsertFailBefore = grpcMetric(node, "grpc_responses_fail_total", "/qdrant.Points/Upsert");
     var unimplemented = GrpcCalls.call(channel, "qdrant.Points/Upsert", upsert("nothing_here", 1).toByteArray(), 10_000);
 
+    // a call is counted once it has closed, which may be just after its client saw the answer
     String metrics = node.get("/metrics").body();
+    for (long until = System.nanoTime() + 5_000_000_000L; System.nanoTime() < until
+        && (metric(metrics, "grpc_responses_total", list) < listBefore + 3 || metric(metrics, "grpc_responses_total", exists) < existsBefore + 2
+        || (unimplemented.code() != Status.Code.OK && metric(metrics, "grpc_responses_fail_total", "/qdrant.Points/Upsert") < upsertFailBefore + 1)); ) {
+      Thread.sleep(20);
+      metrics = node.get("/metrics").body();
+    }
     assertEquals(listBefore + 3, metric(metrics, "grpc_responses_total", list));
     assertEquals(existsBefore + 2, metric(metrics, "grpc_responses_total", exists));
     assertEquals(existsFailBefore + 1, metric(metrics, "grpc_responses_fail_total", exists));
