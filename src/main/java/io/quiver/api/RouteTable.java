@@ -31,15 +31,22 @@ final class RouteTable {
   }
 
   private final List<Route> routes;
+  /** Per route, the name of the path parameter at each segment, null at literal segments. */
+  private final String[][] params;
   private final Node root = new Node();
 
   RouteTable(List<Route> routes) {
     this.routes = List.copyOf(routes);
+    this.params = new String[this.routes.size()][];
     for (int i = 0; i < this.routes.size(); i++) {
       Node node = root;
-      for (String segment : segments(this.routes.get(i).path())) {
+      String[] template = segments(this.routes.get(i).path());
+      params[i] = new String[template.length];
+      for (int at = 0; at < template.length; at++) {
+        String segment = template[at];
         if (segment.startsWith("{") && segment.endsWith("}")) {
           String name = segment.substring(1, segment.length() - 1);
+          params[i][at] = name;
           if (node.param == null) {
             node.param = new Node();
             node.paramName = name;
@@ -73,16 +80,14 @@ final class RouteTable {
     if (best < 0) {
       return new Miss(!found.isEmpty());
     }
-    Route route = routes.get(best);
-    Map<String, String> params = new LinkedHashMap<>(4);
-    String[] template = segments(route.path());
-    for (int i = 0; i < template.length; i++) {
-      String t = template[i];
-      if (t.startsWith("{") && t.endsWith("}")) {
-        params.put(t.substring(1, t.length() - 1), RFC3986.decodeURIComponent(segments[i], false));
+    Map<String, String> values = new LinkedHashMap<>(4);
+    String[] names = params[best];
+    for (int i = 0; i < names.length; i++) {
+      if (names[i] != null) {
+        values.put(names[i], RFC3986.decodeURIComponent(segments[i], false));
       }
     }
-    return new Match(route, params);
+    return new Match(routes.get(best), values);
   }
 
   private static void collect(Node node, String[] segments, int at, List<Integer> out) {

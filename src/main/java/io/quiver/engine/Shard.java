@@ -292,12 +292,8 @@ public final class Shard implements Closeable {
   public boolean optimizing() {
     IndexWriter w = writer;
     try {
-      List<org.apache.lucene.index.SegmentCommitInfo> segments;
-      synchronized (w) { // a live view of a set the writer changes under its own monitor
-        segments = new ArrayList<>(w.getMergingSegments());
-      }
       long merging = 0;
-      for (var info : segments) {
+      for (var info : mergingSegments(w)) {
         merging += info.sizeInBytes();
       }
       long threshold = schema.optimizers().reportBytes();
@@ -1145,7 +1141,7 @@ public final class Shard implements Closeable {
         boolean largeMergeShown = merges != mergesSeen;
         mergesSeen = merges;
         anyMergesSeen = anyMerges;
-        if (largeMergeShown && !merging()) {
+        if (largeMergeShown && mergingSegments(writer).isEmpty()) {
           HeapReturn.afterLargeMerge();
         }
       }
@@ -1156,11 +1152,10 @@ public final class Shard implements Closeable {
     }
   }
 
-  /** Whether the writer merges segments now. */
-  private boolean merging() {
-    IndexWriter w = writer;
-    synchronized (w) { // a live view of a set the writer changes under its own monitor
-      return !w.getMergingSegments().isEmpty();
+  /** The segments {@code w} merges now, copied: its own set is a live view it changes under its monitor. */
+  private static List<org.apache.lucene.index.SegmentCommitInfo> mergingSegments(IndexWriter w) {
+    synchronized (w) {
+      return new ArrayList<>(w.getMergingSegments());
     }
   }
 
@@ -1405,7 +1400,7 @@ public final class Shard implements Closeable {
         if (versions == null) {
           return 0;
         }
-        cursors(ctx);
+        cursors();
         versionCursors[ctx.ord] = versions;
       }
       return versions.advanceExact(local) ? versions.longValue() : 0;
@@ -1421,7 +1416,7 @@ public final class Shard implements Closeable {
         if (ids == null) {
           throw new IOException("document without id");
         }
-        cursors(ctx);
+        cursors();
         idCursors[ctx.ord] = ids;
       }
       if (!ids.advanceExact(local)) {
@@ -1436,13 +1431,14 @@ public final class Shard implements Closeable {
      * not once per document (opening them costs more than reading a value).
      */
     public Identity[] identify(int[] docs, boolean[] withVersion) throws IOException {
-      Integer[] order = new Integer[docs.length];
+      long[] order = new long[docs.length]; // doc in the high half, position in the low half
       for (int i = 0; i < order.length; i++) {
-        order[i] = i;
+        order[i] = ((long) docs[i] << 32) | i;
       }
-      java.util.Arrays.sort(order, java.util.Comparator.comparingInt(i -> docs[i]));
+      java.util.Arrays.sort(order);
       Identity[] out = new Identity[docs.length];
-      for (int i : order) {
+      for (long o : order) {
+        int i = (int) o;
         out[i] = new Identity(idOf(docs[i]), withVersion[i] ? version(docs[i]) : 0);
       }
       return out;
@@ -1455,7 +1451,7 @@ public final class Shard implements Closeable {
     private NumericDocValues[] versionCursors;
     private StoredFields[] stored;
 
-    private void cursors(LeafReaderContext ctx) {
+    private void cursors() {
       if (idCursors == null) {
         int leaves = searcher.getIndexReader().leaves().size();
         idCursors = new SortedDocValues[leaves];

@@ -13,7 +13,6 @@ import org.apache.lucene.search.DocIdSetIterator;
 import org.apache.lucene.search.IndexSearcher;
 import org.apache.lucene.search.KnnFloatVectorQuery;
 import org.apache.lucene.search.Query;
-import org.apache.lucene.search.ScoreDoc;
 import org.apache.lucene.search.TopDocs;
 import org.apache.lucene.search.Weight;
 import org.apache.lucene.util.BytesRef;
@@ -28,6 +27,9 @@ import org.apache.lucene.util.hnsw.NeighborQueue;
  * {@link #maxSim}, Qdrant's arithmetic ({@link QdrantMath}), the same bits on every CPU.
  */
 public final class VectorSearch {
+  /** The graph's candidates when a search names no {@code hnsw_ef} (at least its limit). */
+  public static final int DEFAULT_EF = 100;
+
   private VectorSearch() {}
 
   /** One hit: the global doc id and Qdrant's score. */
@@ -68,9 +70,13 @@ public final class VectorSearch {
     } else if (exact || spec.m() == 0 || selective) {
       hits = simd ? fastExactScan(searcher, field, d, q, weight, k) : exactScan(searcher, field, d, q, filter, k);
     } else {
-      int candidates = Math.max(k, ef == null ? Math.max(k, 100) : ef);
+      int candidates = Math.max(k, ef == null ? Math.max(k, DEFAULT_EF) : ef);
       TopDocs top = searcher.search(new KnnFloatVectorQuery(field, q, candidates, filter), candidates);
-      hits = rescore(searcher, field, d, q, top.scoreDocs);
+      int[] docs = new int[top.scoreDocs.length];
+      for (int i = 0; i < docs.length; i++) {
+        docs[i] = top.scoreDocs[i].doc;
+      }
+      hits = rescore(searcher, field, d, q, docs);
     }
     List<Hit> out = new ArrayList<>(Math.min(k, hits.size()));
     for (Hit h : hits) {
@@ -86,15 +92,10 @@ public final class VectorSearch {
   }
 
   /**
-   * The graph's candidates scored exactly in Qdrant's arithmetic, best first. Read in doc order, so
-   * that each segment's vectors are opened once rather than once per candidate.
+   * Candidates (global doc ids; sorted here) scored exactly in Qdrant's arithmetic, best first. Read
+   * in doc order, so that each segment's vectors are opened once rather than once per candidate.
    */
-  private static List<Hit> rescore(IndexSearcher searcher, String field, Distance d, float[] q, ScoreDoc[] candidates)
-      throws IOException {
-    int[] docs = new int[candidates.length];
-    for (int i = 0; i < docs.length; i++) {
-      docs[i] = candidates[i].doc;
-    }
+  private static List<Hit> rescore(IndexSearcher searcher, String field, Distance d, float[] q, int[] docs) throws IOException {
     java.util.Arrays.sort(docs);
     List<Hit> hits = new ArrayList<>(docs.length);
     var leaves = searcher.getIndexReader().leaves();
@@ -169,17 +170,11 @@ public final class VectorSearch {
     } else if (!parts.isEmpty()) {
       drain(scan(parts.get(0), field, q, weight, k), best);
     }
-    List<Hit> hits = new ArrayList<>(best.size());
-    while (best.size() > 0) {
-      int doc = best.pop();
-      LeafReaderContext ctx = leaves.get(org.apache.lucene.index.ReaderUtil.subIndex(doc, leaves));
-      float[] v = DocMapper.vector(ctx.reader(), field, doc - ctx.docBase);
-      if (v != null) {
-        hits.add(new Hit(doc, d.score(q, v)));
-      }
+    int[] docs = new int[best.size()];
+    for (int i = 0; i < docs.length; i++) {
+      docs[i] = best.pop();
     }
-    hits.sort(order(d));
-    return hits;
+    return rescore(searcher, field, d, q, docs);
   }
 
   /**

@@ -136,7 +136,7 @@ public class StorageVerticle extends VerticleBase {
   }
 
   private ReplyException replyFailure(Request request, Throwable err) {
-    Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+    Throwable cause = unwrap(err);
     if (cause instanceof ApiException api) {
       if (api.status() == 507) {
         lock.reportNoSpace(api.getMessage()); // the automatic disk write block turns on

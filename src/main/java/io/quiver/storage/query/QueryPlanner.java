@@ -258,7 +258,7 @@ final class QueryPlanner {
       return ef;
     }
     int wanted = (int) Math.min(Integer.MAX_VALUE, (long) Math.ceil(limit * oversampling));
-    return Math.max(ef == null ? Math.max(limit, 100) : ef, wanted);
+    return Math.max(ef == null ? Math.max(limit, io.quiver.engine.VectorSearch.DEFAULT_EF) : ef, wanted);
   }
 
   /**
