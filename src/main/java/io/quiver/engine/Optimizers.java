@@ -5,7 +5,11 @@ package io.quiver.engine;
  * segments it settles into, how large a merge may make one, when a segment is rewritten to drop its
  * deleted points, and how many threads merge.
  *
- * @param segments {@code default_segment_number}, 0 resolved as Qdrant does: half the cores, 2 to 8
+ * @param segments {@code default_segment_number}; 0 (auto) resolves to one. Qdrant's auto (one or
+ *     two per core, 2 to 8) suits its search of a query's segments in parallel; this engine searches
+ *     them one after the other, and two graphs of half the points cost nearly twice one graph of all
+ *     of them, so the fewest graphs serve both the lowest latency and the most queries. {@code
+ *     max_segment_size} still spreads a large shard over several
  * @param maxSegmentBytes {@code max_segment_size} (kilobytes in the config), unset resolved as Qdrant
  *     does: 256 MB per indexing thread (a core each); measured here on a segment's files (vectors, graph, payload)
  * @param deletedThreshold {@code deleted_threshold}: the share of deleted points above which a
@@ -37,7 +41,7 @@ public record Optimizers(int segments, long maxSegmentBytes, double deletedThres
   public static Optimizers resolve(long defaultSegmentNumber, Long maxSegmentKb, double deletedThreshold,
       long vacuumMinVectors, Integer threads, long indexingThresholdKb) {
     int cores = Runtime.getRuntime().availableProcessors();
-    int segments = defaultSegmentNumber > 0 ? (int) Math.min(defaultSegmentNumber, 1024) : Math.max(2, Math.min(8, cores / 2));
+    int segments = defaultSegmentNumber > 0 ? (int) Math.min(defaultSegmentNumber, 1024) : 1;
     long maxKb = maxSegmentKb != null ? maxSegmentKb : cores * DEFAULT_MAX_SEGMENT_PER_CPU_KB;
     int t = threads != null ? threads : Math.max(1, cores / 2);
     long report = (indexingThresholdKb > 0 ? indexingThresholdKb : DEFAULT_INDEXING_THRESHOLD_KB) * 1024L;

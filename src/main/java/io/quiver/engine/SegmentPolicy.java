@@ -20,8 +20,12 @@ import org.apache.lucene.index.TieredMergePolicy;
  *   <li><b>vacuum</b>: a segment whose deleted points exceed {@code deleted_threshold} of it, and
  *       number at least {@code vacuum_min_vector_number}, is rewritten without them;
  *   <li><b>merge</b>: while the shard has more segments than {@code default_segment_number}, the
- *       smallest are merged, as many at once as it takes to come back to that number (at least three,
- *       or two batches of two), none growing past {@code max_segment_size}.
+ *       smallest are merged, as many at once as it takes to come back to that number, none growing
+ *       past {@code max_segment_size}. Qdrant merges at least three (or two batches of two) because
+ *       its merge also opens an empty appendable segment; Lucene's writer keeps new points in memory
+ *       instead, so here two segments merged are one fewer;
+ *   <li><b>indexing</b>: a segment written plain ({@link IndexedVectorsFormat}) whose vectors reach
+ *       {@code indexing_threshold} and that no merge joins is rewritten alone, with its graph.
  * </ul>
  * Lucene asks after every flush and every finished merge; segments already merging are left out.
  * Forced merges (none are asked for today) go to Lucene's tiered policy.
@@ -47,7 +51,11 @@ final class SegmentPolicy extends FilterMergePolicy {
   }
 
   /** A segment as the plan sees it. */
-  record Candidate(SegmentCommitInfo info, long bytes, int maxDoc, int deleted) {}
+  record Candidate(SegmentCommitInfo info, long bytes, int maxDoc, int deleted, long plainBytes) {
+    Candidate(SegmentCommitInfo info, long bytes, int maxDoc, int deleted) {
+      this(info, bytes, maxDoc, deleted, 0);
+    }
+  }
 
   @Override
   public MergeSpecification findMerges(MergeTrigger trigger, SegmentInfos infos, MergeContext context) throws IOException {
@@ -59,7 +67,8 @@ final class SegmentPolicy extends FilterMergePolicy {
     List<Candidate> free = new ArrayList<>();
     for (SegmentCommitInfo info : infos) {
       if (!merging.contains(info)) {
-        free.add(new Candidate(info, size(info, context), info.info.maxDoc(), context.numDeletesToMerge(info)));
+        free.add(new Candidate(info, size(info, context), info.info.maxDoc(), context.numDeletesToMerge(info),
+            IndexedVectorsFormat.plainBytes(info.info)));
       }
     }
     List<List<Candidate>> plan = plan(free, merging.isEmpty() ? 0 : 1, o);
@@ -103,13 +112,14 @@ final class SegmentPolicy extends FilterMergePolicy {
     // the segments there will be once running merges and the vacuums end, as Qdrant's planner counts them
     int expected = free.size() + running;
     rest.sort(Comparator.comparingLong(Candidate::bytes));
+    // Lucene's writer buffers new points in memory, so a merge creates no empty appendable segment
+    // as Qdrant's does: a batch of b segments lowers the count by b - 1, two alone included
+    int excess = expected - o.segments();
     int taken = 0;
-    int last = Math.max(0, expected + 2 - o.segments());
-    List<Candidate> held = null;
-    while (taken < Math.min(last, rest.size())) {
+    while (excess > 0 && taken < rest.size()) {
       List<Candidate> batch = new ArrayList<>();
       long sum = 0;
-      for (Candidate c : rest.subList(taken, Math.min(last, rest.size()))) {
+      for (Candidate c : rest.subList(taken, Math.min(rest.size(), taken + excess + 1))) {
         sum += c.bytes();
         if (sum >= o.maxSegmentBytes()) {
           break;
@@ -119,19 +129,15 @@ final class SegmentPolicy extends FilterMergePolicy {
       if (batch.size() < 2) {
         break;
       }
-      boolean first = taken == 0;
       taken += batch.size();
-      last++;
-      if (first && batch.size() < 3) {
-        // two into one only lowers the count if a second batch follows
-        held = batch;
-        continue;
-      }
-      if (held != null) {
-        out.add(held);
-        held = null;
-      }
+      excess -= batch.size() - 1;
       out.add(batch);
+    }
+    // indexing: a plain segment of at least indexing_threshold that no merge joins is rewritten with its graph
+    for (Candidate c : rest.subList(taken, rest.size())) {
+      if (c.plainBytes() > 0 && c.plainBytes() >= o.reportBytes()) {
+        out.add(List.of(c));
+      }
     }
     return out;
   }

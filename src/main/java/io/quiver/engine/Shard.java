@@ -163,6 +163,8 @@ public final class Shard implements Closeable {
   private volatile long anyMergesSeen;
   /** The size of the segments the searchers show, when they were last reopened. */
   private volatile long searchedBytes;
+  /** The vector bytes of the largest searched segment held plain though it could be indexed. */
+  private volatile long searchedPlainBytes;
   private volatile SearcherManager searchers;
   private volatile boolean reopenPending; // written under writeLock: a reopen failed half-way and must be retried
   private volatile long lastReadHealMs; // readers try to heal at most once a second
@@ -296,10 +298,14 @@ public final class Shard implements Closeable {
       for (var info : mergingSegments(w)) {
         merging += info.sizeInBytes();
       }
-      long threshold = schema.optimizers().reportBytes();
+      Optimizers o = schema.optimizers();
+      long threshold = o.reportBytes();
       boolean large = searchedBytes >= threshold;
       if (merging > 0 && (large || merging >= threshold)) {
         return true;
+      }
+      if (o.threads() > 0 && searchedPlainBytes > 0 && searchedPlainBytes >= threshold) {
+        return true; // a segment to index, its merge not planned yet
       }
       return w.getConfig().getMergePolicy() instanceof SegmentPolicy p
           && (large ? p.finishedAny() != anyMergesSeen : p.finished() != mergesSeen);
@@ -1137,7 +1143,9 @@ public final class Shard implements Closeable {
         long anyMerges = policy == null ? 0 : policy.finishedAny();
         SearcherManager manager = searchers;
         manager.maybeRefreshBlocking();
-        searchedBytes = segmentBytes(manager);
+        long[] shown = segmentBytes(manager);
+        searchedBytes = shown[0];
+        searchedPlainBytes = shown[1];
         boolean largeMergeShown = merges != mergesSeen;
         mergesSeen = merges;
         anyMergesSeen = anyMerges;
@@ -1159,17 +1167,22 @@ public final class Shard implements Closeable {
     }
   }
 
-  /** The size of the segments a searcher of {@code manager} shows. */
-  private static long segmentBytes(SearcherManager manager) throws IOException {
+  /**
+   * The size of the segments a searcher of {@code manager} shows, and the vector bytes of the largest
+   * of them held plain though it could be indexed ({@link IndexedVectorsFormat#plainBytes}).
+   */
+  private static long[] segmentBytes(SearcherManager manager) throws IOException {
     IndexSearcher searcher = manager.acquire();
     try {
       long bytes = 0;
+      long plain = 0;
       for (LeafReaderContext ctx : searcher.getIndexReader().leaves()) {
         if (org.apache.lucene.index.FilterLeafReader.unwrap(ctx.reader()) instanceof org.apache.lucene.index.SegmentReader segment) {
           bytes += segment.getSegmentInfo().sizeInBytes();
+          plain = Math.max(plain, IndexedVectorsFormat.plainBytes(segment.getSegmentInfo().info));
         }
       }
-      return bytes;
+      return new long[] {bytes, plain};
     } finally {
       manager.release(searcher);
     }
@@ -1288,6 +1301,43 @@ public final class Shard implements Closeable {
         return 0;
       }
       return searcher.count(new org.apache.lucene.search.TermInSetQuery(Fields.HAS_VECTOR, names.stream().map(BytesRef::new).toList()));
+    }
+
+    /**
+     * The points holding any of these vectors in segments with a graph (Qdrant's indexed vectors):
+     * segments written plain ({@link IndexedVectorsFormat}), below {@code indexing_threshold} or not
+     * indexed yet, are left out.
+     */
+    public int countIndexedWithVector(java.util.Collection<String> names) throws IOException {
+      if (names.isEmpty()) {
+        return 0;
+      }
+      Query query = searcher.rewrite(new org.apache.lucene.search.TermInSetQuery(Fields.HAS_VECTOR,
+          names.stream().map(BytesRef::new).toList()));
+      org.apache.lucene.search.Weight weight = searcher.createWeight(query, org.apache.lucene.search.ScoreMode.COMPLETE_NO_SCORES, 1);
+      int count = 0;
+      for (LeafReaderContext ctx : searcher.getIndexReader().leaves()) {
+        if (org.apache.lucene.index.FilterLeafReader.unwrap(ctx.reader()) instanceof org.apache.lucene.index.SegmentReader segment
+            && segment.getSegmentInfo().info.getAttribute(IndexedVectorsFormat.PLAIN_BYTES) != null) {
+          continue;
+        }
+        int n = weight.count(ctx);
+        if (n < 0) {
+          n = 0;
+          var scorer = weight.scorer(ctx);
+          if (scorer != null) {
+            var it = scorer.iterator();
+            var live = ctx.reader().getLiveDocs();
+            for (int doc = it.nextDoc(); doc != org.apache.lucene.search.DocIdSetIterator.NO_MORE_DOCS; doc = it.nextDoc()) {
+              if (live == null || live.get(doc)) {
+                n++;
+              }
+            }
+          }
+        }
+        count += n;
+      }
+      return count;
     }
 
     public int numDocs() {

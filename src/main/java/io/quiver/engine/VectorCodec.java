@@ -4,16 +4,13 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import org.apache.lucene.codecs.KnnVectorsFormat;
-import org.apache.lucene.codecs.lucene102.Lucene102HnswBinaryQuantizedVectorsFormat;
 import org.apache.lucene.codecs.lucene103.Lucene103Codec;
-import org.apache.lucene.codecs.lucene99.Lucene99HnswScalarQuantizedVectorsFormat;
 import org.apache.lucene.codecs.lucene99.Lucene99HnswVectorsFormat;
 
 /**
- * Lucene's default codec with a per-field HNSW format chosen from the collection's vector
- * configuration (graph degree, construction beam, quantization). The format names stay Lucene's, so
- * an index written with it opens with the stock codec. Dimensions are allowed up to Qdrant's limit
- * rather than Lucene's default of 1024.
+ * Lucene's default codec with dense vectors in {@link IndexedVectorsFormat}, set from the collection's
+ * vector configuration (graph degree, construction beam, quantization) and {@code indexing_threshold}.
+ * Dimensions are allowed up to Qdrant's limit rather than Lucene's default of 1024.
  */
 final class VectorCodec extends Lucene103Codec {
   static final int MAX_DIMENSIONS = 65536;
@@ -31,23 +28,19 @@ final class VectorCodec extends Lucene103Codec {
       VectorSpec spec = schema.get().dense().get(field.substring(Fields.DENSE_PREFIX.length()));
       if (spec != null) {
         return formats.computeIfAbsent(new VectorSpec("", 0, Distance.DOT, spec.m(), spec.efConstruct(), spec.quantization()),
-            VectorCodec::format);
+            this::format);
       }
     }
     return fallback;
   }
 
-  private static KnnVectorsFormat format(VectorSpec s) {
-    int m = Math.max(2, Math.min(s.m() == 0 ? 16 : s.m(), 512));
+  private KnnVectorsFormat format(VectorSpec s) {
+    int m = s.m() == 0 ? 0 : Math.max(2, Math.min(s.m(), 512));
     int beam = Math.max(4, Math.min(s.efConstruct(), 3200));
     // one thread per merge: Lucene then joins the merged segments' graphs into the largest one
     // (MergingHnswGraphBuilder), cheaper than re-inserting their vectors on several threads; the
     // merge threads (max_optimization_threads) bound the cores merges take
-    return withDims(switch (s.quantization()) {
-      case NONE -> new Lucene99HnswVectorsFormat(m, beam);
-      case SCALAR -> new Lucene99HnswScalarQuantizedVectorsFormat(m, beam);
-      case BINARY -> new Lucene102HnswBinaryQuantizedVectorsFormat(m, beam);
-    });
+    return new IndexedVectorsFormat(m, beam, s.quantization(), () -> schema.get().optimizers().reportBytes());
   }
 
   private static KnnVectorsFormat withDims(KnnVectorsFormat delegate) {

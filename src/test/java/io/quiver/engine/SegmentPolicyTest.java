@@ -46,24 +46,33 @@ class SegmentPolicyTest {
 
   @Test
   void theSmallestMergeUntilTheNumberIsBack() {
-    // three segments for two: the three smallest become one
-    assertEquals(List.of(List.of(1L, 2L, 3L)), sizes(SegmentPolicy.plan(List.of(seg(3), seg(1), seg(2)), 0, opts(2, 512))));
-    // six for two: as in Qdrant, the (6 + 2 - 2) smallest become one
-    assertEquals(List.of(List.of(1L, 1L, 1L, 1L, 1L, 100L)),
+    // three segments for two: the two smallest become one (Lucene opens no empty segment as Qdrant's merge does)
+    assertEquals(List.of(List.of(1L, 2L)), sizes(SegmentPolicy.plan(List.of(seg(3), seg(1), seg(2)), 0, opts(2, 512))));
+    // two for one: they merge
+    assertEquals(List.of(List.of(1L, 2L)), sizes(SegmentPolicy.plan(List.of(seg(2), seg(1)), 0, opts(1, 512))));
+    // six for two: the five smallest become one
+    assertEquals(List.of(List.of(1L, 1L, 1L, 1L, 1L)),
         sizes(SegmentPolicy.plan(List.of(seg(1), seg(1), seg(1), seg(1), seg(1), seg(100)), 0, opts(2, 512))));
     // a running merge counts as the segment it will produce
-    assertEquals(List.of(List.of(1L, 2L, 3L)), sizes(SegmentPolicy.plan(List.of(seg(3), seg(1), seg(2)), 1, opts(3, 512))));
+    assertEquals(List.of(List.of(1L, 2L)), sizes(SegmentPolicy.plan(List.of(seg(3), seg(1), seg(2)), 1, opts(3, 512))));
+    assertEquals(List.of(), SegmentPolicy.plan(List.of(seg(3)), 1, opts(1, 512)));
   }
 
   @Test
   void noMergeGrowsPastTheMaximumSize() {
-    // 100 + 300 + 200 >= 500: the two smallest alone would not lower the count below the number, so they wait
-    assertEquals(List.of(), SegmentPolicy.plan(List.of(seg(300), seg(100), seg(200)), 0, opts(2, 500)));
-    // with a fourth, two batches: the smallest three fit
-    assertEquals(List.of(List.of(10L, 20L, 30L)),
-        sizes(SegmentPolicy.plan(List.of(seg(10), seg(30), seg(20), seg(480)), 0, opts(2, 500))));
+    // 100 + 200 < 500 <= 100 + 200 + 300: the two smallest merge, the largest stays
+    assertEquals(List.of(List.of(100L, 200L)), sizes(SegmentPolicy.plan(List.of(seg(300), seg(100), seg(200)), 0, opts(1, 500))));
+    // a batch cut by the size, then the next one
+    assertEquals(List.of(List.of(300L, 300L), List.of(300L, 300L)),
+        sizes(SegmentPolicy.plan(List.of(seg(300), seg(300), seg(300), seg(300)), 0, opts(1, 800))));
     // each at its maximum: nothing merges however many there are
     assertEquals(List.of(), SegmentPolicy.plan(List.of(seg(300), seg(300), seg(300), seg(300)), 0, opts(2, 500)));
+  }
+
+  @Test
+  void autoIsOneSegment() {
+    assertEquals(1, Optimizers.resolve(0, null, 0.2, 1000, null, 10_000).segments());
+    assertEquals(3, Optimizers.resolve(3, null, 0.2, 1000, null, 10_000).segments());
   }
 
   @Test

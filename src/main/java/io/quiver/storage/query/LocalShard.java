@@ -247,7 +247,7 @@ public final class LocalShard implements ShardEndpoint {
         for (VectorSpec spec : schema.dense().values()) {
           vectors.put(spec.name(), (long) r.countWithVector(List.of(spec.name())));
         }
-        long indexed = r.countWithVector(schema.dense().values().stream().filter(v -> v.m() > 0 && !v.multi()).map(VectorSpec::name).toList());
+        long indexed = r.countIndexedWithVector(schema.dense().values().stream().filter(v -> v.m() > 0 && !v.multi()).map(VectorSpec::name).toList());
         return new Stats(r.numDocs(), r.segments(), indexed, vectors, 0, false);
       });
       return new Stats(s.points(), s.segments(), s.indexedVectors(), s.vectors(), shard.sizeOnDisk(), shard.optimizing());

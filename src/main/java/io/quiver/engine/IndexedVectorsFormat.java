@@ -1,0 +1,285 @@
+package io.quiver.engine;
+
+import java.io.IOException;
+import java.nio.file.NoSuchFileException;
+import java.util.Map;
+import java.util.function.LongSupplier;
+import org.apache.lucene.codecs.KnnFieldVectorsWriter;
+import org.apache.lucene.codecs.KnnVectorsFormat;
+import org.apache.lucene.codecs.KnnVectorsReader;
+import org.apache.lucene.codecs.KnnVectorsWriter;
+import org.apache.lucene.codecs.hnsw.FlatVectorScorerUtil;
+import org.apache.lucene.codecs.hnsw.FlatVectorsFormat;
+import org.apache.lucene.codecs.hnsw.FlatVectorsReader;
+import org.apache.lucene.codecs.lucene102.Lucene102BinaryQuantizedVectorsFormat;
+import org.apache.lucene.codecs.lucene102.Lucene102HnswBinaryQuantizedVectorsFormat;
+import org.apache.lucene.codecs.lucene99.Lucene99FlatVectorsFormat;
+import org.apache.lucene.codecs.lucene99.Lucene99HnswScalarQuantizedVectorsFormat;
+import org.apache.lucene.codecs.lucene99.Lucene99HnswVectorsFormat;
+import org.apache.lucene.codecs.lucene99.Lucene99HnswVectorsReader;
+import org.apache.lucene.codecs.lucene99.Lucene99ScalarQuantizedVectorsFormat;
+import org.apache.lucene.index.ByteVectorValues;
+import org.apache.lucene.index.FieldInfo;
+import org.apache.lucene.index.FloatVectorValues;
+import org.apache.lucene.index.IndexFileNames;
+import org.apache.lucene.index.MergeState;
+import org.apache.lucene.index.SegmentInfo;
+import org.apache.lucene.index.SegmentReadState;
+import org.apache.lucene.index.SegmentWriteState;
+import org.apache.lucene.index.Sorter;
+import org.apache.lucene.search.AcceptDocs;
+import org.apache.lucene.search.KnnCollector;
+import org.apache.lucene.store.IOContext;
+import org.apache.lucene.util.Bits;
+import org.apache.lucene.util.hnsw.RandomVectorScorer;
+
+/**
+ * Dense vectors kept as Qdrant keeps them: a segment holding less than {@code indexing_threshold} of
+ * vectors is plain (the vectors alone, searched exactly), a larger one has an HNSW graph. Points are
+ * flushed plain, so an upsert never waits for a graph to be built; graphs are built when a merge
+ * writes a segment of at least the threshold, on the merge threads ({@code max_optimization_threads}),
+ * by inserting the plain segments' vectors into the largest merged graph. A plain segment records
+ * the bytes of its largest field's vectors ({@link #PLAIN_BYTES}), so that the merge policy indexes
+ * one that reaches the threshold without any merge to join.
+ *
+ * <p>One format name for every graph setting and quantization: a segment's reader finds what was
+ * written from its files (a graph, int8 or binary quantized vectors, or none of them), so a
+ * collection's settings can change between segments. Segments written by Lucene's own formats
+ * (earlier versions of Quiver) keep opening with them.
+ */
+public final class IndexedVectorsFormat extends KnnVectorsFormat {
+  public static final String NAME = "QuiverIndexedVectors";
+
+  /** Segment attribute of a plain segment whose vectors could be indexed: the bytes of its largest field's vectors. */
+  public static final String PLAIN_BYTES = "quiver.plainVectorBytes";
+
+  private final int m;
+  private final int beam;
+  private final VectorSpec.Quantization quantization;
+  private final LongSupplier threshold;
+  private final KnnVectorsFormat plain = new Lucene99FlatVectorsFormat(FlatVectorScorerUtil.getLucene99FlatVectorsScorer());
+
+  /** For reading: Lucene finds the format by its name. */
+  public IndexedVectorsFormat() {
+    this(0, 0, VectorSpec.Quantization.NONE, () -> Long.MAX_VALUE);
+  }
+
+  /**
+   * @param m the graph's degree; 0 keeps every segment plain
+   * @param beam the graph's construction beam
+   * @param threshold the vector bytes from which a merged segment gets a graph ({@code indexing_threshold})
+   */
+  IndexedVectorsFormat(int m, int beam, VectorSpec.Quantization quantization, LongSupplier threshold) {
+    super(NAME);
+    this.m = m;
+    this.beam = beam;
+    this.quantization = quantization;
+    this.threshold = threshold;
+  }
+
+  @Override
+  public int getMaxDimensions(String fieldName) {
+    return VectorCodec.MAX_DIMENSIONS;
+  }
+
+  @Override
+  public KnnVectorsWriter fieldsWriter(SegmentWriteState state) throws IOException {
+    if (m > 0 && state.context.context() == IOContext.Context.MERGE && largestVectorBytes(state) >= threshold.getAsLong()) {
+      return graphFormat().fieldsWriter(state);
+    }
+    return new PlainWriter(plain.fieldsWriter(state), state.segmentInfo, m > 0);
+  }
+
+  /** An upper bound of the bytes of the segment's largest vector field (every document holding one). */
+  private static long largestVectorBytes(SegmentWriteState state) {
+    long largest = 0;
+    for (FieldInfo fi : state.fieldInfos) {
+      if (fi.getVectorDimension() > 0) {
+        largest = Math.max(largest, (long) fi.getVectorDimension() * fi.getVectorEncoding().byteSize);
+      }
+    }
+    return largest * state.segmentInfo.maxDoc();
+  }
+
+  private KnnVectorsFormat graphFormat() {
+    return switch (quantization) {
+      case NONE -> new Lucene99HnswVectorsFormat(m, beam);
+      case SCALAR -> new Lucene99HnswScalarQuantizedVectorsFormat(m, beam);
+      case BINARY -> new Lucene102HnswBinaryQuantizedVectorsFormat(m, beam);
+    };
+  }
+
+  @Override
+  public KnnVectorsReader fieldsReader(SegmentReadState state) throws IOException {
+    if (!has(state, "vex")) {
+      return new PlainReader((FlatVectorsReader) plain.fieldsReader(state));
+    }
+    FlatVectorsFormat flat = has(state, "veq") ? new Lucene99ScalarQuantizedVectorsFormat()
+        : has(state, "veb") ? new Lucene102BinaryQuantizedVectorsFormat()
+        : new Lucene99FlatVectorsFormat(FlatVectorScorerUtil.getLucene99FlatVectorsScorer());
+    FlatVectorsReader vectors = flat.fieldsReader(state);
+    try {
+      // the graph reader itself, so that merges can start from its graph
+      return new Lucene99HnswVectorsReader(state, vectors);
+    } catch (IOException | RuntimeException e) {
+      vectors.close();
+      throw e;
+    }
+  }
+
+  /** Whether this format wrote a file with the extension in the segment (compound or not). */
+  private static boolean has(SegmentReadState state, String extension) throws IOException {
+    try {
+      state.directory.fileLength(IndexFileNames.segmentFileName(state.segmentInfo.name, state.segmentSuffix, extension));
+      return true;
+    } catch (NoSuchFileException | java.io.FileNotFoundException e) {
+      return false;
+    }
+  }
+
+  /** Whether a segment holds vectors written plain that a merge should index, and how many bytes of them. */
+  static long plainBytes(SegmentInfo info) {
+    String v = info.getAttribute(PLAIN_BYTES);
+    return v == null ? 0 : Long.parseLong(v);
+  }
+
+  @Override
+  public String toString() {
+    return NAME + "(m=" + m + ", beam=" + beam + ", quantization=" + quantization + ")";
+  }
+
+  /** The plain vectors writer, recording the size of what it wrote for the merge policy. */
+  private static final class PlainWriter extends KnnVectorsWriter {
+    private final KnnVectorsWriter delegate;
+    private final SegmentInfo segment;
+    private final boolean indexable;
+    private long largestVector;
+    private int maxDoc;
+
+    PlainWriter(KnnVectorsWriter delegate, SegmentInfo segment, boolean indexable) {
+      this.delegate = delegate;
+      this.segment = segment;
+      this.indexable = indexable;
+    }
+
+    @Override
+    public KnnFieldVectorsWriter<?> addField(FieldInfo fieldInfo) throws IOException {
+      note(fieldInfo);
+      return delegate.addField(fieldInfo);
+    }
+
+    @Override
+    public void flush(int maxDoc, Sorter.DocMap sortMap) throws IOException {
+      this.maxDoc = maxDoc;
+      delegate.flush(maxDoc, sortMap);
+    }
+
+    @Override
+    public void mergeOneField(FieldInfo fieldInfo, MergeState mergeState) throws IOException {
+      note(fieldInfo);
+      maxDoc = mergeState.segmentInfo.maxDoc();
+      delegate.mergeOneField(fieldInfo, mergeState);
+    }
+
+    private void note(FieldInfo fieldInfo) {
+      largestVector = Math.max(largestVector, (long) fieldInfo.getVectorDimension() * fieldInfo.getVectorEncoding().byteSize);
+    }
+
+    @Override
+    public void finish() throws IOException {
+      delegate.finish();
+      if (indexable && largestVector > 0) {
+        // several plain formats (one per graph setting) may share the segment: the largest counts
+        long bytes = Math.max(plainBytes(segment), largestVector * maxDoc);
+        segment.putAttribute(PLAIN_BYTES, Long.toString(bytes));
+      }
+    }
+
+    @Override
+    public void close() throws IOException {
+      delegate.close();
+    }
+
+    @Override
+    public long ramBytesUsed() {
+      return delegate.ramBytesUsed();
+    }
+  }
+
+  /** Plain vectors, searched exactly: every vector the search accepts is scored and offered to the collector. */
+  private static final class PlainReader extends KnnVectorsReader {
+    private final FlatVectorsReader delegate;
+
+    PlainReader(FlatVectorsReader delegate) {
+      this.delegate = delegate;
+    }
+
+    @Override
+    public void checkIntegrity() throws IOException {
+      delegate.checkIntegrity();
+    }
+
+    @Override
+    public FloatVectorValues getFloatVectorValues(String field) throws IOException {
+      return delegate.getFloatVectorValues(field);
+    }
+
+    @Override
+    public ByteVectorValues getByteVectorValues(String field) throws IOException {
+      return delegate.getByteVectorValues(field);
+    }
+
+    @Override
+    public void search(String field, float[] target, KnnCollector collector, AcceptDocs acceptDocs) throws IOException {
+      exhaust(delegate.getRandomVectorScorer(field, target), collector, acceptDocs);
+    }
+
+    @Override
+    public void search(String field, byte[] target, KnnCollector collector, AcceptDocs acceptDocs) throws IOException {
+      exhaust(delegate.getRandomVectorScorer(field, target), collector, acceptDocs);
+    }
+
+    /**
+     * Every accepted vector, until the collector has seen as many as it allows (then Lucene's query
+     * scans the filter's documents itself, as for a graph that visited too many).
+     */
+    private static void exhaust(RandomVectorScorer scorer, KnnCollector collector, AcceptDocs acceptDocs) throws IOException {
+      if (scorer == null) {
+        return;
+      }
+      Bits accept = scorer.getAcceptOrds(acceptDocs == null ? null : acceptDocs.bits());
+      int size = scorer.maxOrd();
+      for (int ord = 0; ord < size; ord++) {
+        if (accept != null && !accept.get(ord)) {
+          continue;
+        }
+        if (collector.earlyTerminated()) {
+          return;
+        }
+        collector.incVisitedCount(1);
+        collector.collect(scorer.ordToDoc(ord), scorer.score(ord));
+      }
+    }
+
+    @Override
+    public KnnVectorsReader getMergeInstance() throws IOException {
+      FlatVectorsReader merging = delegate.getMergeInstance();
+      return merging == delegate ? this : new PlainReader(merging);
+    }
+
+    @Override
+    public void finishMerge() throws IOException {
+      delegate.finishMerge();
+    }
+
+    @Override
+    public Map<String, Long> getOffHeapByteSize(FieldInfo fieldInfo) {
+      return delegate.getOffHeapByteSize(fieldInfo);
+    }
+
+    @Override
+    public void close() throws IOException {
+      delegate.close();
+    }
+  }
+}

@@ -1,0 +1,184 @@
+package io.quiver.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.quiver.engine.filter.PayloadSchema;
+import io.quiver.engine.wal.FsyncPolicy;
+import io.quiver.engine.wal.WalOptions;
+import io.quiver.json.Json;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import org.apache.lucene.codecs.hnsw.HnswGraphProvider;
+import org.apache.lucene.codecs.perfield.PerFieldKnnVectorsFormat;
+import org.apache.lucene.index.CodecReader;
+import org.apache.lucene.index.FilterLeafReader;
+import org.apache.lucene.index.LeafReaderContext;
+import org.apache.lucene.index.SegmentReader;
+import org.apache.lucene.search.IndexSearcher;
+import org.apache.lucene.search.Query;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Segments below {@code indexing_threshold} hold plain vectors searched exactly; merges that reach it
+ * build the graph, and a plain segment that reaches it alone is indexed; both kinds reopen.
+ */
+@Timeout(120)
+class IndexedVectorsFormatTest {
+  static final int DIM = 8;
+  static final long MB = 1 << 20;
+
+  @TempDir Path dir;
+  final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
+  final Random random = new Random(11);
+
+  @AfterEach
+  void stop() {
+    scheduler.shutdownNow();
+  }
+
+  /** A shard settling into one segment, indexing from {@code thresholdBytes} of vectors. */
+  Shard open(long thresholdBytes, VectorSpec.Quantization quantization) throws IOException {
+    var schema = new CollectionSchema(Map.of("", new VectorSpec("", DIM, Distance.EUCLID, 16, 100, quantization)), Map.of(),
+        PayloadSchema.EMPTY, new Optimizers(1, 512 * MB, 0.2, 1000, 1, thresholdBytes));
+    var options = new Shard.Options(new WalOptions(FsyncPolicy.ALWAYS, 0, 64 * MB), 3_600_000, 100);
+    return Shard.open(dir, schema, options, new ActionCodec(Json.MAPPER), new DocMapper(Json.MAPPER), scheduler);
+  }
+
+  void write(Shard shard, int from, int count) throws IOException {
+    List<Action> actions = new ArrayList<>();
+    for (int i = from; i < from + count; i++) {
+      actions.add(new Action.Put(new Point(PointId.of(i), Map.of("", ShardTest.floats(random, DIM)), Map.of(),
+          Json.MAPPER.createObjectNode().put("even", i % 2 == 0))));
+    }
+    shard.write(v -> actions, true); // visible: a flush, a segment
+  }
+
+  static void settle(Shard shard) throws InterruptedException {
+    long deadline = System.currentTimeMillis() + 60_000;
+    while (shard.optimizing() && System.currentTimeMillis() < deadline) {
+      Thread.sleep(20);
+    }
+    assertFalse(shard.optimizing(), "still optimizing");
+  }
+
+  /** Per segment: whether it has a graph, and whether it is marked plain. */
+  static List<boolean[]> kinds(IndexSearcher searcher) throws IOException {
+    List<boolean[]> out = new ArrayList<>();
+    for (LeafReaderContext ctx : searcher.getIndexReader().leaves()) {
+      var leaf = FilterLeafReader.unwrap(ctx.reader());
+      var vectors = ((CodecReader) leaf).getVectorReader();
+      if (vectors instanceof PerFieldKnnVectorsFormat.FieldsReader perField) {
+        vectors = perField.getFieldReader(Fields.dense(""));
+      }
+      boolean plain = ((SegmentReader) leaf).getSegmentInfo().info.getAttribute(IndexedVectorsFormat.PLAIN_BYTES) != null;
+      out.add(new boolean[] {vectors instanceof HnswGraphProvider, plain});
+    }
+    return out;
+  }
+
+  /** Ids of the approximate (small beam) and exact top 10 of a few queries, optionally filtered. */
+  static List<List<List<Integer>>> searches(Shard shard, Query filter) throws IOException {
+    Random r = new Random(3);
+    List<List<List<Integer>>> out = new ArrayList<>();
+    VectorSpec spec = new VectorSpec("", DIM, Distance.EUCLID, 16, 100, VectorSpec.Quantization.NONE);
+    for (int q = 0; q < 5; q++) {
+      float[] query = ShardTest.floats(r, DIM);
+      out.add(shard.read(reader -> {
+        List<List<Integer>> both = new ArrayList<>();
+        for (boolean exact : new boolean[] {false, true}) {
+          both.add(VectorSearch.search(reader.searcher(), spec, query, filter, 10, 10, exact, null).stream()
+              .map(VectorSearch.Hit::doc).toList());
+        }
+        return both;
+      }));
+    }
+    return out;
+  }
+
+  @Test
+  void smallSegmentsArePlainAndSearchedExactly() throws Exception {
+    try (Shard shard = open(MB, VectorSpec.Quantization.NONE)) {
+      for (int b = 0; b < 3; b++) {
+        write(shard, b * 300, 300);
+      }
+      settle(shard);
+      for (boolean[] kind : shard.read(r -> kinds(r.searcher()))) {
+        assertFalse(kind[0], "no graph below the threshold");
+        assertTrue(kind[1]);
+      }
+      assertEquals(0, (int) shard.read(r -> r.countIndexedWithVector(List.of(""))));
+      assertEquals(900, (int) shard.read(r -> r.countWithVector(List.of(""))));
+      // a plain segment answers the graph search with the exact hits, filtered or not
+      for (var both : searches(shard, null)) {
+        assertEquals(both.get(1), both.get(0));
+      }
+      List<org.apache.lucene.util.BytesRef> some = new ArrayList<>();
+      for (int id = 0; id < 900; id += 7) {
+        some.add(PointId.of(id).term());
+      }
+      Query filter = new org.apache.lucene.search.TermInSetQuery(Fields.ID, some);
+      for (var both : searches(shard, filter)) {
+        assertEquals(10, both.get(1).size());
+        assertEquals(both.get(1), both.get(0));
+      }
+    }
+  }
+
+  @Test
+  void mergesReachingTheThresholdBuildTheGraphAndBothKindsReopen() throws Exception {
+    long threshold = 1000L * DIM * Float.BYTES; // 1,000 points
+    List<List<List<Integer>>> before;
+    try (Shard shard = open(threshold, VectorSpec.Quantization.NONE)) {
+      for (int b = 0; b < 8; b++) {
+        write(shard, b * 300, 300);
+      }
+      settle(shard);
+      List<boolean[]> kinds = shard.read(r -> kinds(r.searcher()));
+      assertEquals(1, kinds.size(), "settled into one segment");
+      assertTrue(kinds.get(0)[0], "a graph at the threshold");
+      assertFalse(kinds.get(0)[1]);
+      assertEquals(2400, (int) shard.read(r -> r.countIndexedWithVector(List.of(""))));
+      // and a plain segment beside it, below the threshold
+      write(shard, 10_000, 10);
+      before = searches(shard, null);
+      for (var both : before) {
+        assertEquals(both.get(1).get(0), both.get(0).get(0), "the nearest point found through the graph");
+      }
+    }
+    try (Shard shard = open(threshold, VectorSpec.Quantization.NONE)) {
+      assertEquals(before, searches(shard, null));
+      assertEquals(2410, (int) shard.read(Shard.Reader::numDocs));
+    }
+  }
+
+  @Test
+  void aPlainSegmentReachingTheThresholdAloneIsIndexed() throws Exception {
+    long threshold = 1000L * DIM * Float.BYTES;
+    for (var quantization : VectorSpec.Quantization.values()) {
+      Path own = dir.resolve(quantization.name());
+      try (Shard shard = Shard.open(own, new CollectionSchema(
+              Map.of("", new VectorSpec("", DIM, Distance.EUCLID, 16, 100, quantization)), Map.of(), PayloadSchema.EMPTY,
+              new Optimizers(1, 512 * MB, 0.2, 1000, 1, threshold)),
+          new Shard.Options(new WalOptions(FsyncPolicy.ALWAYS, 0, 64 * MB), 3_600_000, 100), new ActionCodec(Json.MAPPER),
+          new DocMapper(Json.MAPPER), scheduler)) {
+        write(shard, 0, 1500);
+        settle(shard);
+        List<boolean[]> kinds = shard.read(r -> kinds(r.searcher()));
+        assertEquals(1, kinds.size());
+        assertTrue(kinds.get(0)[0], quantization + ": indexed");
+        assertEquals(1500, (int) shard.read(r -> r.countIndexedWithVector(List.of(""))));
+      }
+    }
+  }
+}
