@@ -101,6 +101,11 @@ public final class IndexedVectorsFormat extends KnnVectorsFormat {
     return largest * state.segmentInfo.maxDoc();
   }
 
+  /**
+   * The graph's format. One thread per merge: with more, Lucene's concurrent builder spends a third of
+   * its time on the graph's node locks (measured on 2 cores, where the whole build then took as long),
+   * and searches keep the other cores; {@code max_optimization_threads} bounds the merges at once.
+   */
   private KnnVectorsFormat graphFormat() {
     return switch (quantization) {
       case NONE -> new Lucene99HnswVectorsFormat(m, beam);

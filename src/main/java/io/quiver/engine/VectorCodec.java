@@ -37,9 +37,6 @@ final class VectorCodec extends Lucene103Codec {
   private KnnVectorsFormat format(VectorSpec s) {
     int m = s.m() == 0 ? 0 : Math.max(2, Math.min(s.m(), 512));
     int beam = Math.max(4, Math.min(s.efConstruct(), 3200));
-    // one thread per merge: Lucene then joins the merged segments' graphs into the largest one
-    // (MergingHnswGraphBuilder), cheaper than re-inserting their vectors on several threads; the
-    // merge threads (max_optimization_threads) bound the cores merges take
     return new IndexedVectorsFormat(m, beam, s.quantization(), () -> schema.get().optimizers().reportBytes());
   }
 

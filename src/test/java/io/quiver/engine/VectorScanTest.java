@@ -1,5 +1,6 @@
 package io.quiver.engine;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -21,6 +22,7 @@ import org.apache.lucene.index.NoMergePolicy;
 import org.apache.lucene.index.Term;
 import org.apache.lucene.search.IndexSearcher;
 import org.apache.lucene.search.Query;
+import org.apache.lucene.search.ScoreDoc;
 import org.apache.lucene.search.TermQuery;
 import org.apache.lucene.store.FSDirectory;
 import org.junit.jupiter.api.Test;
@@ -28,7 +30,8 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The exact scan's parallel split and its filtered look-ahead against brute force: segments of
+ * The exact scan's parallel split and its filtered look-ahead, and the unfiltered graph search with
+ * a beam as large as the index, against brute force: segments of
  * unequal sizes (so parts cut through segments), documents without a vector (so vector ordinals
  * differ from doc ids), deletions, and filters of every selectivity.
  */
@@ -121,7 +124,10 @@ class VectorScanTest {
           Integer bucket = round % 4 == 0 ? null : random.nextInt(20);
           Query filter = bucket == null ? null : new TermQuery(new Term("bucket", Integer.toString(bucket)));
           int k = 1 + random.nextInt(30);
-          var hits = VectorSearch.search(searcher, spec, q, filter, k, null, true, null);
+          // the exact scan; and, unfiltered, the graphs walked with a beam as large as the segments,
+          // which then find every live vector (segments' doc bases, deletions, docs without a vector)
+          var hits = round % 2 == 0 && filter == null ? VectorSearch.search(searcher, spec, q, null, k, 30_000, false, null)
+              : VectorSearch.search(searcher, spec, q, filter, k, null, true, null);
           List<float[]> expected = new ArrayList<>();
           for (int i = 0; i < vectors.size(); i++) {
             if (vectors.get(i) != null && !deleted.get(i) && (bucket == null || buckets.get(i).equals(bucket))) {
@@ -137,6 +143,15 @@ class VectorScanTest {
         }
       }
     }
+  }
+
+  @Test
+  void contendersAreTheTopKAndTheirNearTies() {
+    ScoreDoc[] top = {new ScoreDoc(1, 0.9f), new ScoreDoc(2, 0.8f), new ScoreDoc(3, 0.79995f), new ScoreDoc(4, 0.7f)};
+    assertArrayEquals(new int[] {1, 2, 3}, VectorSearch.contenders(top, 2));
+    assertArrayEquals(new int[] {1}, VectorSearch.contenders(top, 1));
+    assertArrayEquals(new int[] {1, 2, 3, 4}, VectorSearch.contenders(top, 4));
+    assertArrayEquals(new int[] {1, 2, 3, 4}, VectorSearch.contenders(top, 10));
   }
 
   private static int idOf(List<LeafReaderContext> leaves, int doc) throws Exception {
