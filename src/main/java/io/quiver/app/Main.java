@@ -53,6 +53,7 @@ public final class Main {
     }
     var options = new VertxOptions().setPreferNativeTransport(true);
     Vertx vertx = Vertx.vertx(options);
+    log.info("Network I/O on {}", vertx.isNativeTransportEnabled() ? "the native transport (epoll)" : "Java NIO");
     QuiverConfig config = await(ConfigLoader.load(vertx, confDir, configPath, System.getenv()), 60, vertx)
         .withJoin(blankToNull(uri), blankToNull(bootstrap));
     DeploymentVerticle.applyLogLevel(config.logLevel());
