@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.quiver.engine.filter.PayloadSchema;
 import io.quiver.json.Json;
 import io.quiver.testing.DiskFaults;
 import java.io.IOException;
@@ -36,8 +37,15 @@ class ShardDiskFullTest {
     scheduler.shutdownNow();
   }
 
+  /**
+   * ShardTest's schema, but no merges at this size: a background merge that meets the full disk is a
+   * tragic event that closes the writer (healed from the WAL), which would race with the steps here.
+   */
+  static final CollectionSchema SCHEMA = new CollectionSchema(ShardTest.SCHEMA.dense(), ShardTest.SCHEMA.sparse(),
+      PayloadSchema.EMPTY, Optimizers.resolve(8, null, 0.2, 1000, null, Optimizers.DEFAULT_INDEXING_THRESHOLD_KB));
+
   Shard open() throws IOException {
-    return Shard.open(dir, ShardTest.SCHEMA, ShardTest.OPTIONS, codec, docs, scheduler,
+    return Shard.open(dir, SCHEMA, ShardTest.OPTIONS, codec, docs, scheduler,
         new StorageIo(faults.opener(), faults.directory()));
   }
 
