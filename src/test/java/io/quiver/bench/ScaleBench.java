@@ -69,8 +69,9 @@ import org.apache.lucene.util.VectorUtil;
  * <p>Run: {@code ./quiver bench ScaleBench [N=100000] [D=128] [Q=1000] [seconds per measurement=5]
  * [quantization=none|scalar|binary] [ef,ef,...] [default_segment_number=0]}; a quantized collection
  * searches with rescoring and oversampling 2; the last argument sets the collection's {@code
- * optimizers_config.default_segment_number} (0: auto, as Qdrant). {@code SCALEBENCH_SERVER_OPTS}
- * adds JVM options to the node's (a profiler).
+ * optimizers_config.default_segment_number} (0: auto, one segment per shard unless {@code
+ * max_segment_size} splits it). {@code SCALEBENCH_SERVER_OPTS} adds JVM options to the node's (a
+ * profiler).
  */
 public final class ScaleBench {
   static final int K = 10;
