@@ -1143,9 +1143,9 @@ public final class Shard implements Closeable {
         long anyMerges = policy == null ? 0 : policy.finishedAny();
         SearcherManager manager = searchers;
         manager.maybeRefreshBlocking();
-        long[] shown = segmentBytes(manager);
-        searchedBytes = shown[0];
-        searchedPlainBytes = shown[1];
+        Shown shown = shown(manager);
+        searchedBytes = shown.bytes();
+        searchedPlainBytes = shown.plainBytes();
         boolean largeMergeShown = merges != mergesSeen;
         mergesSeen = merges;
         anyMergesSeen = anyMerges;
@@ -1168,24 +1168,33 @@ public final class Shard implements Closeable {
   }
 
   /**
-   * The size of the segments a searcher of {@code manager} shows, and the vector bytes of the largest
-   * of them held plain though it could be indexed ({@link IndexedVectorsFormat#plainBytes}).
+   * What a searcher shows: the size of its segments, and the vector bytes of the largest of them held
+   * plain though it could be indexed ({@link IndexedVectorsFormat#plainBytes}).
    */
-  private static long[] segmentBytes(SearcherManager manager) throws IOException {
+  private record Shown(long bytes, long plainBytes) {}
+
+  private static Shown shown(SearcherManager manager) throws IOException {
     IndexSearcher searcher = manager.acquire();
     try {
       long bytes = 0;
       long plain = 0;
       for (LeafReaderContext ctx : searcher.getIndexReader().leaves()) {
-        if (org.apache.lucene.index.FilterLeafReader.unwrap(ctx.reader()) instanceof org.apache.lucene.index.SegmentReader segment) {
-          bytes += segment.getSegmentInfo().sizeInBytes();
-          plain = Math.max(plain, IndexedVectorsFormat.plainBytes(segment.getSegmentInfo().info));
+        org.apache.lucene.index.SegmentCommitInfo info = segmentOf(ctx);
+        if (info != null) {
+          bytes += info.sizeInBytes();
+          plain = Math.max(plain, IndexedVectorsFormat.plainBytes(info.info));
         }
       }
-      return new long[] {bytes, plain};
+      return new Shown(bytes, plain);
     } finally {
       manager.release(searcher);
     }
+  }
+
+  /** The segment a leaf reads, or null for a reader that is not a segment's. */
+  private static org.apache.lucene.index.SegmentCommitInfo segmentOf(LeafReaderContext ctx) {
+    return org.apache.lucene.index.FilterLeafReader.unwrap(ctx.reader()) instanceof org.apache.lucene.index.SegmentReader segment
+        ? segment.getSegmentInfo() : null;
   }
 
   private void commitQuietly() {
@@ -1312,30 +1321,13 @@ public final class Shard implements Closeable {
       if (names.isEmpty()) {
         return 0;
       }
-      Query query = searcher.rewrite(new org.apache.lucene.search.TermInSetQuery(Fields.HAS_VECTOR,
-          names.stream().map(BytesRef::new).toList()));
-      org.apache.lucene.search.Weight weight = searcher.createWeight(query, org.apache.lucene.search.ScoreMode.COMPLETE_NO_SCORES, 1);
+      Query query = new org.apache.lucene.search.TermInSetQuery(Fields.HAS_VECTOR, names.stream().map(BytesRef::new).toList());
       int count = 0;
       for (LeafReaderContext ctx : searcher.getIndexReader().leaves()) {
-        if (org.apache.lucene.index.FilterLeafReader.unwrap(ctx.reader()) instanceof org.apache.lucene.index.SegmentReader segment
-            && segment.getSegmentInfo().info.getAttribute(IndexedVectorsFormat.PLAIN_BYTES) != null) {
-          continue;
+        org.apache.lucene.index.SegmentCommitInfo info = segmentOf(ctx);
+        if (info == null || IndexedVectorsFormat.plainBytes(info.info) == 0) {
+          count += new IndexSearcher(ctx.reader()).count(query);
         }
-        int n = weight.count(ctx);
-        if (n < 0) {
-          n = 0;
-          var scorer = weight.scorer(ctx);
-          if (scorer != null) {
-            var it = scorer.iterator();
-            var live = ctx.reader().getLiveDocs();
-            for (int doc = it.nextDoc(); doc != org.apache.lucene.search.DocIdSetIterator.NO_MORE_DOCS; doc = it.nextDoc()) {
-              if (live == null || live.get(doc)) {
-                n++;
-              }
-            }
-          }
-        }
-        count += n;
       }
       return count;
     }
