@@ -64,7 +64,8 @@ import org.apache.lucene.util.VectorUtil;
  * {@code green} next to in-process build plus merge; the node's resident memory after the ingest and
  * under search load next to the raw vector bytes; and the median latency of searches filtered to 10%
  * and 1% of the points next to unfiltered ones (payload {@code b10 = id % 10}, {@code b100 = id % 100},
- * both indexed).
+ * both indexed), at the same {@code hnsw_ef} and at the lowest {@code hnsw_ef} of each reaching recall
+ * 0.95 and 0.99.
  *
  * <p>Run: {@code ./quiver bench ScaleBench [N=100000] [D=128] [Q=1000] [seconds per measurement=5]
  * [quantization=none|scalar|binary] [ef,ef,...] [default_segment_number=0]}; a quantized collection
@@ -313,7 +314,7 @@ public final class ScaleBench {
           System.out.printf("memory: raw vectors %s; node resident after ingest %s (%.2fx), under search load %s (%.2fx; "
               + "at its end %s)%n", mb(raw), mb(rssIngest), (double) rssIngest / raw, mb(rssSearch), (double) rssSearch / raw, split);
 
-          // ---- filtered vs unfiltered latency, one client
+          // ---- filtered vs unfiltered latency, one client: at the same hnsw_ef, then at equal recall
           String f10 = "{\"must\":[{\"key\":\"b10\",\"match\":{\"value\":3}}]}";
           String f1 = "{\"must\":[{\"key\":\"b100\",\"match\":{\"value\":7}}]}";
           Result u = measure(rest, FILTER_EF, null, truth, 1, seconds, pool);
@@ -322,6 +323,13 @@ public final class ScaleBench {
           System.out.printf("filtered (REST, 1 client, hnsw_ef %d), median latency: unfiltered %.2f ms (recall %.3f), "
               + "10%% %.2f ms (%.2fx, recall %.3f), 1%% %.2f ms (%.2fx, recall %.3f)%n", FILTER_EF, u.p50ms(), u.recall(),
               m10.p50ms(), m10.p50ms() / u.p50ms(), m10.recall(), m1.p50ms(), m1.p50ms() / u.p50ms(), m1.recall());
+          for (double goal : GOALS) {
+            Reached ru = reach(rest, null, truth, goal, seconds, pool);
+            Reached r10 = reach(rest, f10, truth10, goal, seconds, pool);
+            Reached r1 = reach(rest, f1, truth1, goal, seconds, pool);
+            System.out.printf("filtered at recall >= %.2f (REST, 1 client), median latency: unfiltered %s, 10%% %s (%s), "
+                + "1%% %s (%s)%n", goal, ru, r10, r10.ratio(ru), r1, r1.ratio(ru));
+          }
         } finally {
           channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
           node.terminate(); // gracefully: a profiler given in SCALEBENCH_SERVER_OPTS writes its recording
@@ -333,6 +341,32 @@ public final class ScaleBench {
         files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
       }
     }
+  }
+
+  /** The lowest {@link #EFS} whose recall reaches a goal, with its latency; null result when none does. */
+  record Reached(int ef, Result result) {
+    @Override
+    public String toString() {
+      return result == null ? "not reached" : String.format("%.2f ms (ef %d, recall %.3f)", result.p50ms(), ef, result.recall());
+    }
+
+    String ratio(Reached base) {
+      return result == null || base.result == null ? "-" : String.format("%.2fx", result.p50ms() / base.result.p50ms());
+    }
+  }
+
+  static Reached reach(Searcher s, String filter, long[][] truth, double goal, double seconds, ExecutorService pool)
+      throws Exception {
+    for (int ef : EFS) {
+      double recall = 0;
+      for (int q = 0; q < truth.length; q++) {
+        recall += SearchBench.recall(s.search(q, ef, filter), truth[q]);
+      }
+      if (recall / truth.length >= goal) {
+        return new Reached(ef, measure(s, ef, filter, truth, 1, seconds, pool));
+      }
+    }
+    return new Reached(0, null);
   }
 
   /** Recall over all queries (one pass), then closed-loop throughput with {@code threads} for {@code seconds}. */

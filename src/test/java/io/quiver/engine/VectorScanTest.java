@@ -30,8 +30,8 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The exact scan's parallel split and its filtered look-ahead, and the unfiltered graph search with
- * a beam as large as the index, against brute force: segments of
+ * The exact scan's parallel split and its filtered look-ahead, the unfiltered graph search with a
+ * beam as large as the index, and a filtered graph search, against brute force: segments of
  * unequal sizes (so parts cut through segments), documents without a vector (so vector ordinals
  * differ from doc ids), deletions, and filters of every selectivity.
  */
@@ -143,6 +143,78 @@ class VectorScanTest {
         }
       }
     }
+  }
+
+  /**
+   * A filter keeping a fifth of the points, more than the exact-scan threshold of 1024-d vectors:
+   * the graph is walked over the accepted points only, and finds nearly all of the exact top 10.
+   */
+  @Test
+  void filteredGraphSearchFindsTheFilteredNearest(@TempDir Path dir) throws Exception {
+    int dim = 1024;
+    int n = 16_000;
+    Random random = new Random(11);
+    float[][] centres = new float[40][];
+    for (int c = 0; c < centres.length; c++) {
+      centres[c] = gaussian(random, dim, 1);
+    }
+    float[][] vectors = new float[n][];
+    String field = Fields.dense("");
+    try (var directory = FSDirectory.open(dir)) {
+      try (var writer = new IndexWriter(directory, new IndexWriterConfig().setRAMBufferSizeMB(512))) {
+        for (int i = 0; i < n; i++) {
+          float[] v = gaussian(random, dim, 0.3f);
+          float[] centre = centres[random.nextInt(centres.length)];
+          for (int j = 0; j < dim; j++) {
+            v[j] += centre[j];
+          }
+          vectors[i] = v;
+          Document doc = new Document();
+          doc.add(new StoredField("n", i));
+          doc.add(new StringField("bucket", Integer.toString(i % 5), Field.Store.NO));
+          doc.add(new KnnFloatVectorField(field, v, Distance.EUCLID.lucene()));
+          writer.addDocument(doc);
+        }
+        writer.forceMerge(1);
+      }
+      try (var reader = DirectoryReader.open(directory)) {
+        IndexSearcher searcher = new IndexSearcher(reader);
+        var spec = new VectorSpec("", dim, Distance.EUCLID, 16, 100, VectorSpec.Quantization.NONE);
+        assertTrue(n / 5 > VectorSearch.fullScanThreshold(spec, 10), "the filter is left to the graph");
+        int found = 0;
+        int wanted = 0;
+        for (int round = 0; round < 20; round++) {
+          float[] q = vectors[random.nextInt(n)].clone();
+          q[0] += 0.5f;
+          int bucket = random.nextInt(5);
+          var hits = VectorSearch.search(searcher, spec, q, new TermQuery(new Term("bucket", Integer.toString(bucket))), 10,
+              64, false, null);
+          assertEquals(10, hits.size());
+          List<Integer> exact = new ArrayList<>();
+          for (int i = bucket; i < n; i += 5) {
+            exact.add(i);
+          }
+          exact.sort(Comparator.comparingDouble(i -> Distance.EUCLID.score(q, vectors[i])));
+          var top = exact.subList(0, 10);
+          for (var hit : hits) {
+            int id = idOf(reader.leaves(), hit.doc());
+            assertEquals(bucket, id % 5, "only accepted points");
+            assertEquals(Distance.EUCLID.score(q, vectors[id]), hit.score(), 1e-3f * Math.abs(hit.score()));
+            found += top.contains(id) ? 1 : 0;
+          }
+          wanted += 10;
+        }
+        assertTrue(found >= 0.9 * wanted, "recall " + found + " of " + wanted);
+      }
+    }
+  }
+
+  private static float[] gaussian(Random random, int dim, float scale) {
+    float[] v = new float[dim];
+    for (int i = 0; i < dim; i++) {
+      v[i] = (float) random.nextGaussian() * scale;
+    }
+    return v;
   }
 
   @Test
