@@ -358,25 +358,27 @@ public final class ScaleBench {
   static Reached reach(Searcher s, String filter, long[][] truth, double goal, double seconds, ExecutorService pool)
       throws Exception {
     for (int ef : EFS) {
-      double recall = 0;
-      for (int q = 0; q < truth.length; q++) {
-        recall += SearchBench.recall(s.search(q, ef, filter), truth[q]);
-      }
-      if (recall / truth.length >= goal) {
+      if (recall(s, ef, filter, truth) >= goal) {
         return new Reached(ef, measure(s, ef, filter, truth, 1, seconds, pool));
       }
     }
     return new Reached(0, null);
   }
 
+  /** Mean recall@10 over all queries, one pass. */
+  static double recall(Searcher s, int ef, String filter, long[][] truth) throws Exception {
+    double sum = 0;
+    for (int q = 0; q < truth.length; q++) {
+      sum += SearchBench.recall(s.search(q, ef, filter), truth[q]);
+    }
+    return sum / truth.length;
+  }
+
   /** Recall over all queries (one pass), then closed-loop throughput with {@code threads} for {@code seconds}. */
   static Result measure(Searcher s, int ef, String filter, long[][] truth, int threads, double seconds, ExecutorService pool)
       throws Exception {
     int nq = truth.length;
-    double recall = 0;
-    for (int q = 0; q < nq; q++) {
-      recall += SearchBench.recall(s.search(q, ef, filter), truth[q]);
-    }
+    double recall = recall(s, ef, filter, truth);
     long server0 = cpuNanos(serverPid);
     long sys0 = sysNanos(serverPid);
     long client0 = ownCpuNanos();
@@ -404,7 +406,7 @@ public final class ScaleBench {
     double sysShare = serverNanos <= 0 ? 0 : (double) (sysNanos(serverPid) - sys0) / serverNanos;
     double server = serverNanos / 1e6 / Math.max(1, total);
     double client = (ownCpuNanos() - client0) / 1e6 / Math.max(1, total);
-    return new Result(recall / nq, total / seconds, all.isEmpty() ? 0 : all.get(all.size() / 2) / 1e6, server, client, sysShare);
+    return new Result(recall, total / seconds, all.isEmpty() ? 0 : all.get(all.size() / 2) / 1e6, server, client, sysShare);
   }
 
   /** CPU time of a process so far, from {@code /proc/<pid>/stat} (user + system, in clock ticks of 10 ms). */
