@@ -11,9 +11,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * unused heap only after a collection that marks the old generation, which a node under steady
  * search load (young garbage only) may not run for hours. Once a large merge's segment is searched,
  * this asks for one concurrent cycle, at most one every {@link #MIN_INTERVAL_SECONDS} seconds for the
- * whole process (a later merge's cycle waits for the interval's end, it is not dropped). Only when {@code System.gc()} starts a concurrent cycle
- * ({@code -XX:+ExplicitGCInvokesConcurrent}, in {@code conf/jvm.options}): never a stop-the-world
- * collection that the node's options did not ask for.
+ * whole process (a later merge's cycle waits for the interval's end, it is not dropped). Only when
+ * {@code System.gc()} starts a concurrent cycle ({@code -XX:+ExplicitGCInvokesConcurrent}, in
+ * {@code conf/jvm.options}): never a stop-the-world collection that the node's options did not ask
+ * for.
  */
 final class HeapReturn {
   static final long MIN_INTERVAL_SECONDS = 30;

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.apache.lucene.index.FilterMergePolicy;
@@ -39,7 +40,7 @@ final class SegmentPolicy extends FilterMergePolicy {
   private final AtomicLong finished = new AtomicLong();
   private final AtomicLong finishedAny = new AtomicLong();
   /** Merges this policy planned that may not have ended (running, waiting for a thread, or never registered). */
-  private final Set<OneMerge> planned = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final Set<OneMerge> planned = ConcurrentHashMap.newKeySet();
 
   SegmentPolicy(Supplier<Optimizers> config) {
     super(new TieredMergePolicy());

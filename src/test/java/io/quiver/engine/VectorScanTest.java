@@ -232,10 +232,6 @@ class VectorScanTest {
   }
 
   private static float[] randomVector(Random random) {
-    float[] v = new float[DIM];
-    for (int i = 0; i < DIM; i++) {
-      v[i] = (float) random.nextGaussian();
-    }
-    return v;
+    return gaussian(random, DIM, 1);
   }
 }
