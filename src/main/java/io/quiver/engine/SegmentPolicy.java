@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.apache.lucene.index.FilterMergePolicy;
@@ -26,11 +25,7 @@ import org.apache.lucene.index.TieredMergePolicy;
  *       its merge also opens an empty appendable segment; Lucene's writer keeps new points in memory
  *       instead, so here two segments merged are one fewer;
  *   <li><b>indexing</b>: a segment written plain ({@link IndexedVectorsFormat}) whose vectors reach
- *       {@code indexing_threshold} and that no merge joins is rewritten alone, with its graph;
- *   <li><b>while busy</b> (every merge thread has a merge): only plain segments merge, among
- *       themselves and below {@code indexing_threshold}; what would build a graph waits for the
- *       next plan, which inserts those points into the large graph once, instead of giving them a
- *       graph of their own first and joining that graph to the large one after.
+ *       {@code indexing_threshold} and that no merge joins is rewritten alone, with its graph.
  * </ul>
  * Lucene asks after every flush and every finished merge; segments already merging are left out.
  * Forced merges (none are asked for today) go to Lucene's tiered policy.
@@ -39,8 +34,6 @@ final class SegmentPolicy extends FilterMergePolicy {
   private final Supplier<Optimizers> config;
   private final AtomicLong finished = new AtomicLong();
   private final AtomicLong finishedAny = new AtomicLong();
-  /** Merges this policy planned that may not have ended (running, waiting for a thread, or never registered). */
-  private final Set<OneMerge> planned = ConcurrentHashMap.newKeySet();
 
   SegmentPolicy(Supplier<Optimizers> config) {
     super(new TieredMergePolicy());
@@ -78,10 +71,7 @@ final class SegmentPolicy extends FilterMergePolicy {
             IndexedVectorsFormat.plainBytes(info.info)));
       }
     }
-    // the writer's merges are the planned ones whose segments it marks as merging (one it refused is not)
-    planned.removeIf(m -> !merging.containsAll(m.segments));
-    boolean busy = planned.size() >= Math.max(1, o.threads());
-    List<List<Candidate>> plan = plan(free, merging.isEmpty() ? 0 : 1, busy, o);
+    List<List<Candidate>> plan = plan(free, merging.isEmpty() ? 0 : 1, o);
     if (plan.isEmpty()) {
       return null;
     }
@@ -91,19 +81,16 @@ final class SegmentPolicy extends FilterMergePolicy {
       // in the index's order: the merged segment keeps the points in the order they came, so that
       // equal scores keep ranking as before the merge
       List<SegmentCommitInfo> segments = batch.stream().map(Candidate::info).sorted(Comparator.comparingInt(order::indexOf)).toList();
-      OneMerge merge = new OneMerge(segments) {
+      spec.add(new OneMerge(segments) {
         @Override
         public void mergeFinished(boolean success, boolean segmentDropped) throws IOException {
           super.mergeFinished(success, segmentDropped);
-          planned.remove(this);
           finishedAny.incrementAndGet();
           if (totalBytesSize() >= config.get().reportBytes()) {
             finished.incrementAndGet();
           }
         }
-      };
-      planned.add(merge);
-      spec.add(merge);
+      });
     }
     return spec;
   }
@@ -113,17 +100,6 @@ final class SegmentPolicy extends FilterMergePolicy {
    * that merges already running will produce ({@code running}).
    */
   static List<List<Candidate>> plan(List<Candidate> free, int running, Optimizers o) {
-    return plan(free, running, false, o);
-  }
-
-  /**
-   * @param busy every merge thread has a merge: one planned now would wait, so only merges of plain
-   *     segments that stay below {@code indexing_threshold} (no graph to build) are planned; the
-   *     rest waits for the next plan, which then joins more segments into one graph. Otherwise
-   *     segments flushed during a long merge would be indexed into a graph of their own, only to be
-   *     merged into the large one afterwards: their graph built twice
-   */
-  static List<List<Candidate>> plan(List<Candidate> free, int running, boolean busy, Optimizers o) {
     List<List<Candidate>> out = new ArrayList<>();
     List<Candidate> rest = new ArrayList<>();
     for (Candidate c : free) {
@@ -143,11 +119,9 @@ final class SegmentPolicy extends FilterMergePolicy {
     while (excess > 0 && taken < rest.size()) {
       List<Candidate> batch = new ArrayList<>();
       long sum = 0;
-      long plain = 0;
       for (Candidate c : rest.subList(taken, Math.min(rest.size(), taken + excess + 1))) {
         sum += c.bytes();
-        plain += c.plainBytes();
-        if (sum >= o.maxSegmentBytes() || busy && (c.plainBytes() == 0 || plain >= o.reportBytes())) {
+        if (sum >= o.maxSegmentBytes()) {
           break;
         }
         batch.add(c);
@@ -160,7 +134,7 @@ final class SegmentPolicy extends FilterMergePolicy {
       out.add(batch);
     }
     // indexing: a plain segment of at least indexing_threshold that no merge joins is rewritten with its graph
-    for (Candidate c : busy ? List.<Candidate>of() : rest.subList(taken, rest.size())) {
+    for (Candidate c : rest.subList(taken, rest.size())) {
       if (c.plainBytes() > 0 && c.plainBytes() >= o.reportBytes()) {
         out.add(List.of(c));
       }

@@ -5,20 +5,40 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.PriorityQueue;
+import java.util.Set;
+import org.apache.lucene.codecs.KnnVectorsReader;
+import org.apache.lucene.codecs.hnsw.FlatVectorScorerUtil;
+import org.apache.lucene.codecs.hnsw.FlatVectorsScorer;
+import org.apache.lucene.codecs.lucene99.Lucene99HnswVectorsReader;
+import org.apache.lucene.codecs.perfield.PerFieldKnnVectorsFormat;
 import org.apache.lucene.index.BinaryDocValues;
+import org.apache.lucene.index.FieldInfo;
+import org.apache.lucene.index.FilterLeafReader;
 import org.apache.lucene.index.FloatVectorValues;
 import org.apache.lucene.index.KnnVectorValues;
+import org.apache.lucene.index.LeafReader;
 import org.apache.lucene.index.LeafReaderContext;
+import org.apache.lucene.index.SegmentReader;
+import org.apache.lucene.index.VectorEncoding;
 import org.apache.lucene.search.AcceptDocs;
 import org.apache.lucene.search.DocIdSetIterator;
 import org.apache.lucene.search.IndexSearcher;
+import org.apache.lucene.search.KnnCollector;
 import org.apache.lucene.search.KnnFloatVectorQuery;
 import org.apache.lucene.search.Query;
 import org.apache.lucene.search.ScoreDoc;
 import org.apache.lucene.search.TopDocs;
+import org.apache.lucene.search.TopDocsCollector;
+import org.apache.lucene.search.TopKnnCollector;
 import org.apache.lucene.search.Weight;
+import org.apache.lucene.util.Bits;
 import org.apache.lucene.util.BytesRef;
+import org.apache.lucene.util.FixedBitSet;
+import org.apache.lucene.util.hnsw.HnswGraph;
+import org.apache.lucene.util.hnsw.HnswGraphSearcher;
 import org.apache.lucene.util.hnsw.NeighborQueue;
+import org.apache.lucene.util.hnsw.OrdinalTranslatedKnnCollector;
+import org.apache.lucene.util.hnsw.RandomVectorScorer;
 
 /**
  * Nearest-neighbour search over one dense vector field with Qdrant's raw scores. Approximate search
@@ -95,15 +115,13 @@ public final class VectorSearch {
   /**
    * An unfiltered graph search: each segment's graph walked for {@code candidates} of its live
    * points, as Qdrant searches each segment with the same beam, the best of all kept. Straight to
-   * the segments' vector readers, without Lucene's query (which rewrites into a doc-and-score query,
-   * sorts and searches it again: a tenth of a search's time at this size).
+   * the segments' graphs ({@link #searchGraph}), without Lucene's query (which rewrites into a
+   * doc-and-score query, sorts and searches it again: a tenth of a search's time at this size).
    */
   private static ScoreDoc[] graphs(IndexSearcher searcher, String field, float[] q, int candidates) throws IOException {
     NeighborQueue best = new NeighborQueue(candidates, false);
     for (LeafReaderContext ctx : searcher.getIndexReader().leaves()) {
-      var leaf = ctx.reader();
-      TopDocs top = leaf.searchNearestVectors(field, q, candidates, AcceptDocs.fromLiveDocs(leaf.getLiveDocs(), leaf.maxDoc()),
-          Integer.MAX_VALUE);
+      TopDocs top = searchGraph(ctx.reader(), field, q, candidates);
       for (ScoreDoc sd : top.scoreDocs) {
         best.insertWithOverflow(ctx.docBase + sd.doc, sd.score);
       }
@@ -115,6 +133,80 @@ public final class VectorSearch {
     }
     return out;
   }
+
+  /** Lucene's scorer of float vectors, the one its flat vectors format scores with. */
+  private static final FlatVectorsScorer FLAT = FlatVectorScorerUtil.getLucene99FlatVectorsScorer();
+
+  /** The files of a graph segment over unquantized float vectors: vectors and graph, nothing else. */
+  private static final Set<String> FLOAT_GRAPH_FILES = Set.of("vec", "vex");
+
+  /**
+   * Per search thread, a graph walker kept between searches. Lucene's reader starts each search
+   * with a fresh sparse visited set that grows block by block as the walk spreads: at 300k points a
+   * third of the bytes a search allocated, which grew the heap under load. The kept one is cleared
+   * instead (one bit per point of the graph, per level walked). Searches run on the storage's
+   * platform threads, a few per core, so there are few walkers.
+   */
+  private static final ThreadLocal<Walker> WALKER = new ThreadLocal<>();
+
+  /**
+   * One segment's {@code candidates} nearest live points. Graphs over unquantized floats are walked
+   * here, as Lucene's reader walks them but with this thread's {@link #WALKER}; anything else
+   * (plain segments, quantized graphs, readers that are not a segment's) is left to Lucene.
+   */
+  static TopDocs searchGraph(LeafReader leaf, String field, float[] q, int candidates) throws IOException {
+    FieldInfo info = leaf.getFieldInfos().fieldInfo(field);
+    Lucene99HnswVectorsReader graphs = info == null ? null : floatGraph(leaf, info);
+    if (graphs == null) {
+      return leaf.searchNearestVectors(field, q, candidates, AcceptDocs.fromLiveDocs(leaf.getLiveDocs(), leaf.maxDoc()),
+          Integer.MAX_VALUE);
+    }
+    RandomVectorScorer scorer = FLAT.getRandomVectorScorer(info.getVectorSimilarityFunction(), graphs.getFloatVectorValues(field), q);
+    HnswGraph graph = graphs.getGraph(field);
+    KnnCollector collector = new OrdinalTranslatedKnnCollector(new TopKnnCollector(candidates, Integer.MAX_VALUE), scorer::ordToDoc);
+    Bits accept = scorer.getAcceptOrds(leaf.getLiveDocs());
+    int size = scorer.maxOrd();
+    if (size == 0) {
+      return TopDocsCollector.EMPTY_TOPDOCS;
+    }
+    if (candidates < size && graph.size() > 0) {
+      walker(size).search(collector, scorer, graph, accept);
+    } else {
+      // as many candidates as points: every one, as Lucene's reader does
+      for (int ord = 0; ord < size; ord++) {
+        if (accept == null || accept.get(ord)) {
+          collector.incVisitedCount(1);
+          collector.collect(ord, scorer.score(ord));
+        }
+      }
+    }
+    return collector.topDocs();
+  }
+
+  /** The segment's graph reader of {@code field} when it walks a graph over unquantized floats; null otherwise. */
+  static Lucene99HnswVectorsReader floatGraph(LeafReader leaf, FieldInfo info) {
+    if (info.getVectorEncoding() != VectorEncoding.FLOAT32 || !(FilterLeafReader.unwrap(leaf) instanceof SegmentReader segment)) {
+      return null;
+    }
+    KnnVectorsReader reader = segment.getVectorReader();
+    if (reader instanceof PerFieldKnnVectorsFormat.FieldsReader perField) {
+      reader = perField.getFieldReader(info.name);
+    }
+    return reader instanceof Lucene99HnswVectorsReader graphs && graphs.getOffHeapByteSize(info).keySet().equals(FLOAT_GRAPH_FILES)
+        ? graphs : null;
+  }
+
+  private static HnswGraphSearcher walker(int size) {
+    Walker walker = WALKER.get();
+    if (walker == null || walker.capacity() < size) {
+      walker = new Walker(new HnswGraphSearcher(new NeighborQueue(16, true), new FixedBitSet(size)), size);
+      WALKER.set(walker);
+    }
+    return walker.searcher();
+  }
+
+  /** A graph searcher and how many points its visited set holds (a larger graph gets a new one). */
+  private record Walker(HnswGraphSearcher searcher, int capacity) {}
 
   /**
    * The candidates worth an exact score: the {@code k} best by the graph's (SIMD, unquantized) score

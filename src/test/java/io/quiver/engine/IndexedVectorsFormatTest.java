@@ -178,6 +178,30 @@ class IndexedVectorsFormatTest {
         assertEquals(1, kinds.size());
         assertTrue(kinds.get(0)[0], quantization + ": indexed");
         assertEquals(1500, (int) shard.read(r -> r.countIndexedWithVector(List.of(""))));
+        // a graph over floats is walked by the search's own walker; quantized ones by Lucene's reader
+        boolean walked = shard.read(r -> {
+          var leaf = r.searcher().getIndexReader().leaves().get(0).reader();
+          return VectorSearch.floatGraph(leaf, leaf.getFieldInfos().fieldInfo(Fields.dense(""))) != null;
+        });
+        assertEquals(quantization == VectorSpec.Quantization.NONE, walked, quantization.name());
+        // and it walks as Lucene's reader does: the same candidates with the same scores
+        Random r = new Random(5);
+        for (int q = 0; q < 20; q++) {
+          float[] query = ShardTest.floats(r, DIM);
+          int k = 1 + r.nextInt(50);
+          shard.read(reader -> {
+            var leaf = reader.searcher().getIndexReader().leaves().get(0).reader();
+            var ours = VectorSearch.searchGraph(leaf, Fields.dense(""), query, k).scoreDocs;
+            var lucene = leaf.searchNearestVectors(Fields.dense(""), query, k,
+                org.apache.lucene.search.AcceptDocs.fromLiveDocs(leaf.getLiveDocs(), leaf.maxDoc()), Integer.MAX_VALUE).scoreDocs;
+            assertEquals(lucene.length, ours.length);
+            for (int i = 0; i < ours.length; i++) {
+              assertEquals(lucene[i].doc, ours[i].doc, quantization + " rank " + i);
+              assertEquals(lucene[i].score, ours[i].score, quantization + " rank " + i);
+            }
+            return null;
+          });
+        }
       }
     }
   }

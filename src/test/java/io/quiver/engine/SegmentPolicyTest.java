@@ -69,24 +69,6 @@ class SegmentPolicyTest {
     assertEquals(List.of(), SegmentPolicy.plan(List.of(seg(300), seg(300), seg(300), seg(300)), 0, opts(2, 500)));
   }
 
-  static SegmentPolicy.Candidate plain(long mb) {
-    return new SegmentPolicy.Candidate(null, mb * MB, 1000, 0, mb * MB);
-  }
-
-  @Test
-  void whileEveryMergeThreadIsTakenOnlyPlainSegmentsMergeBelowTheThreshold() {
-    var o = new Optimizers(1, 512 * MB, 0.2, 1000, 1, 10 * MB);
-    // idle: the plain segments join the graph segment in one merge
-    assertEquals(List.of(List.of(1L, 1L, 100L)), sizes(SegmentPolicy.plan(List.of(plain(1), seg(100), plain(1)), 0, false, o)));
-    // busy: they merge among themselves, plain; the graph segment waits for the next plan
-    assertEquals(List.of(List.of(1L, 1L)), sizes(SegmentPolicy.plan(List.of(plain(1), seg(100), plain(1)), 1, true, o)));
-    // busy: a merge that would reach the threshold (and build a graph of its own) waits too
-    assertEquals(List.of(), SegmentPolicy.plan(List.of(plain(6), plain(6)), 1, true, o));
-    // a plain segment at the threshold is indexed alone, but not while the merge threads are taken
-    assertEquals(List.of(List.of(12L)), sizes(SegmentPolicy.plan(List.of(plain(12)), 0, false, o)));
-    assertEquals(List.of(), SegmentPolicy.plan(List.of(plain(12)), 1, true, o));
-  }
-
   @Test
   void autoIsOneSegment() {
     assertEquals(1, Optimizers.resolve(0, null, 0.2, 1000, null, 10_000).segments());
