@@ -212,6 +212,29 @@ public final class IndexedVectorsFormat extends KnnVectorsFormat {
     }
   }
 
+  /**
+   * Every accepted vector offered to the collector, until it has seen as many as it allows (then
+   * Lucene's query scans the filter's documents itself, as for a graph that visited too many): how a
+   * plain segment is searched, and a graph asked for as many candidates as it holds.
+   */
+  static void exhaust(RandomVectorScorer scorer, KnnCollector collector, AcceptDocs acceptDocs) throws IOException {
+    if (scorer == null) {
+      return;
+    }
+    Bits accept = scorer.getAcceptOrds(acceptDocs == null ? null : acceptDocs.bits());
+    int size = scorer.maxOrd();
+    for (int ord = 0; ord < size; ord++) {
+      if (accept != null && !accept.get(ord)) {
+        continue;
+      }
+      if (collector.earlyTerminated()) {
+        return;
+      }
+      collector.incVisitedCount(1);
+      collector.collect(scorer.ordToDoc(ord), scorer.score(ord));
+    }
+  }
+
   /** Plain vectors, searched exactly: every vector the search accepts is scored and offered to the collector. */
   private static final class PlainReader extends KnnVectorsReader {
     private final FlatVectorsReader delegate;
@@ -243,28 +266,6 @@ public final class IndexedVectorsFormat extends KnnVectorsFormat {
     @Override
     public void search(String field, byte[] target, KnnCollector collector, AcceptDocs acceptDocs) throws IOException {
       exhaust(delegate.getRandomVectorScorer(field, target), collector, acceptDocs);
-    }
-
-    /**
-     * Every accepted vector, until the collector has seen as many as it allows (then Lucene's query
-     * scans the filter's documents itself, as for a graph that visited too many).
-     */
-    private static void exhaust(RandomVectorScorer scorer, KnnCollector collector, AcceptDocs acceptDocs) throws IOException {
-      if (scorer == null) {
-        return;
-      }
-      Bits accept = scorer.getAcceptOrds(acceptDocs == null ? null : acceptDocs.bits());
-      int size = scorer.maxOrd();
-      for (int ord = 0; ord < size; ord++) {
-        if (accept != null && !accept.get(ord)) {
-          continue;
-        }
-        if (collector.earlyTerminated()) {
-          return;
-        }
-        collector.incVisitedCount(1);
-        collector.collect(scorer.ordToDoc(ord), scorer.score(ord));
-      }
     }
 
     @Override

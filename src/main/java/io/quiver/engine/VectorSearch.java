@@ -23,7 +23,6 @@ import org.apache.lucene.index.VectorEncoding;
 import org.apache.lucene.search.AcceptDocs;
 import org.apache.lucene.search.DocIdSetIterator;
 import org.apache.lucene.search.IndexSearcher;
-import org.apache.lucene.search.KnnCollector;
 import org.apache.lucene.search.KnnFloatVectorQuery;
 import org.apache.lucene.search.Query;
 import org.apache.lucene.search.ScoreDoc;
@@ -163,37 +162,34 @@ public final class VectorSearch {
     }
     RandomVectorScorer scorer = FLAT.getRandomVectorScorer(info.getVectorSimilarityFunction(), graphs.getFloatVectorValues(field), q);
     HnswGraph graph = graphs.getGraph(field);
-    KnnCollector collector = new OrdinalTranslatedKnnCollector(new TopKnnCollector(candidates, Integer.MAX_VALUE), scorer::ordToDoc);
-    Bits accept = scorer.getAcceptOrds(leaf.getLiveDocs());
     int size = scorer.maxOrd();
     if (size == 0) {
       return TopDocsCollector.EMPTY_TOPDOCS;
     }
+    TopKnnCollector top = new TopKnnCollector(candidates, Integer.MAX_VALUE);
     if (candidates < size && graph.size() > 0) {
-      walker(size).search(collector, scorer, graph, accept);
+      Bits accept = scorer.getAcceptOrds(leaf.getLiveDocs());
+      walker(size).search(new OrdinalTranslatedKnnCollector(top, scorer::ordToDoc), scorer, graph, accept);
     } else {
-      // as many candidates as points: every one, as Lucene's reader does
-      for (int ord = 0; ord < size; ord++) {
-        if (accept == null || accept.get(ord)) {
-          collector.incVisitedCount(1);
-          collector.collect(ord, scorer.score(ord));
-        }
-      }
+      // as many candidates as points: every one, as Lucene's reader does and a plain segment is searched
+      IndexedVectorsFormat.exhaust(scorer, top, AcceptDocs.fromLiveDocs(leaf.getLiveDocs(), leaf.maxDoc()));
     }
-    return collector.topDocs();
+    return top.topDocs();
   }
 
   /** The segment's graph reader of {@code field} when it walks a graph over unquantized floats; null otherwise. */
   static Lucene99HnswVectorsReader floatGraph(LeafReader leaf, FieldInfo info) {
-    if (info.getVectorEncoding() != VectorEncoding.FLOAT32 || !(FilterLeafReader.unwrap(leaf) instanceof SegmentReader segment)) {
+    return info.getVectorEncoding() == VectorEncoding.FLOAT32 && vectorReader(leaf, info.name) instanceof Lucene99HnswVectorsReader graphs
+        && graphs.getOffHeapByteSize(info).keySet().equals(FLOAT_GRAPH_FILES) ? graphs : null;
+  }
+
+  /** The reader of {@code field}'s vectors in the segment a leaf reads; null for a reader that is not a segment's. */
+  static KnnVectorsReader vectorReader(LeafReader leaf, String field) {
+    if (!(FilterLeafReader.unwrap(leaf) instanceof SegmentReader segment)) {
       return null;
     }
     KnnVectorsReader reader = segment.getVectorReader();
-    if (reader instanceof PerFieldKnnVectorsFormat.FieldsReader perField) {
-      reader = perField.getFieldReader(info.name);
-    }
-    return reader instanceof Lucene99HnswVectorsReader graphs && graphs.getOffHeapByteSize(info).keySet().equals(FLOAT_GRAPH_FILES)
-        ? graphs : null;
+    return reader instanceof PerFieldKnnVectorsFormat.FieldsReader perField ? perField.getFieldReader(field) : reader;
   }
 
   private static HnswGraphSearcher walker(int size) {

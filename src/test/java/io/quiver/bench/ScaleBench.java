@@ -358,8 +358,9 @@ public final class ScaleBench {
   static Reached reach(Searcher s, String filter, long[][] truth, double goal, double seconds, ExecutorService pool)
       throws Exception {
     for (int ef : EFS) {
-      if (recall(s, ef, filter, truth) >= goal) {
-        return new Reached(ef, measure(s, ef, filter, truth, 1, seconds, pool));
+      double recall = recall(s, ef, filter, truth);
+      if (recall >= goal) {
+        return new Reached(ef, timed(s, ef, filter, recall, truth.length, 1, seconds, pool));
       }
     }
     return new Reached(0, null);
@@ -377,8 +378,12 @@ public final class ScaleBench {
   /** Recall over all queries (one pass), then closed-loop throughput with {@code threads} for {@code seconds}. */
   static Result measure(Searcher s, int ef, String filter, long[][] truth, int threads, double seconds, ExecutorService pool)
       throws Exception {
-    int nq = truth.length;
-    double recall = recall(s, ef, filter, truth);
+    return timed(s, ef, filter, recall(s, ef, filter, truth), truth.length, threads, seconds, pool);
+  }
+
+  /** Closed-loop throughput over {@code nq} queries whose recall is already known. */
+  static Result timed(Searcher s, int ef, String filter, double recall, int nq, int threads, double seconds, ExecutorService pool)
+      throws Exception {
     long server0 = cpuNanos(serverPid);
     long sys0 = sysNanos(serverPid);
     long client0 = ownCpuNanos();

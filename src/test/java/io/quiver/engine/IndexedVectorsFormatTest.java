@@ -17,8 +17,6 @@ import java.util.Random;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import org.apache.lucene.codecs.hnsw.HnswGraphProvider;
-import org.apache.lucene.codecs.perfield.PerFieldKnnVectorsFormat;
-import org.apache.lucene.index.CodecReader;
 import org.apache.lucene.index.FilterLeafReader;
 import org.apache.lucene.index.LeafReaderContext;
 import org.apache.lucene.index.SegmentReader;
@@ -77,10 +75,7 @@ class IndexedVectorsFormatTest {
     List<boolean[]> out = new ArrayList<>();
     for (LeafReaderContext ctx : searcher.getIndexReader().leaves()) {
       var leaf = FilterLeafReader.unwrap(ctx.reader());
-      var vectors = ((CodecReader) leaf).getVectorReader();
-      if (vectors instanceof PerFieldKnnVectorsFormat.FieldsReader perField) {
-        vectors = perField.getFieldReader(Fields.dense(""));
-      }
+      var vectors = VectorSearch.vectorReader(leaf, Fields.dense(""));
       boolean plain = ((SegmentReader) leaf).getSegmentInfo().info.getAttribute(IndexedVectorsFormat.PLAIN_BYTES) != null;
       out.add(new boolean[] {vectors instanceof HnswGraphProvider, plain});
     }
