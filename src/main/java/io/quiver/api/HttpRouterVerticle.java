@@ -103,7 +103,11 @@ public final class HttpRouterVerticle extends VerticleBase {
         .setHost(service.host())
         .setPort(port)
         .setCompressionSupported(true)
-        .setDecompressionSupported(true);
+        .setDecompressionSupported(true)
+        // no WebSockets here: without their compression the pipeline has no extension handler that
+        // every request and response passes through
+        .setPerMessageWebSocketCompressionSupported(false)
+        .setPerFrameWebSocketCompressionSupported(false);
     var tls = node.config().tls();
     return vertx.createHttpServer(Https.apply(options, tls)).requestHandler(router()).listen().onSuccess(s -> {
       server = s;

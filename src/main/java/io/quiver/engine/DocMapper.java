@@ -40,6 +40,9 @@ public final class DocMapper {
     BytesRef id = p.id().term();
     doc.add(new StringField(Fields.ID, id, Field.Store.NO));
     doc.add(new SortedDocValuesField(Fields.ID, id));
+    if (p.id() instanceof PointId.Num num) {
+      doc.add(new NumericDocValuesField(Fields.NUM_ID, num.value()));
+    }
     doc.add(new NumericDocValuesField(Fields.VERSION, version));
     for (var e : p.dense().entrySet()) {
       VectorSpec spec = schema.dense().get(e.getKey());

@@ -7,6 +7,11 @@ package io.quiver.engine;
 public final class Fields {
   /** Indexed term and sorted doc values: {@link PointId#term()}. */
   public static final String ID = "_id";
+  /**
+   * Numeric doc values: the value of an integer point id (none for UUIDs, nor in segments written
+   * before it existed), read for a hit's id instead of {@link #ID}'s compressed terms.
+   */
+  public static final String NUM_ID = "_idn";
   /** Numeric doc values: the WAL sequence number of the write that last put the point (Qdrant's version). */
   public static final String VERSION = "_ver";
   /** Stored: the payload as JSON bytes. */

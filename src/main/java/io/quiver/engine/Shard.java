@@ -28,6 +28,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.apache.lucene.index.ConcurrentMergeScheduler;
+import org.apache.lucene.index.DocValues;
 import org.apache.lucene.index.IndexWriter;
 import org.apache.lucene.index.IndexWriterConfig;
 import org.apache.lucene.index.LeafReader;
@@ -1448,10 +1449,26 @@ public final class Shard implements Closeable {
       return versions.advanceExact(local) ? versions.longValue() : 0;
     }
 
-    /** The point id of a document. */
+    /**
+     * The point id of a document: an integer id from its plain doc values ({@link Fields#NUM_ID}), a
+     * UUID (or a point of a segment written before those) from the id's sorted doc values, whose
+     * compressed terms cost a block's decompression per lookup.
+     */
     public PointId idOf(int doc) throws IOException {
       LeafReaderContext ctx = leaf(doc);
       int local = doc - ctx.docBase;
+      if (numIdCursors == null) {
+        cursors();
+      }
+      NumericDocValues nums = numIdCursors[ctx.ord];
+      if (nums == null || nums.docID() > local) { // doc values only go forward
+        NumericDocValues fresh = ctx.reader().getNumericDocValues(Fields.NUM_ID);
+        nums = fresh == null ? DocValues.emptyNumeric() : fresh;
+        numIdCursors[ctx.ord] = nums;
+      }
+      if (nums.advanceExact(local)) {
+        return new PointId.Num(nums.longValue());
+      }
       SortedDocValues ids = idCursors == null ? null : idCursors[ctx.ord];
       if (ids == null || ids.docID() > local) { // doc values only go forward
         ids = ctx.reader().getSortedDocValues(Fields.ID);
@@ -1490,6 +1507,7 @@ public final class Shard implements Closeable {
     public record Identity(PointId id, long version) {}
 
     private SortedDocValues[] idCursors;
+    private NumericDocValues[] numIdCursors;
     private NumericDocValues[] versionCursors;
     private StoredFields[] stored;
 
@@ -1497,6 +1515,7 @@ public final class Shard implements Closeable {
       if (idCursors == null) {
         int leaves = searcher.getIndexReader().leaves().size();
         idCursors = new SortedDocValues[leaves];
+        numIdCursors = new NumericDocValues[leaves];
         versionCursors = new NumericDocValues[leaves];
       }
     }

@@ -66,6 +66,17 @@ public final class VectorSearch {
    */
   public static List<Hit> search(IndexSearcher searcher, VectorSpec spec, float[] q, Query filter, int k, Integer ef,
       boolean exact, Float threshold) throws IOException {
+    return search(searcher, spec, q, filter, k, ef, exact, threshold, 1);
+  }
+
+  /**
+   * As {@link #search(IndexSearcher, VectorSpec, float[], Query, int, Integer, boolean, Float)}, with
+   * the quantization {@code oversampling}: on a quantized vector each segment's best {@code k x
+   * oversampling} candidates by the quantized score (k when it is at most 1) are rescored with the
+   * original vectors, as Qdrant rescores; the others are dropped.
+   */
+  public static List<Hit> search(IndexSearcher searcher, VectorSpec spec, float[] q, Query filter, int k, Integer ef,
+      boolean exact, Float threshold, double oversampling) throws IOException {
     if (k <= 0) {
       return List.of();
     }
@@ -93,10 +104,19 @@ public final class VectorSearch {
       hits = simd ? fastExactScan(searcher, field, d, q, weight, k) : exactScan(searcher, field, d, q, filter, k);
     } else {
       int candidates = Math.max(k, ef == null ? Math.max(k, DEFAULT_EF) : ef);
-      ScoreDoc[] top = filter == null ? graphs(searcher, field, q, candidates)
-          : searcher.search(new KnnFloatVectorQuery(field, q, candidates, filter), candidates).scoreDocs;
-      // quantized graphs score approximately: every candidate is rescored (Qdrant's oversampling)
-      hits = rescore(searcher, field, d, q, simd ? contenders(top, k) : contenders(top, top.length));
+      if (simd) {
+        ScoreDoc[] top = filter == null ? graphs(searcher, field, q, candidates)
+            : searcher.search(new KnnFloatVectorQuery(field, q, candidates, filter), candidates).scoreDocs;
+        hits = rescore(searcher, field, d, q, contenders(top, k));
+      } else {
+        // quantized scores are approximate: the best of each segment by them are rescored, as Qdrant's
+        // segments rescore their oversampled top ((oversampling x k) as an integer, k without it)
+        int rescored = (int) Math.min(candidates, oversampling > 1 ? (long) (oversampling * k) : k);
+        int[] docs = filter == null ? bestOfSegments(searcher, field, q, candidates, rescored)
+            : firstDocs(searcher.search(new KnnFloatVectorQuery(field, q, candidates, filter), candidates).scoreDocs,
+                (long) rescored * searcher.getIndexReader().leaves().size());
+        hits = rescore(searcher, field, d, q, docs);
+      }
     }
     List<Hit> out = new ArrayList<>(Math.min(k, hits.size()));
     for (Hit h : hits) {
@@ -131,6 +151,30 @@ public final class VectorSearch {
       out[i] = new ScoreDoc(best.pop(), score);
     }
     return out;
+  }
+
+  /** Each segment's {@code best} first of its {@code candidates} graph candidates (global doc ids). */
+  private static int[] bestOfSegments(IndexSearcher searcher, String field, float[] q, int candidates, int best)
+      throws IOException {
+    var leaves = searcher.getIndexReader().leaves();
+    int[] docs = new int[leaves.size() * best];
+    int n = 0;
+    for (LeafReaderContext ctx : leaves) {
+      ScoreDoc[] top = searchGraph(ctx.reader(), field, q, candidates).scoreDocs; // best first
+      for (int i = 0; i < Math.min(best, top.length); i++) {
+        docs[n++] = ctx.docBase + top[i].doc;
+      }
+    }
+    return java.util.Arrays.copyOf(docs, n);
+  }
+
+  /** The docs of the first {@code n} of {@code top}. */
+  private static int[] firstDocs(ScoreDoc[] top, long n) {
+    int[] docs = new int[(int) Math.min(top.length, n)];
+    for (int i = 0; i < docs.length; i++) {
+      docs[i] = top[i].doc;
+    }
+    return docs;
   }
 
   /** Lucene's scorer of float vectors, the one its flat vectors format scores with. */

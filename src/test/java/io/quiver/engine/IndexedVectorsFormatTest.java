@@ -200,4 +200,40 @@ class IndexedVectorsFormatTest {
       }
     }
   }
+  @Test
+  void aQuantizedSearchRescoresTheOversampledBestOfTheQuantizedScores() throws Exception {
+    long threshold = 1000L * DIM * Float.BYTES;
+    for (var quantization : List.of(VectorSpec.Quantization.SCALAR, VectorSpec.Quantization.BINARY)) {
+      VectorSpec spec = new VectorSpec("", DIM, Distance.EUCLID, 16, 100, quantization);
+      try (Shard shard = Shard.open(dir.resolve(quantization.name()), new CollectionSchema(Map.of("", spec), Map.of(),
+              PayloadSchema.EMPTY, new Optimizers(1, 512 * MB, 0.2, 1000, 1, threshold)),
+          new Shard.Options(new WalOptions(FsyncPolicy.ALWAYS, 0, 64 * MB), 3_600_000, 100), new ActionCodec(Json.MAPPER),
+          new DocMapper(Json.MAPPER), scheduler)) {
+        write(shard, 0, 1500);
+        settle(shard);
+        Random r = new Random(8);
+        for (int q = 0; q < 10; q++) {
+          float[] query = ShardTest.floats(r, DIM);
+          for (double oversampling : new double[] {1, 2.5, 150}) {
+            shard.read(reader -> {
+              IndexSearcher searcher = reader.searcher();
+              var leaf = searcher.getIndexReader().leaves().get(0).reader();
+              // the graph's 200 best by the quantized score, and every point ranked by the exact one
+              var quantized = leaf.searchNearestVectors(Fields.dense(""), query, 200,
+                  org.apache.lucene.search.AcceptDocs.fromLiveDocs(leaf.getLiveDocs(), leaf.maxDoc()), Integer.MAX_VALUE).scoreDocs;
+              var rescored = new java.util.HashSet<Integer>();
+              for (int i = 0; i < Math.min(quantized.length, (int) (oversampling * 10)); i++) {
+                rescored.add(quantized[i].doc);
+              }
+              List<VectorSearch.Hit> exact = VectorSearch.search(searcher, spec, query, null, 1500, null, true, null);
+              List<VectorSearch.Hit> expected = exact.stream().filter(h -> rescored.contains(h.doc())).limit(10).toList();
+              assertEquals(expected, VectorSearch.search(searcher, spec, query, null, 10, 200, false, null, oversampling),
+                  quantization + " oversampling " + oversampling);
+              return null;
+            });
+          }
+        }
+      }
+    }
+  }
 }

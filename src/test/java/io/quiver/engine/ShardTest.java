@@ -19,7 +19,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -254,6 +256,24 @@ class ShardTest {
     assertEquals(2, second.points().size());
     assertNull(second.next());
     assertEquals(new PointId.Uuid(new UUID(0, 1)), second.points().get(1).id());
+    shard.close();
+  }
+
+  @Test
+  void idsReadBackFromSegmentsOfUuidsIntegersAndBoth() throws IOException {
+    Shard shard = open();
+    Random r = new Random(3);
+    List<List<PointId>> batches = List.of(
+        List.of(new PointId.Uuid(new UUID(7, 1)), new PointId.Uuid(new UUID(7, 2))), // a segment without integer ids
+        List.of(PointId.of(0), PointId.of(Long.parseUnsignedLong("18446744073709551615"))),
+        List.of(PointId.of(9), new PointId.Uuid(new UUID(7, 3)), PointId.of(4)));
+    Set<PointId> all = new TreeSet<>();
+    for (List<PointId> batch : batches) {
+      shard.write(v -> batch.stream().<Action>map(id -> new Action.Put(randomPoint(r, id))).toList(), true);
+      shard.commit();
+      all.addAll(batch);
+    }
+    assertEquals(all, contents(shard).keySet());
     shard.close();
   }
 

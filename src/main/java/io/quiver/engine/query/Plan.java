@@ -16,7 +16,8 @@ import java.util.List;
  * filter (null: none; the stage also keeps to every ancestor's), its search params and its limit.
  * {@link QueryExecutor} runs it; the storage's planner builds it from a Qdrant query.
  */
-public record Plan(List<Plan> prefetch, Scoring scoring, Filter filter, Integer ef, boolean exact, Float threshold, int limit) {
+public record Plan(List<Plan> prefetch, Scoring scoring, Filter filter, Integer ef, double oversampling, boolean exact, Float threshold,
+    int limit) {
   public Plan {
     prefetch = List.copyOf(prefetch);
   }

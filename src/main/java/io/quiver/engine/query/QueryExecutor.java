@@ -60,10 +60,10 @@ public final class QueryExecutor {
     if (p.prefetch().isEmpty()) {
       return switch (p.scoring()) {
         case null -> scroll(r, p.filter(), p.limit());
-        case Plan.VectorScoring v -> vectorHits(r, v, p.filter(), p.limit(), p.ef(), p.exact(), p.threshold());
+        case Plan.VectorScoring v -> vectorHits(r, v, p.filter(), p.limit(), p.ef(), p.oversampling(), p.exact(), p.threshold());
         case Plan.MmrScoring m -> {
           // as in Qdrant, MMR re-ranks only at the root; a prefetch keeps the nearest candidates
-          List<Hit> candidates = vectorHits(r, m.nearest(), p.filter(), m.candidates(), p.ef(), p.exact(), p.threshold());
+          List<Hit> candidates = vectorHits(r, m.nearest(), p.filter(), m.candidates(), p.ef(), p.oversampling(), p.exact(), p.threshold());
           yield root ? Mmr.rerank(r, m, candidates, rootLimit) : candidates;
         }
         case Plan.OrderScoring o -> order(r, o, p.filter(), p.limit());
@@ -78,9 +78,9 @@ public final class QueryExecutor {
     }
     return switch (p.scoring()) {
       case null -> throw new IllegalStateException("prefetches without a query");
-      case Plan.VectorScoring v -> vectorHits(r, v, candidates(r, sources), p.limit(), p.ef(), true, p.threshold());
+      case Plan.VectorScoring v -> vectorHits(r, v, candidates(r, sources), p.limit(), p.ef(), 1, true, p.threshold());
       case Plan.MmrScoring m -> root
-          ? Mmr.rerank(r, m, vectorHits(r, m.nearest(), candidates(r, sources), m.candidates(), p.ef(), true, p.threshold()), rootLimit)
+          ? Mmr.rerank(r, m, vectorHits(r, m.nearest(), candidates(r, sources), m.candidates(), p.ef(), 1, true, p.threshold()), rootLimit)
           : Mmr.rerank(r, m, sources.stream().flatMap(List::stream).toList(), p.limit());
       case Plan.OrderScoring o -> order(r, o, candidates(r, sources), p.limit());
       case Plan.SampleScoring s -> sample(r, candidates(r, sources), p.limit());
@@ -99,8 +99,8 @@ public final class QueryExecutor {
    */
   public static List<Hit> rescore(Shard.Reader r, Plan stage, List<List<Hit>> sources) throws IOException {
     return switch (stage.scoring()) {
-      case Plan.VectorScoring v -> vectorHits(r, v, candidates(r, sources), stage.limit(), stage.ef(), true, stage.threshold());
-      case Plan.MmrScoring m -> vectorHits(r, m.nearest(), candidates(r, sources), m.candidates(), stage.ef(), true, stage.threshold());
+      case Plan.VectorScoring v -> vectorHits(r, v, candidates(r, sources), stage.limit(), stage.ef(), 1, true, stage.threshold());
+      case Plan.MmrScoring m -> vectorHits(r, m.nearest(), candidates(r, sources), m.candidates(), stage.ef(), 1, true, stage.threshold());
       case Plan.OrderScoring o -> order(r, o, candidates(r, sources), stage.limit());
       case Plan.FormulaScoring f -> FormulaRescorer.rescore(r, f, sources, stage.limit());
       case null, default -> throw new IllegalStateException("not a rescoring stage: " + stage.scoring());
@@ -119,6 +119,10 @@ public final class QueryExecutor {
 
     Integer ef() {
       return plan.ef();
+    }
+
+    double oversampling() {
+      return plan.oversampling();
     }
 
     boolean exact() {
@@ -163,13 +167,13 @@ public final class QueryExecutor {
    * (recommendation strategies, discovery, context), where higher is always better, keeps those
    * strictly above it.
    */
-  private static List<Hit> vectorHits(Shard.Reader r, Plan.VectorScoring v, Query filter, int limit, Integer ef, boolean exact,
-      Float threshold) throws IOException {
+  private static List<Hit> vectorHits(Shard.Reader r, Plan.VectorScoring v, Query filter, int limit, Integer ef, double oversampling,
+      boolean exact, Float threshold) throws IOException {
     int k = cap(r, limit);
     CollectionSchema schema = r.schema();
     List<VectorSearch.Hit> hits;
     if (v.dense() != null) {
-      hits = VectorSearch.search(r.searcher(), schema.dense().get(v.using()), v.dense(), filter, k, ef, exact, threshold);
+      hits = VectorSearch.search(r.searcher(), schema.dense().get(v.using()), v.dense(), filter, k, ef, exact, threshold, oversampling);
     } else if (v.sparse() != null) {
       hits = SparseSearch.search(r.searcher(), schema.sparse().get(v.using()), v.sparse(), filter, k, threshold);
     } else if (v.custom() != null) {

@@ -238,27 +238,34 @@ final class QueryPlanner {
     for (Stage p : s.prefetch()) {
       prefetch.add(plan(schema, res, p, null, QueryParser.clampLimit((long) p.limitOrDefault() * scale), scale));
     }
-    return new Plan(prefetch, scoring, and(s.filter(), extra), ef(schema, s, limit), s.params().exact(), s.scoreThreshold(), limit);
+    return new Plan(prefetch, scoring, and(s.filter(), extra), ef(schema, s, limit), oversampling(schema, s), s.params().exact(),
+        s.scoreThreshold(), limit);
   }
 
   /**
    * The stage's {@code hnsw_ef}, widened on a quantized vector by the quantization {@code
-   * oversampling}: the graph then yields {@code limit x oversampling} candidates, all of which are
-   * rescored with the original vectors (as Qdrant rescores), so oversampling buys back the recall that
-   * quantized scores lose.
+   * oversampling}: each segment's graph yields at least its {@code limit x oversampling} best
+   * candidates by the quantized score, which are rescored with the original vectors (as Qdrant
+   * rescores), so oversampling buys back the recall that quantized scores lose.
    */
   static Integer ef(CollectionSchema schema, Stage s, int limit) {
     Integer ef = s.params().hnswEf();
+    double oversampling = oversampling(schema, s);
+    if (oversampling <= 1) {
+      return ef;
+    }
+    int wanted = (int) Math.min(Integer.MAX_VALUE, (long) (limit * oversampling)); // as Qdrant: truncated
+    return Math.max(ef == null ? Math.max(limit, io.quiver.engine.VectorSearch.DEFAULT_EF) : ef, wanted);
+  }
+
+  /** The stage's quantization {@code oversampling} when its vector is quantized; 1 otherwise (none). */
+  static double oversampling(CollectionSchema schema, Stage s) {
     Double oversampling = s.params().oversampling();
     if (oversampling == null || oversampling <= 1) {
-      return ef;
+      return 1;
     }
     VectorSpec spec = schema.dense().get(s.using() == null ? "" : s.using());
-    if (spec == null || spec.quantization() == VectorSpec.Quantization.NONE) {
-      return ef;
-    }
-    int wanted = (int) Math.min(Integer.MAX_VALUE, (long) Math.ceil(limit * oversampling));
-    return Math.max(ef == null ? Math.max(limit, io.quiver.engine.VectorSearch.DEFAULT_EF) : ef, wanted);
+    return spec == null || spec.quantization() == VectorSpec.Quantization.NONE ? 1 : oversampling;
   }
 
   /**
@@ -267,7 +274,8 @@ final class QueryPlanner {
    */
   Plan planStage(CollectionSchema schema, Stage s, Examples examples, int limit) {
     Plan.Scoring scoring = s.query() == null ? null : scoring(schema, s, examples);
-    return new Plan(List.of(), scoring, s.filter(), ef(schema, s, limit), s.params().exact(), s.scoreThreshold(), limit);
+    return new Plan(List.of(), scoring, s.filter(), ef(schema, s, limit), oversampling(schema, s), s.params().exact(),
+        s.scoreThreshold(), limit);
   }
 
   private static int depth(Stage s) {

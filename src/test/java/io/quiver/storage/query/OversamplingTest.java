@@ -32,6 +32,14 @@ class OversamplingTest {
   }
 
   @Test
+  void theOversamplingCountsOnAQuantizedVectorOnly() {
+    assertEquals(2.5, QueryPlanner.oversampling(SCHEMA, stage("", 64, 2.5)));
+    assertEquals(1, QueryPlanner.oversampling(SCHEMA, stage("plain", 64, 2.5)));
+    assertEquals(1, QueryPlanner.oversampling(SCHEMA, stage("", 64, null)));
+    assertEquals(1, QueryPlanner.oversampling(SCHEMA, stage("", 64, 0.5)));
+  }
+
+  @Test
   void otherwiseTheEfIsAsGiven() {
     assertEquals(64, QueryPlanner.ef(SCHEMA, stage("plain", 64, 4.0), 100)); // not quantized
     assertEquals(64, QueryPlanner.ef(SCHEMA, stage("", 64, null), 100));
