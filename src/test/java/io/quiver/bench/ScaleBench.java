@@ -68,10 +68,10 @@ import org.apache.lucene.util.VectorUtil;
  * 0.95 and 0.99.
  *
  * <p>Run: {@code ./quiver bench ScaleBench [N=100000] [D=128] [Q=1000] [seconds per measurement=5]
- * [quantization=none|scalar|binary] [ef,ef,...] [default_segment_number=0]}; a quantized collection
- * searches with rescoring and oversampling 2; the last argument sets the collection's {@code
- * optimizers_config.default_segment_number} (0: auto, one segment per shard unless {@code
- * max_segment_size} splits it). {@code SCALEBENCH_SERVER_OPTS} adds JVM options to the node's (a
+ * [quantization=none|scalar|binary[:oversampling]] [ef,ef,...] [default_segment_number=0]}; a
+ * quantized collection searches with rescoring and oversampling 2 unless given ({@code binary:4});
+ * the last argument sets the collection's {@code optimizers_config.default_segment_number} (0: auto,
+ * one segment per shard unless {@code max_segment_size} splits it). {@code SCALEBENCH_SERVER_OPTS} adds JVM options to the node's (a
  * profiler).
  */
 public final class ScaleBench {
@@ -106,14 +106,16 @@ public final class ScaleBench {
     int dim = args.length > 1 ? Integer.parseInt(args[1]) : 128;
     int nq = args.length > 2 ? Integer.parseInt(args[2]) : 1000;
     double seconds = args.length > 3 ? Double.parseDouble(args[3]) : 5;
-    String quantization = args.length > 4 ? args[4] : "none";
+    String[] quantizationArg = (args.length > 4 ? args[4] : "none").split(":");
+    String quantization = quantizationArg[0];
+    double oversampling = quantizationArg.length > 1 ? Double.parseDouble(quantizationArg[1]) : 2;
     int[] efs = args.length > 5 ? Arrays.stream(args[5].split(",")).mapToInt(Integer::parseInt).toArray() : EFS;
     int segmentNumber = args.length > 6 ? Integer.parseInt(args[6]) : 0;
     Locale.setDefault(Locale.ROOT);
 
     System.out.printf("scale benchmark: N=%d points, D=%d, %d gaussian clusters, seed %d, %d held-out queries, Euclid, "
-        + "top %d; quantization %s; default_segment_number %s; %.0f s per measurement; %d cores; load average %.2f%n", n, dim,
-        SearchBench.CLUSTERS, SEED, nq, K, quantization, segmentNumber == 0 ? "auto" : segmentNumber, seconds,
+        + "top %d; quantization %s (oversampling %s); default_segment_number %s; %.0f s per measurement; %d cores; load average %.2f%n", n, dim,
+        SearchBench.CLUSTERS, SEED, nq, K, quantization, oversampling, segmentNumber == 0 ? "auto" : segmentNumber, seconds,
         Runtime.getRuntime().availableProcessors(),
         SearchBench.loadAverage());
     long t0 = System.nanoTime();
@@ -238,7 +240,7 @@ public final class ScaleBench {
         IndexSearcher lucene = new IndexSearcher(reader);
         Searcher inProcess = (q, ef, filter) -> luceneSearch(lucene, queries[q], ef, filter);
         String[] vectorJson = Arrays.stream(queries).map(SearchBench::json).toArray(String[]::new);
-        String params = quant.isEmpty() ? "" : ",\"quantization\":{\"rescore\":true,\"oversampling\":2.0}";
+        String params = quant.isEmpty() ? "" : ",\"quantization\":{\"rescore\":true,\"oversampling\":" + oversampling + "}";
         // requests prepared once per query, hnsw_ef and filter, answers read as bytes: the client's CPU stays small (as wrk's)
         Map<String, byte[][]> prepared = new java.util.concurrent.ConcurrentHashMap<>();
         Searcher rest = (q, ef, filter) -> {
@@ -261,7 +263,7 @@ public final class ScaleBench {
           Searcher grpc = (q, ef, filter) -> {
             var params1 = Points.SearchParams.newBuilder().setHnswEf(ef);
             if (!quant.isEmpty()) {
-              params1.setQuantization(Points.QuantizationSearchParams.newBuilder().setRescore(true).setOversampling(2.0));
+              params1.setQuantization(Points.QuantizationSearchParams.newBuilder().setRescore(true).setOversampling(oversampling));
             }
             var b = Points.SearchPoints.newBuilder().setCollectionName("bench").setLimit(K).setParams(params1);
             for (float x : queries[q]) {
