@@ -43,7 +43,8 @@ import org.apache.lucene.util.hnsw.RandomVectorScorer;
  * Nearest-neighbour search over one dense vector field with Qdrant's raw scores. Approximate search
  * asks Lucene's HNSW for {@code max(limit, ef)} candidates (Lucene itself falls back to an exact
  * search when a filter is very selective), then rescores exactly those that can reach the top
- * {@code limit} ({@link #contenders}); exact search scans
+ * {@code limit} ({@link #contenders}), or on a quantized vector each segment's best {@code limit x
+ * oversampling} by the quantized score; exact search scans
  * the filtered documents. Manhattan, which Lucene's graph lacks, is always exact. Lucene's own (SIMD,
  * CPU-dependent) scores only choose candidates: every score returned is {@link Distance#score} or
  * {@link #maxSim}, Qdrant's arithmetic ({@link QdrantMath}), the same bits on every CPU.
@@ -103,7 +104,9 @@ public final class VectorSearch {
     } else if (exact || spec.m() == 0 || selective) {
       hits = simd ? fastExactScan(searcher, field, d, q, weight, k) : exactScan(searcher, field, d, q, filter, k);
     } else {
-      int candidates = Math.max(k, ef == null ? Math.max(k, DEFAULT_EF) : ef);
+      // never more candidates than points: the graph's queues are sized by them
+      int candidates = Math.min(Math.max(k, ef == null ? Math.max(k, DEFAULT_EF) : ef),
+          Math.max(k, searcher.getIndexReader().maxDoc()));
       if (simd) {
         ScoreDoc[] top = filter == null ? graphs(searcher, field, q, candidates)
             : searcher.search(new KnnFloatVectorQuery(field, q, candidates, filter), candidates).scoreDocs;

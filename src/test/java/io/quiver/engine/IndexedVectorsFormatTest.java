@@ -229,6 +229,9 @@ class IndexedVectorsFormatTest {
               List<VectorSearch.Hit> expected = exact.stream().filter(h -> rescored.contains(h.doc())).limit(10).toList();
               assertEquals(expected, VectorSearch.search(searcher, spec, query, null, 10, 200, false, null, oversampling),
                   quantization + " oversampling " + oversampling);
+              // a beam and an oversampling beyond every point: all of them, rescored (no queue that large)
+              assertEquals(exact.subList(0, 10),
+                  VectorSearch.search(searcher, spec, query, null, 10, Integer.MAX_VALUE, false, null, 1e12));
               return null;
             });
           }

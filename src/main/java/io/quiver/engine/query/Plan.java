@@ -13,7 +13,8 @@ import java.util.List;
 
 /**
  * A stage of a query ready to run on a shard's reader: its scoring (null: a scroll by id), its own
- * filter (null: none; the stage also keeps to every ancestor's), its search params and its limit.
+ * filter (null: none; the stage also keeps to every ancestor's), its search params ({@code
+ * hnsw_ef}, the quantization {@code oversampling}, 1 for none, and {@code exact}) and its limit.
  * {@link QueryExecutor} runs it; the storage's planner builds it from a Qdrant query.
  */
 public record Plan(List<Plan> prefetch, Scoring scoring, Filter filter, Integer ef, double oversampling, boolean exact, Float threshold,
