@@ -107,17 +107,17 @@ public final class VectorSearch {
       // never more candidates than points: the graph's queues are sized by them
       int candidates = Math.min(Math.max(k, ef == null ? Math.max(k, DEFAULT_EF) : ef),
           Math.max(k, searcher.getIndexReader().maxDoc()));
+      ScoreDoc[] filtered = filter == null ? null
+          : searcher.search(new KnnFloatVectorQuery(field, q, candidates, filter), candidates).scoreDocs;
       if (simd) {
-        ScoreDoc[] top = filter == null ? graphs(searcher, field, q, candidates)
-            : searcher.search(new KnnFloatVectorQuery(field, q, candidates, filter), candidates).scoreDocs;
+        ScoreDoc[] top = filtered != null ? filtered : graphs(searcher, field, q, candidates);
         hits = rescore(searcher, field, d, q, contenders(top, k));
       } else {
         // quantized scores are approximate: the best of each segment by them are rescored, as Qdrant's
         // segments rescore their oversampled top ((oversampling x k) as an integer, k without it)
         int rescored = (int) Math.min(candidates, oversampling > 1 ? (long) (oversampling * k) : k);
-        int[] docs = filter == null ? bestOfSegments(searcher, field, q, candidates, rescored)
-            : firstDocs(searcher.search(new KnnFloatVectorQuery(field, q, candidates, filter), candidates).scoreDocs,
-                (long) rescored * searcher.getIndexReader().leaves().size());
+        int[] docs = filtered != null ? firstDocs(filtered, (long) rescored * searcher.getIndexReader().leaves().size())
+            : bestOfSegments(searcher, field, q, candidates, rescored);
         hits = rescore(searcher, field, d, q, docs);
       }
     }

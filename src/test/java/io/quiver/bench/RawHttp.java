@@ -20,6 +20,7 @@ import java.util.Arrays;
  */
 final class RawHttp {
   private static final byte[] HEAD_END = {'\r', '\n', '\r', '\n'};
+  private static final byte[] LINE_END = {'\r', '\n'};
 
   private final String host;
   private final int port;
@@ -142,7 +143,7 @@ final class RawHttp {
     /** A chunk's size line, consumed. */
     private int chunkSize() throws IOException {
       int eol;
-      while ((eol = indexOf(new byte[] {'\r', '\n'}, start)) < 0) {
+      while ((eol = indexOf(LINE_END, start)) < 0) {
         fill();
       }
       String line = new String(buf, start, eol - start, StandardCharsets.US_ASCII);

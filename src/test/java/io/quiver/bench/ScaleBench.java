@@ -71,8 +71,8 @@ import org.apache.lucene.util.VectorUtil;
  * [quantization=none|scalar|binary[:oversampling]] [ef,ef,...] [default_segment_number=0]}; a
  * quantized collection searches with rescoring and oversampling 2 unless given ({@code binary:4});
  * the last argument sets the collection's {@code optimizers_config.default_segment_number} (0: auto,
- * one segment per shard unless {@code max_segment_size} splits it). {@code SCALEBENCH_SERVER_OPTS} adds JVM options to the node's (a
- * profiler).
+ * one segment per shard unless {@code max_segment_size} splits it). {@code SCALEBENCH_SERVER_OPTS}
+ * adds JVM options to the node's (a profiler).
  */
 public final class ScaleBench {
   static final int K = 10;
@@ -114,7 +114,8 @@ public final class ScaleBench {
     Locale.setDefault(Locale.ROOT);
 
     System.out.printf("scale benchmark: N=%d points, D=%d, %d gaussian clusters, seed %d, %d held-out queries, Euclid, "
-        + "top %d; quantization %s (oversampling %s); default_segment_number %s; %.0f s per measurement; %d cores; load average %.2f%n", n, dim,
+        + "top %d; quantization %s (oversampling %s); default_segment_number %s; %.0f s per measurement; %d cores; "
+        + "load average %.2f%n", n, dim,
         SearchBench.CLUSTERS, SEED, nq, K, quantization, oversampling, segmentNumber == 0 ? "auto" : segmentNumber, seconds,
         Runtime.getRuntime().availableProcessors(),
         SearchBench.loadAverage());
