@@ -24,6 +24,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntFunction;
 import java.util.stream.IntStream;
 import org.apache.lucene.codecs.KnnVectorsFormat;
 import org.apache.lucene.codecs.lucene103.Lucene103Codec;
@@ -56,8 +57,9 @@ import org.apache.lucene.util.VectorUtil;
  *       16, beam 100, as Quiver's defaults), force-merged into one segment; searched by 2 threads;
  *   <li><b>Quiver</b>: the server jar as its own process with its default settings (the JVM options
  *       of {@code conf/jvm.options}), loaded through REST (batches of 1,000, {@code wait=true}, 2
- *       clients) and left to settle until {@code green}; searched through REST (8 connections, a
- *       minimal HTTP/1.1 client) and gRPC (8 calls in flight on one channel).
+ *       clients) and left to settle until {@code green}; searched through REST (8 connections kept
+ *       busy by 2 client threads, as wrk drives a server: {@link HttpLoad}) and gRPC (8 calls in
+ *       flight on one channel, each answer sending the next from the channel's network thread).
  * </ul>
  * It prints, per {@code hnsw_ef}, recall@10 and queries/s of the three, then the best throughput of
  * each at recall >= 0.95 and >= 0.99 with the ratio to in-process; the time from the first upsert to
@@ -81,6 +83,8 @@ public final class ScaleBench {
   static final int FILTER_EF = 64;
   static final int LUCENE_THREADS = 2;
   static final int CONNECTIONS = 8;
+  /** The REST load's client threads, each driving its share of the {@link #CONNECTIONS} (as wrk's 2 threads). */
+  static final int CLIENT_THREADS = 2;
   static final int BATCH = 1000;
   static final double WARM_UP_SECONDS = 15;
   static final double[] GOALS = {0.95, 0.99};
@@ -99,6 +103,26 @@ public final class ScaleBench {
   /** A way to search: query index and ef in, result ids out. */
   interface Searcher {
     long[] search(int q, int ef, String filter) throws Exception;
+
+    /**
+     * Closed-loop load of {@code concurrency} searches at once for {@code seconds}: each thread's
+     * latencies (ns). By default a thread per search in flight, each calling {@link #search}.
+     */
+    default List<long[]> load(int ef, String filter, int nq, int concurrency, double seconds, ExecutorService pool)
+        throws Exception {
+      SearchBench.Target target = new SearchBench.Target() {
+        @Override
+        public Object search(int q) throws Exception {
+          return Searcher.this.search(q, ef, filter);
+        }
+
+        @Override
+        public long[] ids(Object result) {
+          return (long[]) result;
+        }
+      };
+      return SearchBench.loop(target, nq, concurrency, seconds, pool);
+    }
   }
 
   public static void main(String[] args) throws Exception {
@@ -244,40 +268,126 @@ public final class ScaleBench {
         String params = quant.isEmpty() ? "" : ",\"quantization\":{\"rescore\":true,\"oversampling\":" + oversampling + "}";
         // requests prepared once per query, hnsw_ef and filter, answers read as bytes: the client's CPU stays small (as wrk's)
         Map<String, byte[][]> prepared = new java.util.concurrent.ConcurrentHashMap<>();
-        Searcher rest = (q, ef, filter) -> {
-          byte[][] bodies = prepared.computeIfAbsent(ef + " " + filter, key -> new byte[nq][]);
-          byte[] request = bodies[q];
-          if (request == null) {
-            request = http.request("POST", "/collections/bench/points/search", "{\"vector\":" + vectorJson[q] + ",\"limit\":" + K
-                + ",\"params\":{\"hnsw_ef\":" + ef + params + "}" + (filter == null ? "" : ",\"filter\":" + filter) + "}");
-            bodies[q] = request;
+        Searcher rest = new Searcher() {
+          private byte[] request(int q, int ef, String filter) {
+            byte[][] bodies = prepared.computeIfAbsent(ef + " " + filter, key -> new byte[nq][]);
+            byte[] request = bodies[q];
+            if (request == null) {
+              request = http.request("POST", "/collections/bench/points/search", "{\"vector\":" + vectorJson[q] + ",\"limit\":" + K
+                  + ",\"params\":{\"hnsw_ef\":" + ef + params + "}" + (filter == null ? "" : ",\"filter\":" + filter) + "}");
+              bodies[q] = request;
+            }
+            return request;
           }
-          RawHttp.Raw r = http.exchange(request);
-          if (r.status() != 200) {
-            throw new IllegalStateException("search: " + r.status() + " " + r.text());
+
+          @Override
+          public long[] search(int q, int ef, String filter) throws Exception {
+            RawHttp.Raw r = http.exchange(request(q, ef, filter));
+            if (r.status() != 200) {
+              throw new IllegalStateException("search: " + r.status() + " " + r.text());
+            }
+            return ids(r);
           }
-          return ids(r);
+
+          /** As wrk: {@link #CLIENT_THREADS} threads keep the connections busy (one search in flight on each). */
+          @Override
+          public List<long[]> load(int ef, String filter, int nq1, int concurrency, double secs, ExecutorService pool1)
+              throws Exception {
+            return HttpLoad.run("127.0.0.1", node.port, q -> request(q, ef, filter), nq1, Math.min(CLIENT_THREADS, concurrency),
+                concurrency, secs, pool1);
+          }
         };
-        ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext().build();
+        // answers handled on the channel's network thread: the client adds no thread of its own
+        ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext().directExecutor().build();
         try {
           var stub = PointsGrpc.newBlockingStub(channel);
-          Searcher grpc = (q, ef, filter) -> {
-            var params1 = Points.SearchParams.newBuilder().setHnswEf(ef);
+          var async = PointsGrpc.newStub(channel);
+          Map<Integer, Points.SearchPoints[]> messages = new java.util.concurrent.ConcurrentHashMap<>();
+          IntFunction<Points.SearchPoints[]> messagesOf = ef -> messages.computeIfAbsent(ef, e -> {
+            var params1 = Points.SearchParams.newBuilder().setHnswEf(e);
             if (!quant.isEmpty()) {
               params1.setQuantization(Points.QuantizationSearchParams.newBuilder().setRescore(true).setOversampling(oversampling));
             }
-            var b = Points.SearchPoints.newBuilder().setCollectionName("bench").setLimit(K).setParams(params1);
-            for (float x : queries[q]) {
-              b.addVector(x);
+            Points.SearchPoints[] out = new Points.SearchPoints[nq];
+            for (int q = 0; q < nq; q++) {
+              var b = Points.SearchPoints.newBuilder().setCollectionName("bench").setLimit(K).setParams(params1);
+              for (float x : queries[q]) {
+                b.addVector(x);
+              }
+              out[q] = b.build();
             }
-            return stub.search(b.build()).getResultList().stream().mapToLong(p -> p.getId().getNum()).toArray();
+            return out;
+          });
+          Searcher grpc = new Searcher() {
+            @Override
+            public long[] search(int q, int ef, String filter) {
+              return stub.search(messagesOf.apply(ef)[q]).getResultList().stream().mapToLong(p -> p.getId().getNum()).toArray();
+            }
+
+            /** {@code concurrency} calls in flight on the channel, each answer sending the next (no client thread). */
+            @Override
+            public List<long[]> load(int ef, String filter, int nq1, int concurrency, double secs, ExecutorService pool1)
+                throws Exception {
+              Points.SearchPoints[] requests = messagesOf.apply(ef);
+              long deadline = System.nanoTime() + (long) (secs * 1e9);
+              long[][] latencies = {new long[4096]};
+              int[] count = {0};
+              AtomicInteger next = new AtomicInteger();
+              var done = new java.util.concurrent.CountDownLatch(concurrency);
+              List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+              for (int c = 0; c < concurrency; c++) {
+                new Object() {
+                  void call() {
+                    long sent = System.nanoTime();
+                    async.search(requests[next.getAndIncrement() % nq1], new io.grpc.stub.StreamObserver<>() {
+                      @Override
+                      public void onNext(Points.SearchResponse value) {}
+
+                      @Override
+                      public void onError(Throwable t) {
+                        failures.add(t);
+                        done.countDown();
+                      }
+
+                      @Override
+                      public void onCompleted() {
+                        long now = System.nanoTime();
+                        synchronized (latencies) {
+                          if (count[0] == latencies[0].length) {
+                            latencies[0] = Arrays.copyOf(latencies[0], count[0] * 2);
+                          }
+                          latencies[0][count[0]++] = now - sent;
+                        }
+                        if (now < deadline) {
+                          call();
+                        } else {
+                          done.countDown();
+                        }
+                      }
+                    });
+                  }
+                }.call();
+              }
+              done.await();
+              if (!failures.isEmpty()) {
+                throw new IllegalStateException("gRPC search failed", failures.get(0));
+              }
+              synchronized (latencies) {
+                return List.of(Arrays.copyOf(latencies[0], count[0]));
+              }
+            }
           };
 
           // ---- unfiltered: recall and throughput per ef
           AtomicLong rssPeak = new AtomicLong(rssIngest);
+          String[] peakSplit = {"anonymous " + mb(rss(node.pid(), "RssAnon:")) + ", files " + mb(rss(node.pid(), "RssFile:"))};
           Thread sampler = Thread.ofPlatform().daemon().start(() -> {
             while (!Thread.currentThread().isInterrupted()) {
-              rssPeak.accumulateAndGet(rss(node.pid()), Math::max);
+              long now = rss(node.pid());
+              if (now > rssPeak.get()) {
+                rssPeak.set(now);
+                peakSplit[0] = "anonymous " + mb(rss(node.pid(), "RssAnon:")) + ", files " + mb(rss(node.pid(), "RssFile:"));
+              }
               try {
                 Thread.sleep(250);
               } catch (InterruptedException e) {
@@ -317,8 +427,9 @@ public final class ScaleBench {
           System.out.printf("time to searchable: Quiver %.1f s from the first upsert to green (ingest %.1f s) vs in-process "
               + "build + merge %.1f s (%.2fx)%n", greenSeconds, ingestSeconds, buildSeconds + mergeSeconds,
               greenSeconds / (buildSeconds + mergeSeconds));
-          System.out.printf("memory: raw vectors %s; node resident after ingest %s (%.2fx), under search load %s (%.2fx; "
-              + "at its end %s)%n", mb(raw), mb(rssIngest), (double) rssIngest / raw, mb(rssSearch), (double) rssSearch / raw, split);
+          System.out.printf("memory: raw vectors %s; node resident after ingest %s (%.2fx), under search load up to %s (%.2fx: "
+              + "%s; at its end %s)%n", mb(raw), mb(rssIngest), (double) rssIngest / raw, mb(rssSearch), (double) rssSearch / raw,
+              peakSplit[0], split);
 
           // ---- filtered vs unfiltered latency, one client: at the same hnsw_ef, then at equal recall
           String f10 = "{\"must\":[{\"key\":\"b10\",\"match\":{\"value\":3}}]}";
@@ -393,20 +504,9 @@ public final class ScaleBench {
     long server0 = cpuNanos(serverPid);
     long sys0 = sysNanos(serverPid);
     long client0 = ownCpuNanos();
-    SearchBench.Target target = new SearchBench.Target() {
-      @Override
-      public Object search(int q) throws Exception {
-        return s.search(q, ef, filter);
-      }
-
-      @Override
-      public long[] ids(Object result) {
-        return (long[]) result;
-      }
-    };
     long total = 0;
     List<Long> all = new ArrayList<>();
-    for (long[] lat : SearchBench.loop(target, nq, threads, seconds, pool)) {
+    for (long[] lat : s.load(ef, filter, nq, threads, seconds, pool)) {
       total += lat.length;
       for (long l : lat) {
         all.add(l);
