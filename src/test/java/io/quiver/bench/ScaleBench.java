@@ -259,8 +259,9 @@ public final class ScaleBench {
           throw new IllegalStateException("points_count " + info.path("points_count"));
         }
         long rssIngest = rss(node.pid());
-        log("green %.1f s after the first upsert, %d segments; resident memory %s (anonymous %s, files %s)", greenSeconds,
-            info.path("segments_count").asInt(), mb(rssIngest), mb(rss(node.pid(), "RssAnon:")), mb(rss(node.pid(), "RssFile:")));
+        String ingestSplit = "anonymous " + mb(rss(node.pid(), "RssAnon:")) + ", files " + mb(rss(node.pid(), "RssFile:"));
+        log("green %.1f s after the first upsert, %d segments; resident memory %s (%s)", greenSeconds,
+            info.path("segments_count").asInt(), mb(rssIngest), ingestSplit);
 
         IndexSearcher lucene = new IndexSearcher(reader);
         Searcher inProcess = (q, ef, filter) -> luceneSearch(lucene, queries[q], ef, filter);
@@ -380,7 +381,7 @@ public final class ScaleBench {
 
           // ---- unfiltered: recall and throughput per ef
           AtomicLong rssPeak = new AtomicLong(rssIngest);
-          String[] peakSplit = {"anonymous " + mb(rss(node.pid(), "RssAnon:")) + ", files " + mb(rss(node.pid(), "RssFile:"))};
+          String[] peakSplit = {ingestSplit}; // of the peak so far
           Thread sampler = Thread.ofPlatform().daemon().start(() -> {
             while (!Thread.currentThread().isInterrupted()) {
               long now = rss(node.pid());
