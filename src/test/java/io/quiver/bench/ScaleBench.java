@@ -381,13 +381,13 @@ public final class ScaleBench {
 
           // ---- unfiltered: recall and throughput per ef
           AtomicLong rssPeak = new AtomicLong(rssIngest);
-          String[] peakSplit = {ingestSplit}; // of the peak so far
+          var peakSplit = new java.util.concurrent.atomic.AtomicReference<>(ingestSplit); // of the peak so far
           Thread sampler = Thread.ofPlatform().daemon().start(() -> {
             while (!Thread.currentThread().isInterrupted()) {
               long now = rss(node.pid());
               if (now > rssPeak.get()) {
                 rssPeak.set(now);
-                peakSplit[0] = "anonymous " + mb(rss(node.pid(), "RssAnon:")) + ", files " + mb(rss(node.pid(), "RssFile:"));
+                peakSplit.set("anonymous " + mb(rss(node.pid(), "RssAnon:")) + ", files " + mb(rss(node.pid(), "RssFile:")));
               }
               try {
                 Thread.sleep(250);
@@ -430,7 +430,7 @@ public final class ScaleBench {
               greenSeconds / (buildSeconds + mergeSeconds));
           System.out.printf("memory: raw vectors %s; node resident after ingest %s (%.2fx), under search load up to %s (%.2fx: "
               + "%s; at its end %s)%n", mb(raw), mb(rssIngest), (double) rssIngest / raw, mb(rssSearch), (double) rssSearch / raw,
-              peakSplit[0], split);
+              peakSplit.get(), split);
 
           // ---- filtered vs unfiltered latency, one client: at the same hnsw_ef, then at equal recall
           String f10 = "{\"must\":[{\"key\":\"b10\",\"match\":{\"value\":3}}]}";
