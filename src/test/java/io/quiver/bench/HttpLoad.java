@@ -99,7 +99,6 @@ final class HttpLoad {
 
   /** One connection: the request being written, and the answer being read. */
   private static final class Conn {
-    private static final byte[] HEAD_END = {'\r', '\n', '\r', '\n'};
     private static final byte[] LENGTH = "\ncontent-length:".getBytes(StandardCharsets.US_ASCII);
 
     final SocketChannel channel;
@@ -137,7 +136,7 @@ final class HttpLoad {
       }
       byte[] b = in.array();
       int end = in.position();
-      int head = indexOf(b, HEAD_END, 0, end);
+      int head = RawHttp.indexOf(b, RawHttp.HEAD_END, 0, end);
       if (head < 0) {
         return false;
       }
@@ -146,7 +145,7 @@ final class HttpLoad {
         throw new IOException("status " + status + ": " + new String(b, 0, end, StandardCharsets.UTF_8));
       }
       int length = contentLength(b, head);
-      return end >= head + HEAD_END.length + length;
+      return end >= head + RawHttp.HEAD_END.length + length;
     }
 
     private static int contentLength(byte[] b, int headEnd) throws IOException {
@@ -173,19 +172,6 @@ final class HttpLoad {
         }
       }
       return true;
-    }
-
-    private static int indexOf(byte[] b, byte[] pattern, int from, int end) {
-      outer:
-      for (int i = from; i + pattern.length <= end; i++) {
-        for (int j = 0; j < pattern.length; j++) {
-          if (b[i + j] != pattern[j]) {
-            continue outer;
-          }
-        }
-        return i;
-      }
-      return -1;
     }
   }
 }

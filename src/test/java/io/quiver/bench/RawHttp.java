@@ -19,7 +19,8 @@ import java.util.Arrays;
  * responses; not a general client.
  */
 final class RawHttp {
-  private static final byte[] HEAD_END = {'\r', '\n', '\r', '\n'};
+  /** The blank line that ends an HTTP head. */
+  static final byte[] HEAD_END = {'\r', '\n', '\r', '\n'};
   private static final byte[] LINE_END = {'\r', '\n'};
 
   private final String host;
@@ -185,16 +186,21 @@ final class RawHttp {
     }
 
     private int indexOf(byte[] pattern, int from) {
-      outer:
-      for (int i = from; i + pattern.length <= end; i++) {
-        for (int j = 0; j < pattern.length; j++) {
-          if (buf[i + j] != pattern[j]) {
-            continue outer;
-          }
-        }
-        return i;
-      }
-      return -1;
+      return RawHttp.indexOf(buf, pattern, from, end);
     }
+  }
+
+  /** Where {@code pattern} first occurs in {@code b[from, end)}; -1 when it does not. */
+  static int indexOf(byte[] b, byte[] pattern, int from, int end) {
+    outer:
+    for (int i = from; i + pattern.length <= end; i++) {
+      for (int j = 0; j < pattern.length; j++) {
+        if (b[i + j] != pattern[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    return -1;
   }
 }
