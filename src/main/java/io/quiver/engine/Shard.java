@@ -149,6 +149,12 @@ public final class Shard implements Closeable {
 
   /** Holds the base sequence of a {@link #beginRecovery} until the shard is empty at it. */
   static final String RECOVERY_MARKER = "recovery-base";
+  /**
+   * An indexing buffer below this counts as settled for {@link HeapReturn}: the heap it would
+   * collect is the merge's garbage, not a bulk ingest's live buffer (up to 128 MB per shard).
+   */
+  private static final long SETTLED_BUFFER_BYTES = 8L << 20;
+
   private static final boolean CAN_FSYNC_DIRECTORY = !System.getProperty("os.name", "").startsWith("Windows");
 
   private final Path dir;
@@ -1150,7 +1156,7 @@ public final class Shard implements Closeable {
         boolean largeMergeShown = merges != mergesSeen;
         mergesSeen = merges;
         anyMergesSeen = anyMerges;
-        if (largeMergeShown && mergingSegments(writer).isEmpty()) {
+        if (largeMergeShown && mergingSegments(writer).isEmpty() && writer.ramBytesUsed() < SETTLED_BUFFER_BYTES) {
           HeapReturn.afterLargeMerge();
         }
       }
