@@ -259,7 +259,7 @@ public final class ScaleBench {
           throw new IllegalStateException("points_count " + info.path("points_count"));
         }
         long rssIngest = rss(node.pid());
-        String ingestSplit = "anonymous " + mb(rss(node.pid(), "RssAnon:")) + ", files " + mb(rss(node.pid(), "RssFile:"));
+        String ingestSplit = split(node.pid());
         log("green %.1f s after the first upsert, %d segments; resident memory %s (%s)", greenSeconds,
             info.path("segments_count").asInt(), mb(rssIngest), ingestSplit);
 
@@ -329,53 +329,7 @@ public final class ScaleBench {
             @Override
             public List<long[]> load(int ef, String filter, int nq1, int concurrency, double secs, ExecutorService pool1)
                 throws Exception {
-              Points.SearchPoints[] requests = messagesOf.apply(ef);
-              long deadline = System.nanoTime() + (long) (secs * 1e9);
-              long[][] latencies = {new long[4096]};
-              int[] count = {0};
-              AtomicInteger next = new AtomicInteger();
-              var done = new java.util.concurrent.CountDownLatch(concurrency);
-              List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
-              for (int c = 0; c < concurrency; c++) {
-                new Object() {
-                  void call() {
-                    long sent = System.nanoTime();
-                    async.search(requests[next.getAndIncrement() % nq1], new io.grpc.stub.StreamObserver<>() {
-                      @Override
-                      public void onNext(Points.SearchResponse value) {}
-
-                      @Override
-                      public void onError(Throwable t) {
-                        failures.add(t);
-                        done.countDown();
-                      }
-
-                      @Override
-                      public void onCompleted() {
-                        long now = System.nanoTime();
-                        synchronized (latencies) {
-                          if (count[0] == latencies[0].length) {
-                            latencies[0] = Arrays.copyOf(latencies[0], count[0] * 2);
-                          }
-                          latencies[0][count[0]++] = now - sent;
-                        }
-                        if (now < deadline) {
-                          call();
-                        } else {
-                          done.countDown();
-                        }
-                      }
-                    });
-                  }
-                }.call();
-              }
-              done.await();
-              if (!failures.isEmpty()) {
-                throw new IllegalStateException("gRPC search failed", failures.get(0));
-              }
-              synchronized (latencies) {
-                return List.of(Arrays.copyOf(latencies[0], count[0]));
-              }
+              return new GrpcLoop(async, messagesOf.apply(ef), nq1, concurrency, secs).run();
             }
           };
 
@@ -387,7 +341,7 @@ public final class ScaleBench {
               long now = rss(node.pid());
               if (now > rssPeak.get()) {
                 rssPeak.set(now);
-                peakSplit.set("anonymous " + mb(rss(node.pid(), "RssAnon:")) + ", files " + mb(rss(node.pid(), "RssFile:")));
+                peakSplit.set(split(node.pid()));
               }
               try {
                 Thread.sleep(250);
@@ -414,7 +368,7 @@ public final class ScaleBench {
                 100 * r.serverSysShare(), r.clientCpuMs(), g.serverCpuMs(), 100 * g.serverSysShare(), g.clientCpuMs());
           }
           sampler.interrupt();
-          String split = "anonymous " + mb(rss(node.pid(), "RssAnon:")) + ", files " + mb(rss(node.pid(), "RssFile:"));
+          String split = split(node.pid());
           System.out.println();
           for (double goal : GOALS) {
             Result l = best(rows, 0, goal);
@@ -678,6 +632,83 @@ public final class ScaleBench {
       return 0;
     }
     return 0;
+  }
+
+  /**
+   * Closed-loop gRPC load on one channel: a number of calls in flight, each answer sending the next
+   * from the channel's own thread until the deadline; no client thread of its own.
+   */
+  private static final class GrpcLoop {
+    private final PointsGrpc.PointsStub stub;
+    private final Points.SearchPoints[] requests;
+    private final int nq;
+    private final long deadline;
+    private final AtomicInteger next = new AtomicInteger();
+    private final List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private long[] latencies = new long[4096];
+    private int count;
+    private final int concurrency;
+    private final java.util.concurrent.CountDownLatch done;
+
+    GrpcLoop(PointsGrpc.PointsStub stub, Points.SearchPoints[] requests, int nq, int concurrency, double seconds) {
+      this.stub = stub;
+      this.concurrency = concurrency;
+      this.done = new java.util.concurrent.CountDownLatch(concurrency);
+      this.requests = requests;
+      this.nq = nq;
+      this.deadline = System.nanoTime() + (long) (seconds * 1e9);
+    }
+
+    /** Runs its calls at once until the deadline: the latencies (ns). */
+    List<long[]> run() throws InterruptedException {
+      for (int c = 0; c < concurrency; c++) {
+        call();
+      }
+      done.await();
+      if (!failures.isEmpty()) {
+        throw new IllegalStateException("gRPC search failed", failures.get(0));
+      }
+      synchronized (this) {
+        return List.of(Arrays.copyOf(latencies, count));
+      }
+    }
+
+    private void call() {
+      long sent = System.nanoTime();
+      stub.search(requests[next.getAndIncrement() % nq], new io.grpc.stub.StreamObserver<>() {
+        @Override
+        public void onNext(Points.SearchResponse value) {}
+
+        @Override
+        public void onError(Throwable t) {
+          failures.add(t);
+          done.countDown();
+        }
+
+        @Override
+        public void onCompleted() {
+          long now = System.nanoTime();
+          record(now - sent);
+          if (now < deadline) {
+            call();
+          } else {
+            done.countDown();
+          }
+        }
+      });
+    }
+
+    private synchronized void record(long latency) {
+      if (count == latencies.length) {
+        latencies = Arrays.copyOf(latencies, count * 2);
+      }
+      latencies[count++] = latency;
+    }
+  }
+
+  /** A process's resident memory split into anonymous (heap, JVM) and file-backed (mapped index files). */
+  static String split(long pid) {
+    return "anonymous " + mb(rss(pid, "RssAnon:")) + ", files " + mb(rss(pid, "RssFile:"));
   }
 
   static String cell(Result r) {
