@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.NoSuchFileException;
 import java.util.Map;
 import java.util.function.LongSupplier;
+import java.util.function.ToLongFunction;
 import org.apache.lucene.codecs.KnnFieldVectorsWriter;
 import org.apache.lucene.codecs.KnnVectorsFormat;
 import org.apache.lucene.codecs.KnnVectorsReader;
@@ -17,6 +18,7 @@ import org.apache.lucene.codecs.lucene99.Lucene99FlatVectorsFormat;
 import org.apache.lucene.codecs.lucene99.Lucene99HnswScalarQuantizedVectorsFormat;
 import org.apache.lucene.codecs.lucene99.Lucene99HnswVectorsFormat;
 import org.apache.lucene.codecs.lucene99.Lucene99HnswVectorsReader;
+import org.apache.lucene.codecs.lucene99.Lucene99HnswVectorsWriter;
 import org.apache.lucene.codecs.lucene99.Lucene99ScalarQuantizedVectorsFormat;
 import org.apache.lucene.index.ByteVectorValues;
 import org.apache.lucene.index.FieldInfo;
@@ -56,25 +58,32 @@ public final class IndexedVectorsFormat extends KnnVectorsFormat {
   private final int m;
   private final int beam;
   private final VectorSpec.Quantization quantization;
+  private final NarrowVectorsFormat.Element element;
   private final LongSupplier threshold;
-  private final KnnVectorsFormat plain = new Lucene99FlatVectorsFormat(FlatVectorScorerUtil.getLucene99FlatVectorsScorer());
+  private final FlatVectorsFormat plain;
 
   /** For reading: Lucene finds the format by its name. */
   public IndexedVectorsFormat() {
-    this(0, 0, VectorSpec.Quantization.NONE, () -> Long.MAX_VALUE);
+    this(0, 0, VectorSpec.Quantization.NONE, null, () -> Long.MAX_VALUE);
   }
 
   /**
    * @param m the graph's degree; 0 keeps every segment plain
    * @param beam the graph's construction beam
+   * @param element the width the vectors are stored in ({@link NarrowVectorsFormat}), null for float32;
+   *     a quantized graph keeps its vectors in float32 beside the quantized ones, as Lucene's formats do
    * @param threshold the vector bytes from which a merged segment gets a graph ({@code indexing_threshold})
    */
-  IndexedVectorsFormat(int m, int beam, VectorSpec.Quantization quantization, LongSupplier threshold) {
+  IndexedVectorsFormat(int m, int beam, VectorSpec.Quantization quantization, NarrowVectorsFormat.Element element,
+      LongSupplier threshold) {
     super(NAME);
     this.m = m;
     this.beam = beam;
     this.quantization = quantization;
+    this.element = element;
     this.threshold = threshold;
+    this.plain = element == null ? new Lucene99FlatVectorsFormat(FlatVectorScorerUtil.getLucene99FlatVectorsScorer())
+        : new NarrowVectorsFormat(element);
   }
 
   @Override
@@ -85,20 +94,33 @@ public final class IndexedVectorsFormat extends KnnVectorsFormat {
   @Override
   public KnnVectorsWriter fieldsWriter(SegmentWriteState state) throws IOException {
     if (m > 0 && state.context.context() == IOContext.Context.MERGE && largestVectorBytes(state) >= threshold.getAsLong()) {
+      if (element != null && quantization == VectorSpec.Quantization.NONE) {
+        // the graph over narrow vectors: Lucene's graph writer takes any flat writer
+        return new Lucene99HnswVectorsWriter(state, m, beam, plain.fieldsWriter(state), 1, null);
+      }
       return graphFormat().fieldsWriter(state);
     }
-    return new PlainWriter(plain.fieldsWriter(state), state.segmentInfo, m > 0);
+    return new PlainWriter(plain.fieldsWriter(state), state.segmentInfo, m > 0, this::vectorBytes);
   }
 
-  /** An upper bound of the bytes of the segment's largest vector field (every document holding one). */
-  private static long largestVectorBytes(SegmentWriteState state) {
+  /**
+   * An upper bound of the bytes of the segment's largest vector field (every document holding one),
+   * counted as this format stores them: {@code indexing_threshold} counts a uint8 vector's dimensions
+   * as one byte each, as Qdrant's optimizer counts its storage.
+   */
+  private long largestVectorBytes(SegmentWriteState state) {
     long largest = 0;
     for (FieldInfo fi : state.fieldInfos) {
       if (fi.getVectorDimension() > 0) {
-        largest = Math.max(largest, (long) fi.getVectorDimension() * fi.getVectorEncoding().byteSize);
+        largest = Math.max(largest, vectorBytes(fi));
       }
     }
     return largest * state.segmentInfo.maxDoc();
+  }
+
+  /** The bytes of one vector of the field as this format stores it. */
+  private long vectorBytes(FieldInfo fi) {
+    return (long) fi.getVectorDimension() * (element == null ? fi.getVectorEncoding().byteSize : element.bytes);
   }
 
   /**
@@ -117,13 +139,14 @@ public final class IndexedVectorsFormat extends KnnVectorsFormat {
 
   @Override
   public KnnVectorsReader fieldsReader(SegmentReadState state) throws IOException {
-    if (!has(state, "vex")) {
-      return new PlainReader((FlatVectorsReader) plain.fieldsReader(state));
-    }
-    FlatVectorsFormat flat = has(state, "veq") ? new Lucene99ScalarQuantizedVectorsFormat()
+    FlatVectorsFormat flat = has(state, NarrowVectorsFormat.DATA_EXTENSION) ? new NarrowVectorsFormat()
+        : has(state, "veq") ? new Lucene99ScalarQuantizedVectorsFormat()
         : has(state, "veb") ? new Lucene102BinaryQuantizedVectorsFormat()
         : new Lucene99FlatVectorsFormat(FlatVectorScorerUtil.getLucene99FlatVectorsScorer());
     FlatVectorsReader vectors = flat.fieldsReader(state);
+    if (!has(state, "vex")) {
+      return new PlainReader(vectors);
+    }
     try {
       // the graph reader itself, so that merges can start from its graph
       return new Lucene99HnswVectorsReader(state, vectors);
@@ -151,7 +174,7 @@ public final class IndexedVectorsFormat extends KnnVectorsFormat {
 
   @Override
   public String toString() {
-    return NAME + "(m=" + m + ", beam=" + beam + ", quantization=" + quantization + ")";
+    return NAME + "(m=" + m + ", beam=" + beam + ", quantization=" + quantization + (element == null ? "" : ", " + element) + ")";
   }
 
   /** The plain vectors writer, recording the size of what it wrote for the merge policy. */
@@ -159,13 +182,15 @@ public final class IndexedVectorsFormat extends KnnVectorsFormat {
     private final KnnVectorsWriter delegate;
     private final SegmentInfo segment;
     private final boolean indexable;
+    private final ToLongFunction<FieldInfo> vectorBytes;
     private long largestVector;
     private int maxDoc;
 
-    PlainWriter(KnnVectorsWriter delegate, SegmentInfo segment, boolean indexable) {
+    PlainWriter(KnnVectorsWriter delegate, SegmentInfo segment, boolean indexable, ToLongFunction<FieldInfo> vectorBytes) {
       this.delegate = delegate;
       this.segment = segment;
       this.indexable = indexable;
+      this.vectorBytes = vectorBytes;
     }
 
     @Override
@@ -188,7 +213,7 @@ public final class IndexedVectorsFormat extends KnnVectorsFormat {
     }
 
     private void note(FieldInfo fieldInfo) {
-      largestVector = Math.max(largestVector, (long) fieldInfo.getVectorDimension() * fieldInfo.getVectorEncoding().byteSize);
+      largestVector = Math.max(largestVector, vectorBytes.applyAsLong(fieldInfo));
     }
 
     @Override

@@ -27,7 +27,11 @@ final class VectorCodec extends Lucene103Codec {
     if (field.startsWith(Fields.DENSE_PREFIX)) {
       VectorSpec spec = schema.get().dense().get(field.substring(Fields.DENSE_PREFIX.length()));
       if (spec != null) {
-        return formats.computeIfAbsent(new VectorSpec("", 0, Distance.DOT, spec.m(), spec.efConstruct(), spec.quantization()),
+        // one format per graph setting, quantization and stored width
+        NarrowVectorsFormat.Element element = NarrowVectorsFormat.Element.of(spec.datatype(), spec.distance());
+        VectorSpec.Datatype width = element == null ? VectorSpec.Datatype.FLOAT32 : spec.datatype();
+        return formats.computeIfAbsent(
+            new VectorSpec("", 0, Distance.DOT, spec.m(), spec.efConstruct(), spec.quantization(), false, width),
             this::format);
       }
     }
@@ -37,7 +41,8 @@ final class VectorCodec extends Lucene103Codec {
   private KnnVectorsFormat format(VectorSpec s) {
     int m = s.m() == 0 ? 0 : Math.max(2, Math.min(s.m(), 512));
     int beam = Math.max(4, Math.min(s.efConstruct(), 3200));
-    return new IndexedVectorsFormat(m, beam, s.quantization(), () -> schema.get().optimizers().reportBytes());
+    NarrowVectorsFormat.Element element = NarrowVectorsFormat.Element.of(s.datatype(), s.distance());
+    return new IndexedVectorsFormat(m, beam, s.quantization(), element, () -> schema.get().optimizers().reportBytes());
   }
 
   private static KnnVectorsFormat withDims(KnnVectorsFormat delegate) {

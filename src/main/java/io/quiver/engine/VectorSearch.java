@@ -183,8 +183,9 @@ public final class VectorSearch {
   /** Lucene's scorer of float vectors, the one its flat vectors format scores with. */
   private static final FlatVectorsScorer FLAT = FlatVectorScorerUtil.getLucene99FlatVectorsScorer();
 
-  /** The files of a graph segment over unquantized float vectors: vectors and graph, nothing else. */
-  private static final Set<String> FLOAT_GRAPH_FILES = Set.of("vec", "vex");
+  /** The files of a graph segment over unquantized vectors: vectors (float32 or narrow) and graph, nothing else. */
+  private static final Set<Set<String>> FLOAT_GRAPH_FILES =
+      Set.of(Set.of("vec", "vex"), Set.of(NarrowVectorsFormat.DATA_EXTENSION, "vex"));
 
   /**
    * Per search thread, a graph walker kept between searches. Lucene's reader starts each search
@@ -227,7 +228,7 @@ public final class VectorSearch {
   /** The segment's graph reader of {@code field} when it walks a graph over unquantized floats; null otherwise. */
   static Lucene99HnswVectorsReader floatGraph(LeafReader leaf, FieldInfo info) {
     return info.getVectorEncoding() == VectorEncoding.FLOAT32 && vectorReader(leaf, info.name) instanceof Lucene99HnswVectorsReader graphs
-        && graphs.getOffHeapByteSize(info).keySet().equals(FLOAT_GRAPH_FILES) ? graphs : null;
+        && FLOAT_GRAPH_FILES.contains(graphs.getOffHeapByteSize(info).keySet()) ? graphs : null;
   }
 
   /** The reader of {@code field}'s vectors in the segment a leaf reads; null for a reader that is not a segment's. */

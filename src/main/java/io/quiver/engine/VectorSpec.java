@@ -7,7 +7,8 @@ package io.quiver.engine;
  * @param quantization {@code none}, {@code scalar} or {@code binary}: Lucene's quantized HNSW formats
  * @param multi a multivector ({@code multivector_config} with {@code max_sim}): each point holds one or
  *     more vectors of {@code size} dimensions, kept flattened in one array and compared exactly
- * @param datatype element type: values are rounded to it on the way in (storage stays float32)
+ * @param datatype element type: values are rounded to it on the way in; float16 and uint8 vectors are stored
+ *     in their own width ({@link NarrowVectorsFormat})
  */
 public record VectorSpec(String name, int size, Distance distance, int m, int efConstruct, Quantization quantization,
     boolean multi, Datatype datatype) {

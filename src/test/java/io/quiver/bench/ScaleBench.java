@@ -70,10 +70,12 @@ import org.apache.lucene.util.VectorUtil;
  * 0.95 and 0.99.
  *
  * <p>Run: {@code ./quiver bench ScaleBench [N=100000] [D=128] [Q=1000] [seconds per measurement=5]
- * [quantization=none|scalar|binary[:oversampling]] [ef,ef,...] [default_segment_number=0]}; a
- * quantized collection searches with rescoring and oversampling 2 unless given ({@code binary:4});
- * the last argument sets the collection's {@code optimizers_config.default_segment_number} (0: auto,
- * one segment per shard unless {@code max_segment_size} splits it). {@code SCALEBENCH_SERVER_OPTS}
+ * [quantization=none|scalar|binary[:oversampling]] [ef,ef,...] [default_segment_number=0]
+ * [datatype=float32|float16]}; a quantized collection searches with rescoring and oversampling 2
+ * unless given ({@code binary:4}); {@code default_segment_number} is the collection's optimizer
+ * setting (0: auto, one segment per shard unless {@code max_segment_size} splits it); {@code
+ * datatype} the vectors' (float16: stored in two bytes per dimension; recall still against the
+ * float32 data's exact neighbours, raw bytes still those of float32). {@code SCALEBENCH_SERVER_OPTS}
  * adds JVM options to the node's (a profiler).
  */
 public final class ScaleBench {
@@ -135,12 +137,13 @@ public final class ScaleBench {
     double oversampling = quantizationArg.length > 1 ? Double.parseDouble(quantizationArg[1]) : 2;
     int[] efs = args.length > 5 ? Arrays.stream(args[5].split(",")).mapToInt(Integer::parseInt).toArray() : EFS;
     int segmentNumber = args.length > 6 ? Integer.parseInt(args[6]) : 0;
+    String datatype = args.length > 7 ? args[7] : "float32";
     Locale.setDefault(Locale.ROOT);
 
     System.out.printf("scale benchmark: N=%d points, D=%d, %d gaussian clusters, seed %d, %d held-out queries, Euclid, "
-        + "top %d; quantization %s (oversampling %s); default_segment_number %s; %.0f s per measurement; %d cores; "
+        + "top %d; datatype %s; quantization %s (oversampling %s); default_segment_number %s; %.0f s per measurement; %d cores; "
         + "load average %.2f%n", n, dim,
-        SearchBench.CLUSTERS, SEED, nq, K, quantization, oversampling, segmentNumber == 0 ? "auto" : segmentNumber, seconds,
+        SearchBench.CLUSTERS, SEED, nq, K, datatype, quantization, oversampling, segmentNumber == 0 ? "auto" : segmentNumber, seconds,
         Runtime.getRuntime().availableProcessors(),
         SearchBench.loadAverage());
     long t0 = System.nanoTime();
@@ -224,7 +227,8 @@ public final class ScaleBench {
           case "binary" -> ",\"quantization_config\":{\"binary\":{\"always_ram\":true}}";
           default -> "";
         };
-        ok(node.send("PUT", "/collections/bench", "{\"vectors\":{\"size\":" + dim + ",\"distance\":\"Euclid\"}" + quant
+        ok(node.send("PUT", "/collections/bench", "{\"vectors\":{\"size\":" + dim + ",\"distance\":\"Euclid\",\"datatype\":\""
+            + datatype + "\"}" + quant
             + ",\"optimizers_config\":{\"default_segment_number\":" + segmentNumber + "}}"));
         ok(node.send("PUT", "/collections/bench/index?wait=true", "{\"field_name\":\"b10\",\"field_schema\":\"integer\"}"));
         ok(node.send("PUT", "/collections/bench/index?wait=true", "{\"field_name\":\"b100\",\"field_schema\":\"integer\"}"));
