@@ -139,12 +139,13 @@ public final class IndexedVectorsFormat extends KnnVectorsFormat {
 
   @Override
   public KnnVectorsReader fieldsReader(SegmentReadState state) throws IOException {
+    boolean graph = has(state, "vex");
     FlatVectorsFormat flat = has(state, NarrowVectorsFormat.DATA_EXTENSION) ? new NarrowVectorsFormat()
         : has(state, "veq") ? new Lucene99ScalarQuantizedVectorsFormat()
         : has(state, "veb") ? new Lucene102BinaryQuantizedVectorsFormat()
         : new Lucene99FlatVectorsFormat(FlatVectorScorerUtil.getLucene99FlatVectorsScorer());
     FlatVectorsReader vectors = flat.fieldsReader(state);
-    if (!has(state, "vex")) {
+    if (!graph) {
       return new PlainReader(vectors);
     }
     try {

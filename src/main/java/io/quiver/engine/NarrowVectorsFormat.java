@@ -98,6 +98,7 @@ final class NarrowVectorsFormat extends FlatVectorsFormat {
       };
     }
 
+    /** The values in this element's bytes; a value it cannot hold is rounded into it, as {@link VectorSpec.Datatype#round}. */
     void encode(float[] v, byte[] out) {
       switch (this) {
         case FLOAT16 -> {
@@ -106,17 +107,16 @@ final class NarrowVectorsFormat extends FlatVectorsFormat {
           }
         }
         case UINT8 -> {
+          // the storage layer has rounded the values already; rounding again (never failing) keeps a
+          // flush from ever throwing, which would abort the index writer
           for (int i = 0; i < v.length; i++) {
-            float x = v[i];
-            if (!(x >= 0f && x <= 255f) || x != (int) x) {
-              throw new IllegalArgumentException("uint8 vector value out of 0..255 or not an integer: " + x);
-            }
-            out[i] = (byte) (int) x;
+            out[i] = (byte) (int) VectorSpec.Datatype.UINT8.round(v[i]);
           }
         }
       }
     }
 
+    /** One vector's bytes as floats (readers decode through buffers of their own, without allocating). */
     void decode(byte[] in, float[] out) {
       switch (this) {
         case FLOAT16 -> {
@@ -128,7 +128,7 @@ final class NarrowVectorsFormat extends FlatVectorsFormat {
       }
     }
 
-    /** Half-precision bits to floats: a plain loop over arrays, which the JIT vectorises wherever it is inlined. */
+    /** Half-precision bits to floats: a plain loop over arrays, which the JIT turns into SIMD conversions. */
     static void halvesToFloats(short[] in, float[] out) {
       for (int i = 0; i < out.length; i++) {
         out[i] = Float.float16ToFloat(in[i]);
