@@ -132,6 +132,48 @@ class MultivectorApiTest {
     assertEquals("[[255.0,0.0],[1.0,7.0]]", back.toString(), "uint8 truncates into 0..255");
   }
 
+  /**
+   * Dense float16 and uint8 vectors (stored in their own width) read back and score as the rounded
+   * values, through the graph too: Qdrant's indexing_threshold of 1 KB makes a graph of a few points.
+   */
+  @Test
+  void denseFloat16AndUint8VectorsReadBackAndScoreAsTheirRoundedValues() throws Exception {
+    ok(node.send("PUT", "/collections/u8", "{\"vectors\": {\"size\": 3, \"distance\": \"Euclid\", \"datatype\": \"uint8\"},"
+        + " \"optimizers_config\": {\"indexing_threshold\": 1}}"));
+    ok(node.send("PUT", "/collections/f16", "{\"vectors\": {\"size\": 3, \"distance\": \"Dot\", \"datatype\": \"float16\"},"
+        + " \"optimizers_config\": {\"indexing_threshold\": 1}}"));
+    StringBuilder u8 = new StringBuilder("{\"points\": [{\"id\": 0, \"vector\": [300.7, -2, 1.9]}");
+    StringBuilder f16 = new StringBuilder("{\"points\": [{\"id\": 0, \"vector\": [0.1, 1000.3, -2.0001]}");
+    for (int i = 1; i < 400; i++) {
+      u8.append(",{\"id\": ").append(i).append(", \"vector\": [").append(i % 256).append(", ").append(i % 7).append(", 9]}");
+      f16.append(",{\"id\": ").append(i).append(", \"vector\": [0.5, ").append(i * 0.001).append(", 0]}");
+    }
+    ok(node.send("PUT", "/collections/u8/points?wait=true", u8.append("]}").toString()));
+    ok(node.send("PUT", "/collections/f16/points?wait=true", f16.append("]}").toString()));
+    for (String c : List.of("u8", "f16")) {
+      long deadline = System.currentTimeMillis() + 30_000;
+      while (!ok(node.send("GET", "/collections/" + c, null)).path("status").asText().equals("green")
+          && System.currentTimeMillis() < deadline) {
+        Thread.sleep(20);
+      }
+      assertEquals(400, ok(node.send("GET", "/collections/" + c, null)).path("indexed_vectors_count").asInt(), c + " indexed");
+    }
+    assertEquals("[255.0,0.0,1.0]", ok(node.send("GET", "/collections/u8/points/0", null)).get("vector").toString());
+    // half precision: 0.1 -> 0.099975586, 1000.3 -> 1000.5, -2.0001 -> -2.0
+    assertEquals("[0.099975586,1000.5,-2.0]", ok(node.send("GET", "/collections/f16/points/0", null)).get("vector").toString());
+    // the nearest uint8 point to (255, 0, 1) is point 0 itself; then points 253 (253, 1, 9) and
+    // 254 (254, 2, 9), both at a squared distance of 69, the lower id first
+    JsonNode hits = ok(node.send("POST", "/collections/u8/points/search", "{\"vector\": [255, 0, 1], \"limit\": 2}"));
+    assertEquals(0, hits.at("/0/id").asInt());
+    assertEquals(0f, hits.at("/0/score").floatValue());
+    assertEquals(253, hits.at("/1/id").asInt());
+    assertEquals((float) Math.sqrt(69), hits.at("/1/score").floatValue(), 1e-5);
+    // dot with (0, 1, 0): the largest second value, point 0's 1000.5
+    hits = ok(node.send("POST", "/collections/f16/points/search", "{\"vector\": [0, 1, 0], \"limit\": 1}"));
+    assertEquals(0, hits.at("/0/id").asInt());
+    assertEquals(1000.5f, hits.at("/0/score").floatValue());
+  }
+
   @Test
   void conditionalUpdatesTouchOnlyMatchingPoints() throws Exception {
     ok(node.send("PUT", "/collections/cond", "{\"vectors\": {\"size\": 2, \"distance\": \"Dot\"}}"));
