@@ -9,9 +9,12 @@ import org.apache.lucene.codecs.KnnFieldVectorsWriter;
 import org.apache.lucene.codecs.KnnVectorsFormat;
 import org.apache.lucene.codecs.KnnVectorsReader;
 import org.apache.lucene.codecs.KnnVectorsWriter;
+import org.apache.lucene.codecs.hnsw.DefaultFlatVectorScorer;
 import org.apache.lucene.codecs.hnsw.FlatVectorScorerUtil;
 import org.apache.lucene.codecs.hnsw.FlatVectorsFormat;
 import org.apache.lucene.codecs.hnsw.FlatVectorsReader;
+import org.apache.lucene.codecs.hnsw.FlatVectorsScorer;
+import org.apache.lucene.codecs.hnsw.FlatVectorsWriter;
 import org.apache.lucene.codecs.lucene102.Lucene102BinaryQuantizedVectorsFormat;
 import org.apache.lucene.codecs.lucene102.Lucene102HnswBinaryQuantizedVectorsFormat;
 import org.apache.lucene.codecs.lucene99.Lucene99FlatVectorsFormat;
@@ -19,7 +22,10 @@ import org.apache.lucene.codecs.lucene99.Lucene99HnswScalarQuantizedVectorsForma
 import org.apache.lucene.codecs.lucene99.Lucene99HnswVectorsFormat;
 import org.apache.lucene.codecs.lucene99.Lucene99HnswVectorsReader;
 import org.apache.lucene.codecs.lucene99.Lucene99HnswVectorsWriter;
+import org.apache.lucene.codecs.lucene99.Lucene99ScalarQuantizedVectorScorer;
 import org.apache.lucene.codecs.lucene99.Lucene99ScalarQuantizedVectorsFormat;
+import org.apache.lucene.codecs.lucene99.Lucene99ScalarQuantizedVectorsReader;
+import org.apache.lucene.codecs.lucene99.Lucene99ScalarQuantizedVectorsWriter;
 import org.apache.lucene.index.ByteVectorValues;
 import org.apache.lucene.index.FieldInfo;
 import org.apache.lucene.index.FloatVectorValues;
@@ -33,6 +39,7 @@ import org.apache.lucene.search.AcceptDocs;
 import org.apache.lucene.search.KnnCollector;
 import org.apache.lucene.store.IOContext;
 import org.apache.lucene.util.Bits;
+import org.apache.lucene.util.IOUtils;
 import org.apache.lucene.util.hnsw.RandomVectorScorer;
 
 /**
@@ -55,6 +62,9 @@ public final class IndexedVectorsFormat extends KnnVectorsFormat {
   /** Segment attribute of a plain segment whose vectors could be indexed: the bytes of its largest field's vectors. */
   public static final String PLAIN_BYTES = "quiver.plainVectorBytes";
 
+  /** The int8 scorer of Lucene's scalar quantized format (7 bits, its default), for codes over narrow vectors. */
+  private static final FlatVectorsScorer SCALAR_SCORER = new Lucene99ScalarQuantizedVectorScorer(DefaultFlatVectorScorer.INSTANCE);
+
   private final int m;
   private final int beam;
   private final VectorSpec.Quantization quantization;
@@ -71,7 +81,8 @@ public final class IndexedVectorsFormat extends KnnVectorsFormat {
    * @param m the graph's degree; 0 keeps every segment plain
    * @param beam the graph's construction beam
    * @param element the width the vectors are stored in ({@link NarrowVectorsFormat}), null for float32;
-   *     a quantized graph keeps its vectors in float32 beside the quantized ones, as Lucene's formats do
+   *     under a scalar quantized graph too (beside the int8 codes); a binary quantized graph keeps its
+   *     vectors in float32 (Lucene's binary format takes no other writer of them)
    * @param threshold the vector bytes from which a merged segment gets a graph ({@code indexing_threshold})
    */
   IndexedVectorsFormat(int m, int beam, VectorSpec.Quantization quantization, NarrowVectorsFormat.Element element,
@@ -94,9 +105,18 @@ public final class IndexedVectorsFormat extends KnnVectorsFormat {
   @Override
   public KnnVectorsWriter fieldsWriter(SegmentWriteState state) throws IOException {
     if (m > 0 && state.context.context() == IOContext.Context.MERGE && largestVectorBytes(state) >= threshold.getAsLong()) {
-      if (element != null && quantization == VectorSpec.Quantization.NONE) {
-        // the graph over narrow vectors: Lucene's graph writer takes any flat writer
-        return new Lucene99HnswVectorsWriter(state, m, beam, plain.fieldsWriter(state), 1, null);
+      if (element != null && quantization != VectorSpec.Quantization.BINARY) {
+        // the graph over narrow vectors, int8 codes beside them for scalar: Lucene's graph writer
+        // takes any flat writer, its scalar quantizer any writer of the original vectors
+        FlatVectorsWriter vectors = plain.fieldsWriter(state);
+        try {
+          FlatVectorsWriter flat = quantization == VectorSpec.Quantization.NONE ? vectors
+              : new Lucene99ScalarQuantizedVectorsWriter(state, null, vectors, SCALAR_SCORER);
+          return new Lucene99HnswVectorsWriter(state, m, beam, flat, 1, null);
+        } catch (IOException | RuntimeException e) {
+          IOUtils.closeWhileHandlingException(vectors);
+          throw e;
+        }
       }
       return graphFormat().fieldsWriter(state);
     }
@@ -147,6 +167,14 @@ public final class IndexedVectorsFormat extends KnnVectorsFormat {
     FlatVectorsReader vectors = flat.fieldsReader(state);
     if (!graph) {
       return new PlainReader(vectors);
+    }
+    if (flat instanceof NarrowVectorsFormat && has(state, "veq")) {
+      try {
+        vectors = new Lucene99ScalarQuantizedVectorsReader(state, vectors, SCALAR_SCORER);
+      } catch (IOException | RuntimeException e) {
+        IOUtils.closeWhileHandlingException(vectors);
+        throw e;
+      }
     }
     try {
       // the graph reader itself, so that merges can start from its graph

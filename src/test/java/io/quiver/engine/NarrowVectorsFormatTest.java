@@ -43,12 +43,22 @@ class NarrowVectorsFormatTest {
   }
 
   static VectorSpec spec(String name, Distance distance, VectorSpec.Datatype datatype) {
-    return new VectorSpec(name, DIM, distance, 16, 100, VectorSpec.Quantization.NONE, false, datatype);
+    return spec(name, distance, datatype, VectorSpec.Quantization.NONE);
+  }
+
+  static VectorSpec spec(String name, Distance distance, VectorSpec.Datatype datatype, VectorSpec.Quantization quantization) {
+    return new VectorSpec(name, DIM, distance, 16, 100, quantization, false, datatype);
+  }
+
+  Shard open(Path path, Distance distance, VectorSpec.Datatype datatype, long thresholdBytes) throws IOException {
+    return open(path, distance, datatype, VectorSpec.Quantization.NONE, thresholdBytes);
   }
 
   /** Two vectors: "a" on every point, "b" on every third (a sparse field). */
-  Shard open(Path path, Distance distance, VectorSpec.Datatype datatype, long thresholdBytes) throws IOException {
-    var schema = new CollectionSchema(Map.of("a", spec("a", distance, datatype), "b", spec("b", distance, datatype)), Map.of(),
+  Shard open(Path path, Distance distance, VectorSpec.Datatype datatype, VectorSpec.Quantization quantization,
+      long thresholdBytes) throws IOException {
+    var schema = new CollectionSchema(Map.of("a", spec("a", distance, datatype, quantization),
+        "b", spec("b", distance, datatype, quantization)), Map.of(),
         PayloadSchema.EMPTY, new Optimizers(1, 512 * MB, 0.2, 1000, 1, thresholdBytes));
     var options = new Shard.Options(new WalOptions(FsyncPolicy.ALWAYS, 0, 64 * MB), 3_600_000, 100);
     return Shard.open(path, schema, options, new ActionCodec(Json.MAPPER), new DocMapper(Json.MAPPER), scheduler);
@@ -206,6 +216,46 @@ class NarrowVectorsFormatTest {
       try (Shard shard = open(path, c.distance, c.datatype, threshold)) {
         assertReadBack(shard, written, what);
         assertSearches(shard, written, c.distance, c.datatype);
+      }
+    }
+  }
+
+  /**
+   * Under a scalar quantized graph the original vectors stay narrow beside the int8 codes; a binary
+   * quantized graph keeps them in float32. Both read back exactly and rescore to the exact order.
+   */
+  @Test
+  void quantizedGraphsKeepNarrowVectorsWhereLuceneLets() throws Exception {
+    for (var q : List.of(VectorSpec.Quantization.SCALAR, VectorSpec.Quantization.BINARY)) {
+      for (var datatype : List.of(VectorSpec.Datatype.FLOAT16, VectorSpec.Datatype.UINT8)) {
+        String what = q + " " + datatype;
+        Path path = dir.resolve(q + "-" + datatype);
+        int width = datatype == VectorSpec.Datatype.FLOAT16 ? 2 : 1;
+        Random r = new Random(what.hashCode());
+        Map<Integer, Map<String, float[]>> written = new HashMap<>();
+        try (Shard shard = open(path, Distance.EUCLID, datatype, q, 1000L * DIM * width)) {
+          for (int b = 0; b < 6; b++) {
+            written.putAll(write(shard, r, Distance.EUCLID, datatype, b * 300, 300));
+          }
+          List<String> layout = settled(shard);
+          String files = q == VectorSpec.Quantization.SCALAR ? "[qnd, veq, vex]" : "[veb, vec, vex]";
+          assertEquals(2, layout.size(), what + ": " + layout);
+          for (String l : layout) {
+            assertTrue(l.matches("[ab] graph \\Q" + files + "\\E \\d+"), what + ": " + l);
+          }
+          assertReadBack(shard, written, what);
+          Random qr = new Random(4);
+          for (int i = 0; i < 5; i++) {
+            float[] query = vector(qr, Distance.EUCLID, datatype);
+            VectorSpec s = spec("a", Distance.EUCLID, datatype, q);
+            shard.read(reader -> {
+              // every candidate rescored with the stored vectors: the exact order
+              assertEquals(VectorSearch.search(reader.searcher(), s, query, null, 10, 10, true, null),
+                  VectorSearch.search(reader.searcher(), s, query, null, 10, Integer.MAX_VALUE, false, null, 1e12), what);
+              return null;
+            });
+          }
+        }
       }
     }
   }
