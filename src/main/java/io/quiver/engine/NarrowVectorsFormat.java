@@ -4,9 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.ShortBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -116,28 +114,19 @@ final class NarrowVectorsFormat extends FlatVectorsFormat {
       }
     }
 
-    /** One vector's bytes as floats (readers decode through buffers of their own, without allocating). */
+    /** One vector's bytes as floats. */
     void decode(byte[] in, float[] out) {
       switch (this) {
         case FLOAT16 -> {
-          short[] h = new short[out.length];
-          ByteBuffer.wrap(in).order(ByteOrder.LITTLE_ENDIAN).asShortBuffer().get(0, h);
-          halvesToFloats(h, out);
+          for (int i = 0; i < out.length; i++) {
+            out[i] = Float.float16ToFloat((short) SHORT.get(in, i << 1));
+          }
         }
-        case UINT8 -> unsignedToFloats(in, out);
-      }
-    }
-
-    /** Half-precision bits to floats: a plain loop over arrays, which the JIT turns into SIMD conversions. */
-    static void halvesToFloats(short[] in, float[] out) {
-      for (int i = 0; i < out.length; i++) {
-        out[i] = Float.float16ToFloat(in[i]);
-      }
-    }
-
-    static void unsignedToFloats(byte[] in, float[] out) {
-      for (int i = 0; i < out.length; i++) {
-        out[i] = Byte.toUnsignedInt(in[i]);
+        case UINT8 -> {
+          for (int i = 0; i < out.length; i++) {
+            out[i] = Byte.toUnsignedInt(in[i]);
+          }
+        }
       }
     }
   }
@@ -562,12 +551,10 @@ final class NarrowVectorsFormat extends FlatVectorsFormat {
   }
 
   /**
-   * Narrow vectors read one at a time from a slice holding them by ord, decoded to floats: the bytes
-   * copied in bulk, half-precision ones viewed as shorts, then a plain loop over arrays (the JIT
-   * turns it into SIMD conversions: ~12 ns for 128 dimensions). Float32 vectors are scored in place
-   * in the mapped file; these pay a copy and a conversion per vector read, so a graph search over
-   * float16 vectors takes about 1.6x the CPU of one over float32 (50k random 128-d points, ef 64:
-   * 190 vs 117 us), for half the bytes in memory.
+   * Narrow vectors read one at a time from a slice holding them by ord, decoded to floats. Float32
+   * vectors are scored in place in the mapped file; these pay a copy and a conversion per vector
+   * read, so a graph search over float16 vectors takes about 1.6x the CPU of one over float32 (50k
+   * random 128-d points, ef 64: 190 vs 117 us), for half the bytes in memory.
    */
   private abstract static class Values extends FloatVectorValues {
     final Element element;
@@ -576,8 +563,6 @@ final class NarrowVectorsFormat extends FlatVectorsFormat {
     final IndexInput slice;
     final VectorSimilarityFunction similarity;
     private final byte[] bytes;
-    private final ShortBuffer halfView;
-    private final short[] halves;
     private final float[] value;
     private int lastOrd = -1;
 
@@ -588,8 +573,6 @@ final class NarrowVectorsFormat extends FlatVectorsFormat {
       this.slice = slice;
       this.similarity = similarity;
       this.bytes = new byte[dimension * element.bytes];
-      this.halfView = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asShortBuffer();
-      this.halves = element == Element.FLOAT16 ? new short[dimension] : null;
       this.value = new float[dimension];
     }
 
@@ -608,12 +591,7 @@ final class NarrowVectorsFormat extends FlatVectorsFormat {
       if (ord != lastOrd) {
         slice.seek((long) ord * bytes.length);
         slice.readBytes(bytes, 0, bytes.length);
-        if (halves != null) {
-          halfView.get(0, halves);
-          Element.halvesToFloats(halves, value);
-        } else {
-          Element.unsignedToFloats(bytes, value);
-        }
+        element.decode(bytes, value);
         lastOrd = ord;
       }
       return value;
