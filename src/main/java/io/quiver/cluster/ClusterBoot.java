@@ -87,7 +87,7 @@ public final class ClusterBoot {
       Consumer<Consensus> started) throws Exception {
     ClusterMeta meta = new ClusterMeta();
     Replication replication = new Replication(vertx, peerId, meta).transferMethod(config.storage().shardTransferMethod())
-        .outgoingLimit(config.storage().outgoingShardTransfersLimit());
+        .outgoingLimit(config.storage().outgoingShardTransfersLimit()).transferRate(config.storage().shardTransferMaxMbPerSec());
     EngineStorageService engine = EngineStorageService.open(config, io.quiver.engine.StorageIo.REAL,
         new EngineStorageService.RemoteShards() {
           @Override

@@ -54,6 +54,7 @@ public record QuiverConfig(
       int incomingShardTransfersLimit,
       int outgoingShardTransfersLimit,
       String shardTransferMethod,
+      double shardTransferMaxMbPerSec,
       DiskWatermarks diskWatermarks) {
 
     public boolean recoveryModeOn() {
@@ -149,7 +150,8 @@ public record QuiverConfig(
                 .put("disk_watermarks", new JsonObject()
                     .put("block_below_mb", 256).put("resume_above_mb", 512).put("check_interval_ms", 1000))
                 .put("performance", new JsonObject().put("max_search_threads", 0)
-                    .put("incoming_shard_transfers_limit", 1).put("outgoing_shard_transfers_limit", 1)))
+                    .put("incoming_shard_transfers_limit", 1).put("outgoing_shard_transfers_limit", 1)
+                    .put("shard_transfer_max_mb_per_sec", 0)))
         .put(
             "cluster",
             new JsonObject()
@@ -195,6 +197,7 @@ public record QuiverConfig(
             r.integer("storage.performance.incoming_shard_transfers_limit", 0, 1024),
             r.integer("storage.performance.outgoing_shard_transfers_limit", 0, 1024),
             transferMethod(r),
+            r.number("storage.performance.shard_transfer_max_mb_per_sec", 0, 1 << 20),
             new DiskWatermarks(
                 r.integer("storage.disk_watermarks.block_below_mb", 0, 1 << 20),
                 r.integer("storage.disk_watermarks.resume_above_mb", 0, 1 << 20),
@@ -334,6 +337,27 @@ public record QuiverConfig(
         throw invalid(key, "an integer from " + min + " to " + max);
       }
       return (int) value;
+    }
+
+    /** A finite number from {@code min} to {@code max}. */
+    double number(String key, double min, double max) {
+      Object v = raw(key);
+      double value;
+      if (v instanceof Number n) {
+        value = n.doubleValue();
+      } else if (v instanceof String s) {
+        try {
+          value = Double.parseDouble(s.trim());
+        } catch (NumberFormatException e) {
+          throw invalid(key, "a number from " + min + " to " + max);
+        }
+      } else {
+        throw invalid(key, "a number from " + min + " to " + max);
+      }
+      if (!(value >= min && value <= max)) {
+        throw invalid(key, "a number from " + min + " to " + max);
+      }
+      return value;
     }
 
     /** A path that must name a readable regular file because {@code because} is on. */

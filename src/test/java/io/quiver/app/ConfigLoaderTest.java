@@ -171,4 +171,18 @@ class ConfigLoaderTest {
     assertTrue(e.getMessage().contains("storage.disk_watermarks.resume_above_mb"), e.getMessage());
     assertTrue(e.getMessage().contains("environment variable"), e.getMessage());
   }
+
+  @Test
+  void shardTransferRateTakesDecimalsAndRefusesNegatives() throws Exception {
+    assertEquals(0.0, load(null, Map.of()).storage().shardTransferMaxMbPerSec());
+    Files.writeString(dir.resolve("config.yaml"), "storage:\n  performance:\n    shard_transfer_max_mb_per_sec: 40\n");
+    assertEquals(40.0, load(null, Map.of()).storage().shardTransferMaxMbPerSec());
+    assertEquals(0.5, load(null, Map.of("QDRANT__STORAGE__PERFORMANCE__SHARD_TRANSFER_MAX_MB_PER_SEC", "0.5")).storage()
+        .shardTransferMaxMbPerSec());
+    for (String bad : List.of("-1", "fast", "NaN")) {
+      Throwable e = failure(null, Map.of("QDRANT__STORAGE__PERFORMANCE__SHARD_TRANSFER_MAX_MB_PER_SEC", bad));
+      assertInstanceOf(ConfigException.class, e, bad);
+      assertTrue(e.getMessage().contains("storage.performance.shard_transfer_max_mb_per_sec"), e.getMessage());
+    }
+  }
 }

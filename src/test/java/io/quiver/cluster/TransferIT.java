@@ -63,7 +63,8 @@ class TransferIT {
   }
 
   JarProcess node(int index, int[] p2p) throws Exception {
-    return cluster.start(index, p2p);
+    // transfers paced so that an abort reaches one while it copies, on any machine
+    return cluster.start(index, p2p, Map.of("QDRANT__STORAGE__PERFORMANCE__SHARD_TRANSFER_MAX_MB_PER_SEC", "1"));
   }
 
   /** Upserts, batch after batch, into the collections of {@link #targets} through random nodes; remembers what was acknowledged. */

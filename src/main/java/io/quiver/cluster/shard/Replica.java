@@ -604,15 +604,18 @@ public final class Replica {
           if (batch.isEmpty()) {
             throw new IOException("the primary's WAL ended at frame " + cur + " before frame " + until);
           }
+          long bytes = 0;
           synchronized (frames) {
             for (Frame f : batch) {
               engine.applyFrame(f.seq(), f.payload(), false);
               count[0]++;
+              bytes += f.payload().length;
             }
           }
           r.progress(collection, id, "Transferring WAL delta (" + (engine.appliedSeq() - after) + "/" + (until - after) + " operations)");
-          return null;
+          return bytes;
         }))
+        .thenCompose(r::pulled)
         .thenCompose(v -> deltaPages(source, from, until, after, count));
   }
 
@@ -681,8 +684,9 @@ public final class Replica {
           checkNotInterrupted();
           points[0] += batch.size();
           ReplicationMetrics.POINTS_RECEIVED.addAndGet(batch.size());
-          return batch.isEmpty();
+          return batch.isEmpty() ? -1L : (long) page.get("data").asText().length();
         }))
-        .thenCompose(done -> done ? CompletableFuture.completedFuture(null) : copy(source, exportId, points, total, t0));
+        .thenCompose(bytes -> bytes < 0 ? CompletableFuture.completedFuture(null)
+            : r.pulled(bytes).thenCompose(v -> copy(source, exportId, points, total, t0)));
   }
 }

@@ -99,6 +99,19 @@ public final class Replication {
 
   private volatile String transferMethod;
   private volatile int outgoingLimit = 1;
+  private volatile TransferThrottle throttle;
+
+  /** {@code storage.performance.shard_transfer_max_mb_per_sec}: the pace of the pages this node's transfers pull (0: no limit). */
+  public Replication transferRate(double mbPerSec) {
+    this.throttle = new TransferThrottle(vertx, mbPerSec);
+    return this;
+  }
+
+  /** Completes once the {@code bytes} a transfer just pulled fit the node's transfer rate. */
+  CompletionStage<Void> pulled(long bytes) {
+    TransferThrottle t = throttle;
+    return t == null ? CompletableFuture.completedFuture(null) : t.taken(bytes);
+  }
 
   /** {@code storage.performance.outgoing_shard_transfers_limit}: how many exports this node serves at once. */
   public Replication outgoingLimit(int limit) {
