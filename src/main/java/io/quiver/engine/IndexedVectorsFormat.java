@@ -47,9 +47,11 @@ import org.apache.lucene.util.hnsw.RandomVectorScorer;
  * vectors is plain (the vectors alone, searched exactly), a larger one has an HNSW graph. Points are
  * flushed plain, so an upsert never waits for a graph to be built; graphs are built when a merge
  * writes a segment of at least the threshold, on the merge threads ({@code max_optimization_threads}),
- * by inserting the plain segments' vectors into the largest merged graph. A plain segment records
- * the bytes of its largest field's vectors ({@link #PLAIN_BYTES}), so that the merge policy indexes
- * one that reaches the threshold without any merge to join.
+ * by inserting the plain segments' vectors into the largest merged graph. Every segment records the
+ * bytes of its largest field's vectors ({@link #VECTOR_BYTES}), the size by which Qdrant's merge
+ * optimizer bounds a segment ({@code max_segment_size}); a plain one records them as {@link
+ * #PLAIN_BYTES} too, so that the merge policy indexes one that reaches the threshold without any
+ * merge to join.
  *
  * <p>One format name for every graph setting and quantization: a segment's reader finds what was
  * written from its files (a graph, int8 or binary quantized vectors, or none of them), so a
@@ -61,6 +63,9 @@ public final class IndexedVectorsFormat extends KnnVectorsFormat {
 
   /** Segment attribute of a plain segment whose vectors could be indexed: the bytes of its largest field's vectors. */
   public static final String PLAIN_BYTES = "quiver.plainVectorBytes";
+
+  /** Segment attribute: the bytes of the segment's largest vector field (as stored, every document counted). */
+  public static final String VECTOR_BYTES = "quiver.vectorBytes";
 
   /** The int8 scorer of Lucene's scalar quantized format (7 bits, its default), for codes over narrow vectors. */
   private static final FlatVectorsScorer SCALAR_SCORER = new Lucene99ScalarQuantizedVectorScorer(DefaultFlatVectorScorer.INSTANCE);
@@ -112,15 +117,16 @@ public final class IndexedVectorsFormat extends KnnVectorsFormat {
         try {
           FlatVectorsWriter flat = quantization == VectorSpec.Quantization.NONE ? vectors
               : new Lucene99ScalarQuantizedVectorsWriter(state, null, vectors, SCALAR_SCORER);
-          return new Lucene99HnswVectorsWriter(state, m, beam, flat, 1, null);
+          return new SizedWriter(new Lucene99HnswVectorsWriter(state, m, beam, flat, 1, null), state.segmentInfo, false,
+              this::vectorBytes);
         } catch (IOException | RuntimeException e) {
           IOUtils.closeWhileHandlingException(vectors);
           throw e;
         }
       }
-      return graphFormat().fieldsWriter(state);
+      return new SizedWriter(graphFormat().fieldsWriter(state), state.segmentInfo, false, this::vectorBytes);
     }
-    return new PlainWriter(plain.fieldsWriter(state), state.segmentInfo, m > 0, this::vectorBytes);
+    return new SizedWriter(plain.fieldsWriter(state), state.segmentInfo, m > 0, this::vectorBytes);
   }
 
   /**
@@ -197,8 +203,17 @@ public final class IndexedVectorsFormat extends KnnVectorsFormat {
 
   /** Whether a segment holds vectors written plain that a merge should index, and how many bytes of them. */
   static long plainBytes(SegmentInfo info) {
-    String v = info.getAttribute(PLAIN_BYTES);
-    return v == null ? 0 : Long.parseLong(v);
+    return longAttribute(info, PLAIN_BYTES, 0);
+  }
+
+  /** The bytes of the segment's largest vector field; -1 when it has none written by this format (or was written before it counted). */
+  static long vectorBytes(SegmentInfo info) {
+    return longAttribute(info, VECTOR_BYTES, -1);
+  }
+
+  private static long longAttribute(SegmentInfo info, String key, long absent) {
+    String v = info.getAttribute(key);
+    return v == null ? absent : Long.parseLong(v);
   }
 
   @Override
@@ -206,16 +221,17 @@ public final class IndexedVectorsFormat extends KnnVectorsFormat {
     return NAME + "(m=" + m + ", beam=" + beam + ", quantization=" + quantization + (element == null ? "" : ", " + element) + ")";
   }
 
-  /** The plain vectors writer, recording the size of what it wrote for the merge policy. */
-  private static final class PlainWriter extends KnnVectorsWriter {
+  /** A vectors writer recording the size of what it wrote for the merge policy ({@link #VECTOR_BYTES}, {@link #PLAIN_BYTES}). */
+  private static final class SizedWriter extends KnnVectorsWriter {
     private final KnnVectorsWriter delegate;
     private final SegmentInfo segment;
+    /** Plain vectors that a merge should index. */
     private final boolean indexable;
     private final ToLongFunction<FieldInfo> vectorBytes;
     private long largestVector;
     private int maxDoc;
 
-    PlainWriter(KnnVectorsWriter delegate, SegmentInfo segment, boolean indexable, ToLongFunction<FieldInfo> vectorBytes) {
+    SizedWriter(KnnVectorsWriter delegate, SegmentInfo segment, boolean indexable, ToLongFunction<FieldInfo> vectorBytes) {
       this.delegate = delegate;
       this.segment = segment;
       this.indexable = indexable;
@@ -248,10 +264,13 @@ public final class IndexedVectorsFormat extends KnnVectorsFormat {
     @Override
     public void finish() throws IOException {
       delegate.finish();
-      if (indexable && largestVector > 0) {
-        // several plain formats (one per graph setting) may share the segment: the largest counts
-        long bytes = Math.max(plainBytes(segment), largestVector * maxDoc);
-        segment.putAttribute(PLAIN_BYTES, Long.toString(bytes));
+      if (largestVector > 0) {
+        // several formats (one per graph setting) may share the segment: the largest field counts
+        long bytes = largestVector * maxDoc;
+        segment.putAttribute(VECTOR_BYTES, Long.toString(Math.max(vectorBytes(segment), bytes)));
+        if (indexable) {
+          segment.putAttribute(PLAIN_BYTES, Long.toString(Math.max(plainBytes(segment), bytes)));
+        }
       }
     }
 

@@ -11,7 +11,8 @@ package io.quiver.engine;
  *     of them, so the fewest graphs serve both the lowest latency and the most queries. {@code
  *     max_segment_size} still spreads a large shard over several
  * @param maxSegmentBytes {@code max_segment_size} (kilobytes in the config), unset resolved as Qdrant
- *     does: 256 MB per indexing thread (a core each); measured here on a segment's files (vectors, graph, payload)
+ *     does: 256 MB per indexing thread (a core each); a segment measured as Qdrant measures it, by the
+ *     stored bytes of its largest vector field (not its graph nor its payload)
  * @param deletedThreshold {@code deleted_threshold}: the share of deleted points above which a
  *     segment is vacuumed
  * @param vacuumMinVectors {@code vacuum_min_vector_number}: the fewest deleted points worth a vacuum

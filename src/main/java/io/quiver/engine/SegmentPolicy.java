@@ -67,7 +67,7 @@ final class SegmentPolicy extends FilterMergePolicy {
     List<Candidate> free = new ArrayList<>();
     for (SegmentCommitInfo info : infos) {
       if (!merging.contains(info)) {
-        free.add(new Candidate(info, size(info, context), info.info.maxDoc(), context.numDeletesToMerge(info),
+        free.add(new Candidate(info, vectorSize(info, context), info.info.maxDoc(), context.numDeletesToMerge(info),
             IndexedVectorsFormat.plainBytes(info.info)));
       }
     }
@@ -93,6 +93,21 @@ final class SegmentPolicy extends FilterMergePolicy {
       });
     }
     return spec;
+  }
+
+  /**
+   * A segment's size as Qdrant's merge optimizer counts it against {@code max_segment_size}: the
+   * stored bytes of its largest vector field over its live points, not its graph nor its payload.
+   * A segment without dense vectors (sparse or multivectors alone) or written before the count was
+   * kept counts its files.
+   */
+  private long vectorSize(SegmentCommitInfo info, MergeContext context) throws IOException {
+    long vectors = IndexedVectorsFormat.vectorBytes(info.info);
+    int maxDoc = info.info.maxDoc();
+    if (vectors < 0 || maxDoc <= 0) {
+      return size(info, context);
+    }
+    return (long) (vectors * (1.0 - (double) context.numDeletesToMerge(info) / maxDoc));
   }
 
   /**

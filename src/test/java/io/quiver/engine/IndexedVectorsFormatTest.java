@@ -82,6 +82,37 @@ class IndexedVectorsFormatTest {
     return out;
   }
 
+  /** Per segment: the bytes of its vectors as the merge policy counts them. */
+  static List<Long> vectorBytes(IndexSearcher searcher) {
+    List<Long> out = new ArrayList<>();
+    for (LeafReaderContext ctx : searcher.getIndexReader().leaves()) {
+      out.add(IndexedVectorsFormat.vectorBytes(((SegmentReader) FilterLeafReader.unwrap(ctx.reader())).getSegmentInfo().info));
+    }
+    return out;
+  }
+
+  @Test
+  void maxSegmentSizeCountsTheVectorsNotTheOtherFiles() throws Exception {
+    long vectors = 900L * DIM * Float.BYTES;
+    for (long max : new long[] {vectors + 1, vectors}) {
+      Path own = dir.resolve("max" + max);
+      try (Shard shard = Shard.open(own, new CollectionSchema(
+              Map.of("", new VectorSpec("", DIM, Distance.EUCLID, 16, 100, VectorSpec.Quantization.NONE)), Map.of(),
+              PayloadSchema.EMPTY, new Optimizers(1, max, 0.2, 1000, 1, 100L * DIM * Float.BYTES)), // merges reported: settle waits
+          new Shard.Options(new WalOptions(FsyncPolicy.ALWAYS, 0, 64 * MB), 3_600_000, 100), new ActionCodec(Json.MAPPER),
+          new DocMapper(Json.MAPPER), scheduler)) {
+        for (int b = 0; b < 3; b++) {
+          write(shard, b * 300, 300);
+        }
+        settle(shard);
+        // as Qdrant's merge optimizer: the sizes summed stay below max_segment_size
+        List<Long> sizes = shard.read(r -> vectorBytes(r.searcher()));
+        assertEquals(max > vectors ? List.of(vectors) : List.of(vectors * 2 / 3, vectors / 3), sizes.stream().sorted(
+            java.util.Comparator.reverseOrder()).toList(), "max_segment_size " + max);
+      }
+    }
+  }
+
   /** Ids of the approximate (small beam) and exact top 10 of a few queries, optionally filtered. */
   static List<List<List<Integer>>> searches(Shard shard, Query filter) throws IOException {
     Random r = new Random(3);
@@ -144,8 +175,10 @@ class IndexedVectorsFormatTest {
       assertTrue(kinds.get(0)[0], "a graph at the threshold");
       assertFalse(kinds.get(0)[1]);
       assertEquals(2400, (int) shard.read(r -> r.countIndexedWithVector(List.of(""))));
+      assertEquals(List.of(2400L * DIM * Float.BYTES), shard.read(r -> vectorBytes(r.searcher())));
       // and a plain segment beside it, below the threshold
       write(shard, 10_000, 10);
+      assertEquals(List.of(2400L * DIM * Float.BYTES, 10L * DIM * Float.BYTES), shard.read(r -> vectorBytes(r.searcher())));
       before = searches(shard, null);
       for (var both : before) {
         assertEquals(both.get(1).get(0), both.get(0).get(0), "the nearest point found through the graph");
