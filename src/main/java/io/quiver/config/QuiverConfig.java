@@ -339,20 +339,14 @@ public record QuiverConfig(
       return (int) value;
     }
 
-    /** A finite number from {@code min} to {@code max}. */
+    /** A finite number from {@code min} to {@code max}; what does not parse is NaN, which no range holds. */
     double number(String key, double min, double max) {
       Object v = raw(key);
-      double value;
-      if (v instanceof Number n) {
-        value = n.doubleValue();
-      } else if (v instanceof String s) {
-        try {
-          value = Double.parseDouble(s.trim());
-        } catch (NumberFormatException e) {
-          throw invalid(key, "a number from " + min + " to " + max);
-        }
-      } else {
-        throw invalid(key, "a number from " + min + " to " + max);
+      double value = Double.NaN;
+      try {
+        value = v instanceof Number n ? n.doubleValue() : v instanceof String s ? Double.parseDouble(s.trim()) : Double.NaN;
+      } catch (NumberFormatException e) {
+        // stays NaN
       }
       if (!(value >= min && value <= max)) {
         throw invalid(key, "a number from " + min + " to " + max);
