@@ -109,24 +109,26 @@ public final class IndexedVectorsFormat extends KnnVectorsFormat {
 
   @Override
   public KnnVectorsWriter fieldsWriter(SegmentWriteState state) throws IOException {
-    if (m > 0 && state.context.context() == IOContext.Context.MERGE && largestVectorBytes(state) >= threshold.getAsLong()) {
-      if (element != null && quantization != VectorSpec.Quantization.BINARY) {
-        // the graph over narrow vectors, int8 codes beside them for scalar: Lucene's graph writer
-        // takes any flat writer, its scalar quantizer any writer of the original vectors
-        FlatVectorsWriter vectors = plain.fieldsWriter(state);
-        try {
-          FlatVectorsWriter flat = quantization == VectorSpec.Quantization.NONE ? vectors
-              : new Lucene99ScalarQuantizedVectorsWriter(state, null, vectors, SCALAR_SCORER);
-          return new SizedWriter(new Lucene99HnswVectorsWriter(state, m, beam, flat, 1, null), state.segmentInfo, false,
-              this::vectorBytes);
-        } catch (IOException | RuntimeException e) {
-          IOUtils.closeWhileHandlingException(vectors);
-          throw e;
-        }
-      }
-      return new SizedWriter(graphFormat().fieldsWriter(state), state.segmentInfo, false, this::vectorBytes);
+    boolean graph = m > 0 && state.context.context() == IOContext.Context.MERGE && largestVectorBytes(state) >= threshold.getAsLong();
+    KnnVectorsWriter vectors = graph ? graphWriter(state) : plain.fieldsWriter(state);
+    return new SizedWriter(vectors, state.segmentInfo, !graph && m > 0, this::vectorBytes);
+  }
+
+  private KnnVectorsWriter graphWriter(SegmentWriteState state) throws IOException {
+    if (element == null || quantization == VectorSpec.Quantization.BINARY) {
+      return graphFormat().fieldsWriter(state);
     }
-    return new SizedWriter(plain.fieldsWriter(state), state.segmentInfo, m > 0, this::vectorBytes);
+    // the graph over narrow vectors, int8 codes beside them for scalar: Lucene's graph writer
+    // takes any flat writer, its scalar quantizer any writer of the original vectors
+    FlatVectorsWriter vectors = plain.fieldsWriter(state);
+    try {
+      FlatVectorsWriter flat = quantization == VectorSpec.Quantization.NONE ? vectors
+          : new Lucene99ScalarQuantizedVectorsWriter(state, null, vectors, SCALAR_SCORER);
+      return new Lucene99HnswVectorsWriter(state, m, beam, flat, 1, null);
+    } catch (IOException | RuntimeException e) {
+      IOUtils.closeWhileHandlingException(vectors);
+      throw e;
+    }
   }
 
   /**
