@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.apache.lucene.index.FilterMergePolicy;
@@ -27,13 +28,19 @@ import org.apache.lucene.index.TieredMergePolicy;
  *   <li><b>indexing</b>: a segment written plain ({@link IndexedVectorsFormat}) whose vectors reach
  *       {@code indexing_threshold} and that no merge joins is rewritten alone, with its graph.
  * </ul>
- * Lucene asks after every flush and every finished merge; segments already merging are left out.
+ * Lucene asks after every flush and every finished merge; segments already merging are left out,
+ * and no more merges run at once than {@code max_optimization_threads}: the segments flushed while
+ * one runs wait for it and then join the graph it made (Lucene's merge keeps the largest graph and
+ * inserts the others' points into it), so that each point is inserted into a graph about once,
+ * where merging them apart meanwhile would build a second graph that a later merge takes apart again.
  * Forced merges (none are asked for today) go to Lucene's tiered policy.
  */
 final class SegmentPolicy extends FilterMergePolicy {
   private final Supplier<Optimizers> config;
   private final AtomicLong finished = new AtomicLong();
   private final AtomicLong finishedAny = new AtomicLong();
+  /** The merges this policy planned that have not ended. */
+  private final Set<OneMerge> running = ConcurrentHashMap.newKeySet();
 
   SegmentPolicy(Supplier<Optimizers> config) {
     super(new TieredMergePolicy());
@@ -63,7 +70,14 @@ final class SegmentPolicy extends FilterMergePolicy {
     if (o.threads() == 0) {
       return null;
     }
+    // no more merges at once than merge threads: Lucene asks again when one ends
     Set<SegmentCommitInfo> merging = context.getMergingSegments();
+    // a merge the writer did not take (its segments not merging) will not end: it does not count
+    running.removeIf(m -> m.segments.stream().noneMatch(merging::contains));
+    int busy = running.size();
+    if (busy >= o.threads()) {
+      return null;
+    }
     List<Candidate> free = new ArrayList<>();
     for (SegmentCommitInfo info : infos) {
       if (!merging.contains(info)) {
@@ -71,26 +85,29 @@ final class SegmentPolicy extends FilterMergePolicy {
             IndexedVectorsFormat.plainBytes(info.info)));
       }
     }
-    List<List<Candidate>> plan = plan(free, merging.isEmpty() ? 0 : 1, o);
+    List<List<Candidate>> plan = plan(free, busy, o);
     if (plan.isEmpty()) {
       return null;
     }
     MergeSpecification spec = new MergeSpecification();
     List<SegmentCommitInfo> order = infos.asList();
-    for (List<Candidate> batch : plan) {
+    for (List<Candidate> batch : plan.subList(0, Math.min(plan.size(), o.threads() - busy))) {
       // in the index's order: the merged segment keeps the points in the order they came, so that
       // equal scores keep ranking as before the merge
       List<SegmentCommitInfo> segments = batch.stream().map(Candidate::info).sorted(Comparator.comparingInt(order::indexOf)).toList();
-      spec.add(new OneMerge(segments) {
+      OneMerge merge = new OneMerge(segments) {
         @Override
         public void mergeFinished(boolean success, boolean segmentDropped) throws IOException {
           super.mergeFinished(success, segmentDropped);
+          running.remove(this);
           finishedAny.incrementAndGet();
           if (totalBytesSize() >= config.get().reportBytes()) {
             finished.incrementAndGet();
           }
         }
-      });
+      };
+      running.add(merge);
+      spec.add(merge);
     }
     return spec;
   }

@@ -11,11 +11,23 @@ import io.quiver.engine.wal.WalOptions;
 import io.quiver.json.Json;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import org.apache.lucene.document.Document;
+import org.apache.lucene.index.IndexWriter;
+import org.apache.lucene.index.IndexWriterConfig;
+import org.apache.lucene.index.MergePolicy;
+import org.apache.lucene.index.MergeTrigger;
+import org.apache.lucene.index.NoMergePolicy;
+import org.apache.lucene.index.SegmentCommitInfo;
+import org.apache.lucene.index.SegmentInfos;
+import org.apache.lucene.store.FSDirectory;
+import org.apache.lucene.util.InfoStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -136,6 +148,64 @@ class SegmentPolicyTest {
       int segments = shard.read(Shard.Reader::segments);
       assertTrue(segments <= 3, "segments after settling: " + segments);
       assertEquals(2400, (int) shard.read(Shard.Reader::numDocs));
+    }
+  }
+
+  @Test
+  void noMoreMergesAtOnceThanThreadsSoSegmentsFlushedMeanwhileJoinTheMergedOne() throws Exception {
+    try (var d = FSDirectory.open(dir.resolve("index"));
+        var w = new IndexWriter(d, new IndexWriterConfig().setMergePolicy(NoMergePolicy.INSTANCE))) {
+      for (int i = 0; i < 4; i++) {
+        w.addDocument(new Document());
+        w.flush();
+      }
+      w.commit();
+      var policy = new SegmentPolicy(() -> new Optimizers(1, 512 * MB, 0.2, 1000, 1, 0));
+      Set<SegmentCommitInfo> merging = new HashSet<>();
+      MergePolicy.MergeContext context = new MergePolicy.MergeContext() {
+        @Override
+        public int numDeletesToMerge(SegmentCommitInfo info) {
+          return 0;
+        }
+
+        @Override
+        public int numDeletedDocs(SegmentCommitInfo info) {
+          return 0;
+        }
+
+        @Override
+        public InfoStream getInfoStream() {
+          return InfoStream.NO_OUTPUT;
+        }
+
+        @Override
+        public Set<SegmentCommitInfo> getMergingSegments() {
+          return merging;
+        }
+      };
+      var first = policy.findMerges(MergeTrigger.FULL_FLUSH, SegmentInfos.readLatestCommit(d), context);
+      assertEquals(1, first.merges.size());
+      assertEquals(4, first.merges.get(0).segments.size());
+      merging.addAll(first.merges.get(0).segments);
+
+      // two segments flushed while the merge runs (one merge thread): they wait for it
+      for (int i = 0; i < 2; i++) {
+        w.addDocument(new Document());
+        w.flush();
+      }
+      w.commit();
+      assertNull(policy.findMerges(MergeTrigger.FULL_FLUSH, SegmentInfos.readLatestCommit(d), context));
+
+      // it ends: the next merge takes them with what it made (here its four segments still)
+      first.merges.get(0).mergeFinished(true, false);
+      merging.clear();
+      var next = policy.findMerges(MergeTrigger.MERGE_FINISHED, SegmentInfos.readLatestCommit(d), context);
+      assertEquals(1, next.merges.size());
+      assertEquals(6, next.merges.get(0).segments.size());
+
+      // a planned merge the writer did not take (its segments never merging) does not hold the next back
+      var again = policy.findMerges(MergeTrigger.FULL_FLUSH, SegmentInfos.readLatestCommit(d), context);
+      assertEquals(1, again.merges.size());
     }
   }
 }
