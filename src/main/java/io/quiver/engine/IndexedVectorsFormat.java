@@ -67,6 +67,9 @@ public final class IndexedVectorsFormat extends KnnVectorsFormat {
   /** Segment attribute: the bytes of the segment's largest vector field (as stored, every document counted). */
   public static final String VECTOR_BYTES = "quiver.vectorBytes";
 
+  /** Segment attribute of a segment written with an HNSW graph: the bytes of its largest graph field's vectors. */
+  public static final String GRAPH_BYTES = "quiver.graphVectorBytes";
+
   /** The int8 scorer of Lucene's scalar quantized format (7 bits, its default), for codes over narrow vectors. */
   private static final FlatVectorsScorer SCALAR_SCORER = new Lucene99ScalarQuantizedVectorScorer(DefaultFlatVectorScorer.INSTANCE);
 
@@ -111,7 +114,7 @@ public final class IndexedVectorsFormat extends KnnVectorsFormat {
   public KnnVectorsWriter fieldsWriter(SegmentWriteState state) throws IOException {
     boolean graph = m > 0 && state.context.context() == IOContext.Context.MERGE && largestVectorBytes(state) >= threshold.getAsLong();
     KnnVectorsWriter vectors = graph ? graphWriter(state) : plain.fieldsWriter(state);
-    return new SizedWriter(vectors, state.segmentInfo, !graph && m > 0, this::vectorBytes);
+    return new SizedWriter(vectors, state.segmentInfo, graph, !graph && m > 0, this::vectorBytes);
   }
 
   private KnnVectorsWriter graphWriter(SegmentWriteState state) throws IOException {
@@ -208,6 +211,11 @@ public final class IndexedVectorsFormat extends KnnVectorsFormat {
     return longAttribute(info, PLAIN_BYTES, 0);
   }
 
+  /** Whether the segment was written with an HNSW graph by this format (false for segments written before it said so). */
+  static boolean hasGraph(SegmentInfo info) {
+    return longAttribute(info, GRAPH_BYTES, 0) > 0;
+  }
+
   /** The bytes of the segment's largest vector field; -1 when it has none written by this format (or was written before it counted). */
   static long vectorBytes(SegmentInfo info) {
     return longAttribute(info, VECTOR_BYTES, -1);
@@ -223,19 +231,26 @@ public final class IndexedVectorsFormat extends KnnVectorsFormat {
     return NAME + "(m=" + m + ", beam=" + beam + ", quantization=" + quantization + (element == null ? "" : ", " + element) + ")";
   }
 
-  /** A vectors writer recording the size of what it wrote for the merge policy ({@link #VECTOR_BYTES}, {@link #PLAIN_BYTES}). */
+  /**
+   * A vectors writer recording the size of what it wrote for the merge policy ({@link #VECTOR_BYTES},
+   * {@link #PLAIN_BYTES}, {@link #GRAPH_BYTES}).
+   */
   private static final class SizedWriter extends KnnVectorsWriter {
     private final KnnVectorsWriter delegate;
     private final SegmentInfo segment;
+    /** Vectors under an HNSW graph. */
+    private final boolean graph;
     /** Plain vectors that a merge should index. */
     private final boolean indexable;
     private final ToLongFunction<FieldInfo> vectorBytes;
     private long largestVector;
     private int maxDoc;
 
-    SizedWriter(KnnVectorsWriter delegate, SegmentInfo segment, boolean indexable, ToLongFunction<FieldInfo> vectorBytes) {
+    SizedWriter(KnnVectorsWriter delegate, SegmentInfo segment, boolean graph, boolean indexable,
+        ToLongFunction<FieldInfo> vectorBytes) {
       this.delegate = delegate;
       this.segment = segment;
+      this.graph = graph;
       this.indexable = indexable;
       this.vectorBytes = vectorBytes;
     }
@@ -272,6 +287,9 @@ public final class IndexedVectorsFormat extends KnnVectorsFormat {
         segment.putAttribute(VECTOR_BYTES, Long.toString(Math.max(vectorBytes(segment), bytes)));
         if (indexable) {
           segment.putAttribute(PLAIN_BYTES, Long.toString(Math.max(plainBytes(segment), bytes)));
+        }
+        if (graph) {
+          segment.putAttribute(GRAPH_BYTES, Long.toString(Math.max(longAttribute(segment, GRAPH_BYTES, 0), bytes)));
         }
       }
     }

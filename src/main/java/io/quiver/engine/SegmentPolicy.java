@@ -22,7 +22,8 @@ import org.apache.lucene.index.TieredMergePolicy;
  *       number at least {@code vacuum_min_vector_number}, is rewritten without them;
  *   <li><b>merge</b>: while the shard has more segments than {@code default_segment_number}, the
  *       smallest are merged, as many at once as it takes to come back to that number, none growing
- *       past {@code max_segment_size}. Qdrant merges at least three (or two batches of two) because
+ *       past {@code max_segment_size}; the largest stays out while it has a graph and deleted points
+ *       too few to vacuum (its graph would be rebuilt whole), one segment over the number at most. Qdrant merges at least three (or two batches of two) because
  *       its merge also opens an empty appendable segment; Lucene's writer keeps new points in memory
  *       instead, so here two segments merged are one fewer;
  *   <li><b>indexing</b>: a segment written plain ({@link IndexedVectorsFormat}) whose vectors reach
@@ -58,9 +59,9 @@ final class SegmentPolicy extends FilterMergePolicy {
   }
 
   /** A segment as the plan sees it. */
-  record Candidate(SegmentCommitInfo info, long bytes, int maxDoc, int deleted, long plainBytes) {
+  record Candidate(SegmentCommitInfo info, long bytes, int maxDoc, int deleted, long plainBytes, boolean graph) {
     Candidate(SegmentCommitInfo info, long bytes, int maxDoc, int deleted) {
-      this(info, bytes, maxDoc, deleted, 0);
+      this(info, bytes, maxDoc, deleted, 0, false);
     }
   }
 
@@ -82,7 +83,7 @@ final class SegmentPolicy extends FilterMergePolicy {
     for (SegmentCommitInfo info : infos) {
       if (!merging.contains(info)) {
         free.add(new Candidate(info, vectorSize(info, context), info.info.maxDoc(), context.numDeletesToMerge(info),
-            IndexedVectorsFormat.plainBytes(info.info)));
+            IndexedVectorsFormat.plainBytes(info.info), IndexedVectorsFormat.hasGraph(info.info)));
       }
     }
     List<List<Candidate>> plan = plan(free, busy, o);
@@ -144,9 +145,19 @@ final class SegmentPolicy extends FilterMergePolicy {
     // the segments there will be once running merges and the vacuums end, as Qdrant's planner counts them
     int expected = free.size() + running;
     rest.sort(Comparator.comparingLong(Candidate::bytes));
+    int target = o.segments();
+    // The largest segment stays out while it has a graph and deleted points too few to vacuum:
+    // Lucene's merge keeps a graph only from a segment without deletions, and would rebuild all of
+    // it for a few new points. The others merge beside it (one segment over the number at most,
+    // when that is one) until its deletions call for the vacuum that rewrites it alone.
+    if (!rest.isEmpty() && rest.getLast().graph() && rest.getLast().deleted() > 0) {
+      rest.removeLast();
+      expected--;
+      target = Math.max(1, target - 1);
+    }
     // Lucene's writer buffers new points in memory, so a merge creates no empty appendable segment
     // as Qdrant's does: a batch of b segments lowers the count by b - 1, two alone included
-    int excess = expected - o.segments();
+    int excess = expected - target;
     int taken = 0;
     while (excess > 0 && taken < rest.size()) {
       List<Candidate> batch = new ArrayList<>();

@@ -91,6 +91,51 @@ class IndexedVectorsFormatTest {
     return out;
   }
 
+  /** Per segment: its name and whether it says it has a graph. */
+  static List<String> graphs(IndexSearcher searcher) {
+    List<String> out = new ArrayList<>();
+    for (LeafReaderContext ctx : searcher.getIndexReader().leaves()) {
+      var info = ((SegmentReader) FilterLeafReader.unwrap(ctx.reader())).getSegmentInfo().info;
+      out.add(info.name + (IndexedVectorsFormat.hasGraph(info) ? " graph" : " plain"));
+    }
+    return out;
+  }
+
+  @Test
+  void aGraphWithDeletionsStaysOutOfMergesUntilItsVacuum() throws Exception {
+    try (Shard shard = open(1000L * DIM * Float.BYTES, VectorSpec.Quantization.NONE)) {
+      for (int b = 0; b < 8; b++) {
+        write(shard, b * 300, 300);
+      }
+      settle(shard);
+      List<String> merged = shard.read(r -> graphs(r.searcher()));
+      assertEquals(1, merged.size());
+      assertTrue(merged.get(0).endsWith(" graph"), merged.toString());
+
+      // a few deletions: merging it would rebuild its whole graph for 600 new points, so the new
+      // segments merge beside it, and it stays as it was
+      shard.write(v -> java.util.stream.IntStream.range(0, 10).<Action>mapToObj(i -> new Action.Delete(PointId.of(i))).toList(),
+          true);
+      write(shard, 10_000, 300);
+      write(shard, 10_300, 300);
+      settle(shard);
+      List<String> beside = shard.read(r -> graphs(r.searcher()));
+      assertEquals(2, beside.size(), beside.toString());
+      assertTrue(beside.contains(merged.get(0)), beside + " keeps " + merged.get(0));
+      assertEquals(2990, (int) shard.read(Shard.Reader::numDocs));
+
+      // deletions enough for a vacuum (1,000 and a fifth of it): rewritten alone, then joined again
+      shard.write(v -> java.util.stream.IntStream.range(10, 1010).<Action>mapToObj(i -> new Action.Delete(PointId.of(i))).toList(),
+          true);
+      write(shard, 20_000, 300);
+      settle(shard);
+      List<String> after = shard.read(r -> graphs(r.searcher()));
+      assertEquals(1, after.size(), after.toString());
+      assertTrue(after.get(0).endsWith(" graph"), after.toString());
+      assertEquals(2290, (int) shard.read(Shard.Reader::numDocs));
+    }
+  }
+
   @Test
   void maxSegmentSizeCountsTheVectorsNotTheOtherFiles() throws Exception {
     long vectors = 900L * DIM * Float.BYTES;
@@ -179,6 +224,7 @@ class IndexedVectorsFormatTest {
       // and a plain segment beside it, below the threshold
       write(shard, 10_000, 10);
       assertEquals(List.of(2400L * DIM * Float.BYTES, 10L * DIM * Float.BYTES), shard.read(r -> vectorBytes(r.searcher())));
+      assertEquals(List.of(true, false), shard.read(r -> graphs(r.searcher())).stream().map(g -> g.endsWith(" graph")).toList());
       before = searches(shard, null);
       for (var both : before) {
         assertEquals(both.get(1).get(0), both.get(0).get(0), "the nearest point found through the graph");

@@ -152,6 +152,24 @@ class SegmentPolicyTest {
   }
 
   @Test
+  void theLargestGraphWithDeletionsStaysOutUntilItsVacuum() {
+    var graph = new SegmentPolicy.Candidate(null, 100 * MB, 1000, 10, 0, true);
+    // one segment asked: the others merge beside it, one segment over
+    assertEquals(List.of(List.of(1L, 2L, 3L)), sizes(SegmentPolicy.plan(List.of(graph, seg(3), seg(1), seg(2)), 0, opts(1, 512))));
+    assertEquals(List.of(), SegmentPolicy.plan(List.of(graph, seg(1)), 0, opts(1, 512)));
+    // two asked: no segment over
+    assertEquals(List.of(List.of(1L, 2L, 3L)), sizes(SegmentPolicy.plan(List.of(graph, seg(3), seg(1), seg(2)), 0, opts(2, 512))));
+    // without deletions, or plain, it merges as any other
+    var whole = new SegmentPolicy.Candidate(null, 100 * MB, 1000, 0, 0, true);
+    assertEquals(List.of(List.of(1L, 100L)), sizes(SegmentPolicy.plan(List.of(whole, seg(1)), 0, opts(1, 512))));
+    var plain = new SegmentPolicy.Candidate(null, 100 * MB, 1000, 10, 0, false);
+    assertEquals(List.of(List.of(1L, 100L)), sizes(SegmentPolicy.plan(List.of(plain, seg(1)), 0, opts(1, 512))));
+    // deletions enough for a vacuum: rewritten alone
+    var worn = new SegmentPolicy.Candidate(null, 100 * MB, 5000, 1200, 0, true);
+    assertEquals(List.of(List.of(100L)), sizes(SegmentPolicy.plan(List.of(worn, seg(1)), 0, opts(1, 512))));
+  }
+
+  @Test
   void noMoreMergesAtOnceThanThreadsSoSegmentsFlushedMeanwhileJoinTheMergedOne() throws Exception {
     try (var d = FSDirectory.open(dir.resolve("index"));
         var w = new IndexWriter(d, new IndexWriterConfig().setMergePolicy(NoMergePolicy.INSTANCE))) {
