@@ -23,9 +23,10 @@ import org.apache.lucene.index.TieredMergePolicy;
  *   <li><b>merge</b>: while the shard has more segments than {@code default_segment_number}, the
  *       smallest are merged, as many at once as it takes to come back to that number, none growing
  *       past {@code max_segment_size}; the largest stays out while it has a graph and deleted points
- *       too few to vacuum (its graph would be rebuilt whole), one segment over the number at most. Qdrant merges at least three (or two batches of two) because
- *       its merge also opens an empty appendable segment; Lucene's writer keeps new points in memory
- *       instead, so here two segments merged are one fewer;
+ *       too few to vacuum (its graph would be rebuilt whole), one segment over the number at most.
+ *       Qdrant merges at least three (or two batches of two) because its merge also opens an empty
+ *       appendable segment; Lucene's writer keeps new points in memory instead, so here two
+ *       segments merged are one fewer;
  *   <li><b>indexing</b>: a segment written plain ({@link IndexedVectorsFormat}) whose vectors reach
  *       {@code indexing_threshold} and that no merge joins is rewritten alone, with its graph.
  * </ul>
