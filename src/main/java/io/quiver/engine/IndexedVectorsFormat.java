@@ -284,14 +284,19 @@ public final class IndexedVectorsFormat extends KnnVectorsFormat {
       if (largestVector > 0) {
         // several formats (one per graph setting) may share the segment: the largest field counts
         long bytes = largestVector * maxDoc;
-        segment.putAttribute(VECTOR_BYTES, Long.toString(Math.max(vectorBytes(segment), bytes)));
+        atLeast(VECTOR_BYTES, bytes);
         if (indexable) {
-          segment.putAttribute(PLAIN_BYTES, Long.toString(Math.max(plainBytes(segment), bytes)));
+          atLeast(PLAIN_BYTES, bytes);
         }
         if (graph) {
-          segment.putAttribute(GRAPH_BYTES, Long.toString(Math.max(longAttribute(segment, GRAPH_BYTES, 0), bytes)));
+          atLeast(GRAPH_BYTES, bytes);
         }
       }
+    }
+
+    /** Raises the segment's attribute to {@code bytes} (absent counts as none). */
+    private void atLeast(String key, long bytes) {
+      segment.putAttribute(key, Long.toString(Math.max(longAttribute(segment, key, 0), bytes)));
     }
 
     @Override

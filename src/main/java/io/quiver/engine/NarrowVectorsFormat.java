@@ -586,8 +586,9 @@ final class NarrowVectorsFormat extends FlatVectorsFormat {
       this.slice = slice;
       this.similarity = similarity;
       this.bytes = new byte[dimension * element.bytes];
-      this.halves = element == Element.FLOAT16 ? new short[dimension] : null;
-      this.row = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asShortBuffer();
+      boolean halved = element == Element.FLOAT16;
+      this.halves = halved ? new short[dimension] : null;
+      this.row = halved ? ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asShortBuffer() : null;
       this.value = new float[dimension];
     }
 
