@@ -86,7 +86,7 @@ public final class GrpcVerticle extends VerticleBase {
           .directExecutor();
       for (ServerServiceDefinition s : services) {
         // messages decoded inside the call, where DecodeGuard can answer a bad one cleanly
-        builder.addService(ServerInterceptors.intercept(ServerInterceptors.useInputStreamMessages(s), interceptors));
+        builder.addService(ServerInterceptors.intercept(DecodeGuard.decodedInCall(s), interceptors));
       }
       if (node.config().tls() != null) {
         builder.sslContext(tls(node.config().tls()));
