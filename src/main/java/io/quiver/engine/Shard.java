@@ -53,6 +53,8 @@ import org.apache.lucene.search.TopDocs;
 import org.apache.lucene.store.AlreadyClosedException;
 import org.apache.lucene.store.Directory;
 import org.apache.lucene.store.FSDirectory;
+import org.apache.lucene.store.IOContext;
+import org.apache.lucene.store.MMapDirectory;
 import org.apache.lucene.util.Bits;
 import org.apache.lucene.util.BytesRef;
 
@@ -226,12 +228,29 @@ public final class Shard implements Closeable {
     return open(dir, schema, options, codec, mapper, scheduler, StorageIo.REAL);
   }
 
+  /**
+   * Whether a file opened from the index is loaded into memory at once: the quantized codes (scalar
+   * {@code .veq}, binary {@code .veb}) of a segment opened for searches when the collection asks
+   * {@code always_ram}, as Elasticsearch preloads its vector files. The codes stay memory-mapped
+   * (the kernel may still drop them under memory pressure, as any page it caches); merges read
+   * theirs as they go. Segments small enough to be written as one compound file are left as they
+   * are (written moments ago, in the page cache).
+   */
+  static boolean preloaded(CollectionSchema schema, String file, IOContext context) {
+    return schema.quantizedInRam() && context.context() != IOContext.Context.MERGE
+        && (file.endsWith(".veq") || file.endsWith(".veb"));
+  }
+
   /** As {@link #open(Path, CollectionSchema, Options, ActionCodec, DocMapper, ScheduledExecutorService)}, with files reached through {@code io}. */
   public static Shard open(Path dir, CollectionSchema schema, Options options, ActionCodec codec, DocMapper mapper,
       ScheduledExecutorService scheduler, StorageIo io) throws IOException {
     Files.createDirectories(dir);
     var holder = new CollectionSchema[] {schema};
-    Directory directory = io.index().apply(FSDirectory.open(dir.resolve("index")));
+    FSDirectory files = FSDirectory.open(dir.resolve("index"));
+    if (files instanceof MMapDirectory mapped) {
+      mapped.setPreload((name, context) -> preloaded(holder[0], name, context));
+    }
+    Directory directory = io.index().apply(files);
     IndexWriter writer;
     try {
       writer = new IndexWriter(directory, writerConfig(holder));

@@ -22,6 +22,8 @@ import org.apache.lucene.index.LeafReaderContext;
 import org.apache.lucene.index.SegmentReader;
 import org.apache.lucene.search.IndexSearcher;
 import org.apache.lucene.search.Query;
+import org.apache.lucene.store.IOContext;
+import org.apache.lucene.store.MergeInfo;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -316,6 +318,39 @@ class IndexedVectorsFormatTest {
           }
         }
       }
+    }
+  }
+
+  @Test
+  void alwaysRamLoadsTheQuantizedCodesOfSegmentsOpenedForSearches() throws Exception {
+    VectorSpec spec = new VectorSpec("", DIM, Distance.EUCLID, 16, 100, VectorSpec.Quantization.SCALAR);
+    var optimizers = new Optimizers(1, 512 * MB, 0.2, 1000, 1, 1000L * DIM * Float.BYTES);
+    var inRam = new CollectionSchema(Map.of("", spec), Map.of(), PayloadSchema.EMPTY, optimizers, true);
+    var mapped = new CollectionSchema(Map.of("", spec), Map.of(), PayloadSchema.EMPTY, optimizers);
+    var merge = IOContext.merge(new MergeInfo(1500, 1 << 20, false, 1));
+    for (String codes : List.of("_3_QuiverIndexedVectors_0.veq", "_3_QuiverIndexedVectors_0.veb")) {
+      assertTrue(Shard.preloaded(inRam, codes, IOContext.DEFAULT), codes);
+      assertFalse(Shard.preloaded(inRam, codes, merge), "a merge reads its inputs as it goes: " + codes);
+      assertFalse(Shard.preloaded(mapped, codes, IOContext.DEFAULT), "without always_ram: " + codes);
+    }
+    for (String other : List.of("_3_QuiverIndexedVectors_0.vec", "_3_QuiverIndexedVectors_0.vex", "_3.cfs", "_3.fdt")) {
+      assertFalse(Shard.preloaded(inRam, other, IOContext.DEFAULT), other);
+    }
+    // a shard that asks for it opens its segments with the codes loaded, and searches them
+    try (Shard shard = Shard.open(dir, inRam, new Shard.Options(new WalOptions(FsyncPolicy.ALWAYS, 0, 64 * MB), 3_600_000, 100),
+        new ActionCodec(Json.MAPPER), new DocMapper(Json.MAPPER), scheduler)) {
+      write(shard, 0, 1500);
+      settle(shard);
+      try (var files = java.nio.file.Files.list(dir.resolve("index"))) {
+        assertTrue(files.anyMatch(f -> f.toString().endsWith(".veq")), "a segment of its own files, codes in a .veq");
+      }
+      float[] query = ShardTest.floats(new Random(3), DIM);
+      shard.read(reader -> {
+        IndexSearcher searcher = reader.searcher();
+        List<VectorSearch.Hit> exact = VectorSearch.search(searcher, spec, query, null, 1500, null, true, null);
+        assertEquals(exact.subList(0, 10), VectorSearch.search(searcher, spec, query, null, 10, Integer.MAX_VALUE, false, null, 1e12));
+        return null;
+      });
     }
   }
 }

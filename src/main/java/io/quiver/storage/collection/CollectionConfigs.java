@@ -9,6 +9,7 @@ import io.quiver.engine.SparseSpec;
 import io.quiver.engine.VectorSpec;
 import io.quiver.engine.filter.PayloadSchema;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -41,7 +42,25 @@ public final class CollectionConfigs {
       sv.fields().forEachRemaining(e -> sparse.put(e.getKey(),
           new SparseSpec(e.getKey(), "idf".equals(e.getValue().path("modifier").asText()))));
     }
-    return new CollectionSchema(dense, sparse, payload, optimizers(config.path("optimizer_config")));
+    // each vector's own quantization, else the collection's
+    boolean inRam = false;
+    for (JsonNode v : vectors.has("size") ? List.of(vectors) : (Iterable<JsonNode>) vectors) {
+      inRam |= alwaysRam(v.has("quantization_config") ? v.get("quantization_config") : quant);
+    }
+    return new CollectionSchema(dense, sparse, payload, optimizers(config.path("optimizer_config")), inRam);
+  }
+
+  /** Whether a quantization config keeps its codes in memory ({@code always_ram}, under any method). */
+  static boolean alwaysRam(JsonNode quantization) {
+    if (quantization == null || !quantization.isObject()) {
+      return false;
+    }
+    for (JsonNode method : quantization) {
+      if (method.path("always_ram").asBoolean(false)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The shard's segment settings from Qdrant's optimizer config. */
