@@ -37,7 +37,7 @@ public final class ActionCodec {
 
   public byte[] encode(List<Action> actions) {
     try {
-      var bytes = new ByteArrayOutputStream(256 + actions.size() * 128);
+      var bytes = new ByteArrayOutputStream(estimate(actions));
       var out = new DataOutputStream(bytes);
       out.writeByte(MAGIC);
       out.writeByte(VERSION);
@@ -60,6 +60,24 @@ public final class ActionCodec {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** About the bytes {@code actions} encode into, so that a bulk upsert's record is not copied as it grows. */
+  private static int estimate(List<Action> actions) {
+    long bytes = 16;
+    for (Action a : actions) {
+      bytes += 32;
+      if (a instanceof Action.Put put) {
+        for (float[] v : put.point().dense().values()) {
+          bytes += 16 + (long) v.length * Float.BYTES;
+        }
+        for (SparseVector v : put.point().sparse().values()) {
+          bytes += 16 + (long) v.indices().length * 8;
+        }
+        bytes += 64; // the payload, as often small
+      }
+    }
+    return (int) Math.min(bytes, Integer.MAX_VALUE - 16);
   }
 
   public List<Action> decode(byte[] data) throws IOException {
