@@ -1,11 +1,10 @@
 package io.quiver.grpc;
 
 import com.google.protobuf.InvalidProtocolBufferException;
-import io.grpc.Attributes;
+import io.grpc.ForwardingServerCall;
 import io.grpc.ForwardingServerCallListener;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
-import io.grpc.SecurityLevel;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
@@ -59,115 +58,32 @@ final class DecodeGuard implements ServerInterceptor {
     return out.build();
   }
 
+  /**
+   * The method taking the transport's stream. A call's request type shows only in its method
+   * descriptor and its listener's {@code onMessage}, so the transport's call and the method's
+   * listener are passed on as they are (the casts only rename that type) with those two replaced.
+   */
+  @SuppressWarnings("unchecked")
   private static <Q, R> ServerMethodDefinition<InputStream, R> decodedInCall(ServerMethodDefinition<Q, R> definition) {
     MethodDescriptor<Q, R> method = definition.getMethodDescriptor();
     ServerCallHandler<Q, R> handler = definition.getServerCallHandler();
     MethodDescriptor<InputStream, R> raw = method.toBuilder(STREAM, method.getResponseMarshaller()).build();
     return ServerMethodDefinition.create(raw, (call, headers) -> {
-      ServerCall.Listener<Q> listener = handler.startCall(new TypedCall<>(call, method), headers);
-      return new ServerCall.Listener<>() {
+      ServerCall<Q, R> typed = new ForwardingServerCall.SimpleForwardingServerCall<>((ServerCall<Q, R>) (ServerCall<?, R>) call) {
+        @Override
+        public MethodDescriptor<Q, R> getMethodDescriptor() {
+          return method;
+        }
+      };
+      ServerCall.Listener<Q> listener = handler.startCall(typed, headers);
+      return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(
+          (ServerCall.Listener<InputStream>) (ServerCall.Listener<?>) listener) {
         @Override
         public void onMessage(InputStream message) {
           listener.onMessage(method.parseRequest(message));
         }
-
-        @Override
-        public void onHalfClose() {
-          listener.onHalfClose();
-        }
-
-        @Override
-        public void onCancel() {
-          listener.onCancel();
-        }
-
-        @Override
-        public void onComplete() {
-          listener.onComplete();
-        }
-
-        @Override
-        public void onReady() {
-          listener.onReady();
-        }
       };
     });
-  }
-
-  /** The transport's call seen with the method's own request type: answers and everything else pass through. */
-  private static final class TypedCall<Q, R> extends ServerCall<Q, R> {
-    private final ServerCall<InputStream, R> call;
-    private final MethodDescriptor<Q, R> method;
-
-    TypedCall(ServerCall<InputStream, R> call, MethodDescriptor<Q, R> method) {
-      this.call = call;
-      this.method = method;
-    }
-
-    @Override
-    public void request(int numMessages) {
-      call.request(numMessages);
-    }
-
-    @Override
-    public void sendHeaders(Metadata headers) {
-      call.sendHeaders(headers);
-    }
-
-    @Override
-    public void sendMessage(R message) {
-      call.sendMessage(message);
-    }
-
-    @Override
-    public void close(Status status, Metadata trailers) {
-      call.close(status, trailers);
-    }
-
-    @Override
-    public boolean isCancelled() {
-      return call.isCancelled();
-    }
-
-    @Override
-    public boolean isReady() {
-      return call.isReady();
-    }
-
-    @Override
-    public void setMessageCompression(boolean enabled) {
-      call.setMessageCompression(enabled);
-    }
-
-    @Override
-    public void setCompression(String compressor) {
-      call.setCompression(compressor);
-    }
-
-    @Override
-    public void setOnReadyThreshold(int numBytes) {
-      call.setOnReadyThreshold(numBytes);
-    }
-
-    @Override
-    public SecurityLevel getSecurityLevel() {
-      return call.getSecurityLevel();
-    }
-
-    @Override
-    public Attributes getAttributes() {
-      return call.getAttributes();
-    }
-
-    @Override
-    public String getAuthority() {
-      return call.getAuthority();
-    }
-
-    @Override
-    public MethodDescriptor<Q, R> getMethodDescriptor() {
-      return method;
-    }
   }
 
   @Override
